@@ -1,0 +1,104 @@
+"""Encode and decode envelopes to and from Kafka message values.
+
+orjson parses (rejecting invalid UTF-8 and malformed JSON with a precise message), pydantic
+validates against the topic's payload model. Every failure becomes a DecodeError whose class
+and message end up in the DLQ headers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from mentionflow.events.envelope import Envelope, EventModel, utcnow
+from mentionflow.events.topics import TopicSpec, topic
+
+_ENVELOPE_BY_TOPIC: dict[str, type[Envelope[Any]]] = {}
+
+
+class DecodeError(ValueError):
+    """A message that can never be processed: it belongs in the DLQ, not in a retry loop."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind  # "json" | "schema" | "version" | "type"
+
+
+def envelope_model(spec: TopicSpec) -> type[Envelope[Any]]:
+    model = _ENVELOPE_BY_TOPIC.get(spec.name)
+    if model is None:
+        model = Envelope[spec.payload_model]  # type: ignore[name-defined]
+        _ENVELOPE_BY_TOPIC[spec.name] = model
+    return model
+
+
+def make_envelope(
+    topic_name: str,
+    payload: EventModel,
+    *,
+    brand_id: str,
+    correlation_id: str,
+    occurred_at: datetime | None = None,
+) -> Envelope[Any]:
+    spec = topic(topic_name)
+    if not isinstance(payload, spec.payload_model):
+        raise TypeError(f"{topic_name} carries {spec.payload_model.__name__}, got {type(payload).__name__}")
+    return envelope_model(spec)(
+        event_type=spec.event_type,
+        schema_version=spec.schema_version,
+        occurred_at=occurred_at or utcnow(),
+        brand_id=brand_id,
+        correlation_id=correlation_id,
+        payload=payload,
+    )
+
+
+def encode(envelope: Envelope[Any]) -> bytes:
+    return orjson.dumps(envelope.model_dump(mode="python"))
+
+
+def decode(topic_name: str, value: bytes | None) -> Envelope[Any]:
+    """Decode a message value of `topic_name`; raises DecodeError for anything unusable."""
+    spec = topic(topic_name)
+    if value is None:
+        raise DecodeError("json", "message has no value (tombstone)")
+    try:
+        raw = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        raise DecodeError("json", f"not valid JSON/UTF-8: {exc}") from None
+    if not isinstance(raw, dict):
+        raise DecodeError("schema", f"envelope must be a JSON object, got {type(raw).__name__}")
+    version = raw.get("schema_version")
+    if isinstance(version, int) and version > spec.schema_version:
+        raise DecodeError(
+            "version", f"schema_version {version} is newer than {spec.schema_version} known for {spec.name}"
+        )
+    if raw.get("event_type") not in (None, spec.event_type):
+        raise DecodeError(
+            "type", f"event_type {raw.get('event_type')!r} does not belong on {spec.name} ({spec.event_type})"
+        )
+    try:
+        return envelope_model(spec).model_validate(raw)
+    except ValidationError as exc:
+        raise DecodeError("schema", _short_validation_message(exc)) from None
+
+
+def _short_validation_message(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "<root>"
+        parts.append(f"{where}: {err['msg']}")
+    more = exc.error_count() - len(parts)
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+def key_for(topic_name: str, envelope: Envelope[Any]) -> bytes:
+    """The partitioning key the registry names for this topic."""
+    spec = topic(topic_name)
+    if spec.key == "brand_id":
+        return envelope.brand_id.encode()
+    value = getattr(envelope.payload, spec.key)
+    return str(value).encode()

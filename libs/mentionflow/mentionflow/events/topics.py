@@ -1,0 +1,96 @@
+"""The topic registry: every topic's payload model, key, partitions, retention and DLQ.
+
+Mention topics are keyed by brand_id so one brand's mentions stay in order and its spike
+window lives in one consumer. The trade-off: a brand in a crisis is one hot partition;
+raising partitions does not spread a single brand, adding classify replicas does not either.
+We accept it because per-brand order and spike state matter more than spreading one brand.
+Reply topics are keyed by reply id: replies have no cross-reply ordering need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from mentionflow.events import (
+    escalations,
+    incidents,
+    mentions_classified,
+    mentions_raw,
+    mentions_routed,
+    replies_published,
+    replies_requested,
+)
+from mentionflow.events.envelope import EventModel
+
+DAY_MS = 24 * 3600 * 1000
+DLQ_SUFFIX = ".dlq"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    payload_model: type[EventModel]
+    event_type: str
+    schema_version: int
+    key: Literal["brand_id", "reply_id", "dedup_key"]
+    partitions: int
+    retention_ms: int
+    owner: str
+    description: str
+
+    @property
+    def dlq(self) -> str:
+        return self.name + DLQ_SUFFIX
+
+
+def _spec(module, name: str, model: type[EventModel], **kw) -> TopicSpec:  # noqa: ANN001
+    return TopicSpec(
+        name=name,
+        payload_model=model,
+        event_type=module.EVENT_TYPE,
+        schema_version=module.SCHEMA_VERSION,
+        **kw,
+    )
+
+
+TOPICS: dict[str, TopicSpec] = {
+    spec.name: spec
+    for spec in (
+        _spec(mentions_raw, "mentions.raw", mentions_raw.MentionReceived, key="brand_id",
+              partitions=12, retention_ms=7 * DAY_MS, owner="ingest",
+              description="normalised mentions from every source, one per brand"),
+        _spec(mentions_classified, "mentions.classified", mentions_classified.MentionClassified,
+              key="brand_id", partitions=12, retention_ms=7 * DAY_MS, owner="classify",
+              description="mentions with category, sentiment, severity and reasons"),
+        _spec(incidents, "incidents", incidents.Incident, key="brand_id", partitions=12,
+              retention_ms=30 * DAY_MS, owner="classify",
+              description="brand-level spikes: opened, updated, closed"),
+        _spec(mentions_routed, "mentions.routed", mentions_routed.MentionRouted,
+              key="brand_id", partitions=12, retention_ms=7 * DAY_MS, owner="routing",
+              description="queue, priority, SLA and explanation per mention"),
+        _spec(escalations, "escalations", escalations.Escalation, key="brand_id",
+              partitions=6, retention_ms=30 * DAY_MS, owner="routing",
+              description="who to page for a crisis mention or incident"),
+        _spec(replies_requested, "replies.requested", replies_requested.ReplyRequested,
+              key="reply_id", partitions=6, retention_ms=30 * DAY_MS, owner="console",
+              description="replies community managers asked to post"),
+        _spec(replies_published, "replies.published", replies_published.ReplyPublished,
+              key="reply_id", partitions=6, retention_ms=30 * DAY_MS, owner="publish",
+              description="outcome of every reply request"),
+    )
+}
+
+
+def topic(name: str) -> TopicSpec:
+    try:
+        return TOPICS[name]
+    except KeyError:
+        raise KeyError(f"unknown topic {name!r}; known: {', '.join(sorted(TOPICS))}") from None
+
+
+def all_topic_names(*, with_dlq: bool = True) -> list[str]:
+    names = list(TOPICS)
+    if with_dlq:
+        names += [spec.dlq for spec in TOPICS.values()]
+    return names

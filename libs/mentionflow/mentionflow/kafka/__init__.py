@@ -1,0 +1,1 @@
+"""Kafka plumbing on aiokafka: topic creation, the producer, the one consumer runner."""

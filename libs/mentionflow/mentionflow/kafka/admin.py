@@ -1,0 +1,71 @@
+"""Create the registry's topics (and their DLQs) idempotently; check the broker is reachable."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from mentionflow.events.topics import TOPICS, TopicSpec
+from mentionflow.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+TOPIC_ALREADY_EXISTS = 36
+DLQ_RETENTION_MS = 30 * 24 * 3600 * 1000
+
+
+def new_topics(settings: KafkaSettings, names: Iterable[str] | None = None) -> list[NewTopic]:
+    """NewTopic objects for the named registry topics (default: all), each with its DLQ."""
+    specs: list[TopicSpec] = [TOPICS[n] for n in names] if names is not None else list(TOPICS.values())
+    topics = []
+    for spec in specs:
+        partitions = settings.partitions_override or spec.partitions
+        common = {"min.insync.replicas": str(settings.min_insync_replicas)}
+        topics.append(
+            NewTopic(settings.physical(spec.name), partitions, settings.replication_factor,
+                     topic_configs={**common, "retention.ms": str(spec.retention_ms)})
+        )
+        # A DLQ is read by people, rarely and slowly: one partition keeps it in arrival order.
+        topics.append(
+            NewTopic(settings.physical(spec.dlq), 1, settings.replication_factor,
+                     topic_configs={**common, "retention.ms": str(DLQ_RETENTION_MS)})
+        )
+    return topics
+
+
+async def ensure_topics(settings: KafkaSettings, names: Iterable[str] | None = None) -> list[str]:
+    """Create missing topics; existing ones are left as they are. Returns the names created."""
+    admin = AIOKafkaAdminClient(**settings.client_kwargs(), client_id=f"{settings.client_id_prefix}-admin")
+    await admin.start()
+    try:
+        wanted = new_topics(settings, names)
+        existing = set(await admin.list_topics())
+        missing = [t for t in wanted if t.name not in existing]
+        if not missing:
+            return []
+        response = await admin.create_topics(missing)
+        created = []
+        for name, code, message in response.topic_errors:
+            if code == 0:
+                created.append(name)
+            elif code != TOPIC_ALREADY_EXISTS:  # another replica won the race: fine
+                raise RuntimeError(f"cannot create topic {name}: error {code} {message}")
+        log.info("created topics %s", ", ".join(created))
+        return created
+    finally:
+        await admin.close()
+
+
+async def broker_reachable(settings: KafkaSettings) -> int:
+    """Number of brokers in the cluster metadata; raises when the cluster cannot be reached."""
+    admin = AIOKafkaAdminClient(
+        **settings.client_kwargs(), client_id=f"{settings.client_id_prefix}-probe", request_timeout_ms=5000
+    )
+    await admin.start()
+    try:
+        cluster = await admin.describe_cluster()
+        return len(cluster["brokers"])
+    finally:
+        await admin.close()

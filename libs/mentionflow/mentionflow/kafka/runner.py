@@ -1,0 +1,487 @@
+"""The one consumer loop every service uses.
+
+Contract, in the order things happen for one partition:
+
+1. fetch: `getmany` fills a per-partition backlog; a partition whose backlog passes
+   `max_batch * 2` is paused (backpressure), so memory is bounded whatever the handler's pace.
+2. decode: each record is decoded against its topic's model; a record that cannot be decoded
+   is a poison message and is routed to `<topic>.dlq` with its original bytes and headers.
+3. handle: the service's handler gets the decoded batch (partition order kept, one batch per
+   partition at a time) and returns outputs plus the messages it rejects as invalid.
+4. produce: outputs and DLQ records are sent and awaited (acks=all, idempotent producer).
+5. commit: only then is the offset after the batch committed.
+
+Transient failures (broker, database, network) retry steps 3–4 with backoff and never commit
+past the batch. An unexpected exception is retried a few times, then the batch is handled one
+message at a time so that only the message that keeps failing goes to the DLQ. A DLQ limit
+(consecutive or ratio) stops the runner instead of dead-lettering all traffic after a bad
+deploy. On rebalance, revoked partitions finish their batch and commit before the hand-over.
+`stop()` (from a signal handler) stops fetching; in-flight batches finish and commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+
+from mentionflow.events import DecodeError, decode, encode, key_for
+from mentionflow.events.envelope import Envelope
+from mentionflow.events.topics import DLQ_SUFFIX
+from mentionflow.metrics import catalog as m
+from mentionflow.settings import KafkaSettings, RunnerSettings
+
+log = logging.getLogger(__name__)
+
+# How many times an unexpected (non-transient) exception is retried before the batch is split.
+UNEXPECTED_ERROR_ATTEMPTS = 3
+
+
+class TransientError(Exception):
+    """Raise from a handler for a failure worth retrying (a dependency is down)."""
+
+
+class DlqLimitExceeded(RuntimeError):
+    """Too many poison messages: the runner stops rather than dead-letter everything."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, TransientError | KafkaError | OSError | TimeoutError | ConnectionError):
+        return True
+    # asyncpg is optional for a consumer; its connection-level errors are transient.
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(
+        exc,
+        asyncpg.PostgresConnectionError
+        | asyncpg.InterfaceError
+        | asyncpg.CannotConnectNowError
+        | asyncpg.TooManyConnectionsError
+        | asyncpg.AdminShutdownError,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+    timestamp_ms: int
+    envelope: Envelope[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One event to produce; the key defaults to the registry's key for the topic."""
+
+    topic: str  # registry (logical) name; the runner applies the settings' topic prefix
+    envelope: Envelope[Any]
+    key: bytes | None = None
+
+
+@dataclass(slots=True)
+class BatchResult:
+    outputs: list[Output] = field(default_factory=list)
+    # Messages the handler finds invalid (beyond schema), with the reason: they go to the DLQ.
+    rejected: list[tuple[IncomingMessage, str]] = field(default_factory=list)
+
+
+class Handler(Protocol):
+    async def handle(self, messages: Sequence[IncomingMessage]) -> BatchResult:
+        """Process a batch of one partition, in offset order. Must be idempotent: a batch is
+        redelivered after a crash or a failed commit. Raise TransientError to retry."""
+        ...
+
+
+PartitionCallback = Callable[[set[TopicPartition]], Awaitable[None]]
+
+
+class _Listener(ConsumerRebalanceListener):
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self.runner._on_revoked(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self.runner._on_assigned(set(assigned))
+
+
+@dataclass
+class _DlqGuard:
+    """Counts poison messages; trips on a run of them or on too high a share of traffic."""
+
+    max_consecutive: int
+    max_ratio: float
+    window: int
+    consecutive: int = 0
+    recent: deque[bool] = field(default_factory=deque)
+
+    def record(self, poison: bool) -> None:
+        self.consecutive = self.consecutive + 1 if poison else 0
+        self.recent.append(poison)
+        if len(self.recent) > self.window:
+            self.recent.popleft()
+        if self.consecutive > self.max_consecutive:
+            raise DlqLimitExceeded(
+                f"{self.consecutive} poison messages in a row (limit {self.max_consecutive})"
+            )
+        if len(self.recent) >= self.window:
+            ratio = sum(self.recent) / len(self.recent)
+            if ratio > self.max_ratio:
+                raise DlqLimitExceeded(
+                    f"{ratio:.0%} of the last {len(self.recent)} messages were poison "
+                    f"(limit {self.max_ratio:.0%})"
+                )
+
+
+class Runner:
+    """Consume `topics` as consumer group `group_id`, hand batches to `handler`.
+
+    The producer is shared with the service (it may produce from elsewhere too); the runner
+    starts and stops only the consumer. `run()` returns after `stop()` once in-flight work is
+    committed, and raises DlqLimitExceeded when the DLQ limit trips.
+    """
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        group_id: str,
+        topics: Sequence[str],
+        handler: Handler,
+        producer: AIOKafkaProducer,
+        kafka: KafkaSettings,
+        settings: RunnerSettings,
+        on_assigned: PartitionCallback | None = None,
+        on_revoked: PartitionCallback | None = None,
+        client_id: str | None = None,
+    ) -> None:
+        self.service = service
+        self.kafka = kafka
+        self.topics = list(topics)  # registry (logical) names
+        self.handler = handler
+        self.producer = producer
+        self.settings = settings
+        self._on_assigned_cb = on_assigned
+        self._on_revoked_cb = on_revoked
+        self.consumer = AIOKafkaConsumer(
+            **kafka.client_kwargs(),
+            group_id=group_id,
+            client_id=client_id or f"{kafka.client_id_prefix}-{service}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            session_timeout_ms=settings.session_timeout_ms,
+            heartbeat_interval_ms=settings.heartbeat_interval_ms,
+            max_poll_interval_ms=settings.max_poll_interval_ms,
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+        )
+        self._backlog: dict[TopicPartition, deque[Any]] = {}
+        self._workers: dict[TopicPartition, asyncio.Task[None]] = {}
+        self._wakeups: dict[TopicPartition, asyncio.Event] = {}
+        self._revoking: set[TopicPartition] = set()
+        self._paused: set[TopicPartition] = set()
+        self._stopping = asyncio.Event()
+        self._fatal: BaseException | None = None
+        self._guard = _DlqGuard(settings.dlq_max_consecutive, settings.dlq_max_ratio, settings.dlq_ratio_window)
+        self._commit_lock = asyncio.Lock()
+        self.started = asyncio.Event()
+        self.assigned: set[TopicPartition] = set()
+        # Series exist from the start (at zero), so rate() and alerts see them before traffic.
+        for name in self.topics:
+            m.RUNNER_CONSUMED.labels(service, kafka.physical(name))
+            m.RUNNER_RETRIES.labels(service, kafka.physical(name))
+        m.RUNNER_COMMIT_FAILURES.labels(service)
+        m.RUNNER_PAUSED.labels(service).set(0)
+        m.RUNNER_INFLIGHT.labels(service).set(0)
+
+    # ---- lifecycle -------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask the runner to finish: no more fetching; in-flight batches complete and commit."""
+        self._stopping.set()
+        for event in self._wakeups.values():
+            event.set()
+
+    async def run(self) -> None:
+        self.consumer.subscribe([self.kafka.physical(t) for t in self.topics], listener=_Listener(self))
+        await self.consumer.start()
+        self.started.set()
+        log.info("%s consuming %s", self.service, ", ".join(self.topics))
+        try:
+            await self._fetch_loop()
+        finally:
+            await self._drain()
+            with contextlib.suppress(Exception):
+                await self.consumer.stop()
+            m.RUNNER_PAUSED.labels(self.service).set(0)
+        if self._fatal is not None:
+            raise self._fatal
+
+    async def _fetch_loop(self) -> None:
+        while not self._stopping.is_set() and self._fatal is None:
+            fetch = asyncio.ensure_future(
+                self.consumer.getmany(timeout_ms=self.settings.fetch_timeout_ms,
+                                      max_records=self.settings.max_batch * 4)
+            )
+            stop = asyncio.ensure_future(self._stopping.wait())
+            done, _ = await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if fetch not in done:
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await fetch
+                stop.cancel()
+                break
+            stop.cancel()
+            for tp, records in fetch.result().items():
+                if tp in self._revoking or tp not in self.assigned:
+                    continue  # records of a partition being handed over are re-fetched by its new owner
+                self._backlog.setdefault(tp, deque()).extend(records)
+                self._ensure_worker(tp)
+                self._apply_backpressure(tp)
+
+    async def _drain(self) -> None:
+        """Let every worker finish its current batch (bounded by the shutdown timeout)."""
+        for event in self._wakeups.values():
+            event.set()
+        workers = list(self._workers.values())
+        if workers:
+            done, pending = await asyncio.wait(workers, timeout=self.settings.shutdown_timeout_s * 0.8)
+            for task in pending:
+                task.cancel()
+            if pending:
+                log.warning("%s: %d partition workers did not finish in time", self.service, len(pending))
+                await asyncio.gather(*pending, return_exceptions=True)
+
+    # ---- rebalancing -----------------------------------------------------------------
+    async def _on_assigned(self, assigned: set[TopicPartition]) -> None:
+        m.RUNNER_REBALANCES.labels(self.service, "assigned").inc()
+        self.assigned |= assigned
+        self._revoking -= assigned
+        log.info("%s assigned %s", self.service, _fmt(assigned))
+        if self._on_assigned_cb is not None:
+            await self._on_assigned_cb(assigned)
+
+    async def _on_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Finish and commit the current batch of each revoked partition before the hand-over."""
+        m.RUNNER_REBALANCES.labels(self.service, "revoked").inc()
+        self._revoking |= revoked
+        workers = [self._workers[tp] for tp in revoked if tp in self._workers]
+        for tp in revoked:
+            if tp in self._wakeups:
+                self._wakeups[tp].set()
+        if workers:
+            await asyncio.wait(workers, timeout=self.settings.shutdown_timeout_s)
+        for tp in revoked:
+            self._backlog.pop(tp, None)
+            self._paused.discard(tp)
+            with contextlib.suppress(KeyError):
+                m.RUNNER_LAG.remove(self.service, tp.topic, str(tp.partition))
+        self.assigned -= revoked
+        log.info("%s revoked %s", self.service, _fmt(revoked))
+        if self._on_revoked_cb is not None:
+            await self._on_revoked_cb(revoked)
+
+    # ---- per-partition work ----------------------------------------------------------
+    def _ensure_worker(self, tp: TopicPartition) -> None:
+        event = self._wakeups.setdefault(tp, asyncio.Event())
+        event.set()
+        worker = self._workers.get(tp)
+        if worker is None or worker.done():
+            self._workers[tp] = asyncio.create_task(self._work(tp), name=f"{self.service}:{tp.topic}:{tp.partition}")
+
+    def _apply_backpressure(self, tp: TopicPartition) -> None:
+        backlog = len(self._backlog.get(tp, ()))
+        limit = self.settings.max_batch * 2
+        try:
+            if backlog > limit and tp not in self._paused:
+                self.consumer.pause(tp)
+                self._paused.add(tp)
+            elif backlog <= limit and tp in self._paused:
+                self.consumer.resume(tp)
+                self._paused.discard(tp)
+        except IllegalStateError:  # partition no longer assigned
+            self._paused.discard(tp)
+        m.RUNNER_PAUSED.labels(self.service).set(len(self._paused))
+
+    async def _work(self, tp: TopicPartition) -> None:
+        wakeup = self._wakeups[tp]
+        try:
+            while True:
+                backlog = self._backlog.get(tp)
+                if not backlog:
+                    if self._stopping.is_set() or tp in self._revoking:
+                        return
+                    wakeup.clear()
+                    await wakeup.wait()
+                    continue
+                if self._stopping.is_set() or tp in self._revoking:
+                    return  # uncommitted backlog is re-fetched by whoever owns the partition next
+                batch = [backlog.popleft() for _ in range(min(len(backlog), self.settings.max_batch))]
+                self._apply_backpressure(tp)
+                m.RUNNER_INFLIGHT.labels(self.service).inc()
+                try:
+                    await self._process(tp, batch)
+                finally:
+                    m.RUNNER_INFLIGHT.labels(self.service).dec()
+        except DlqLimitExceeded as exc:
+            log.error("%s stopping: %s", self.service, exc)
+            self._fatal = exc
+            self.stop()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug in the runner itself: stop rather than skip
+            log.exception("%s worker for %s crashed", self.service, tp)
+            self._fatal = exc
+            self.stop()
+
+    async def _process(self, tp: TopicPartition, records: list[Any]) -> None:
+        started = time.perf_counter()
+        good: list[IncomingMessage] = []
+        poison: list[tuple[Any, BaseException, int]] = []
+        for record in records:
+            try:
+                envelope = decode(self.kafka.logical(record.topic), record.value)
+            except DecodeError as exc:
+                self._guard.record(True)
+                poison.append((record, exc, 1))
+                continue
+            self._guard.record(False)
+            good.append(
+                IncomingMessage(record.topic, record.partition, record.offset, record.key, record.value,
+                                tuple(record.headers or ()), record.timestamp, envelope)
+            )
+        m.RUNNER_CONSUMED.labels(self.service, tp.topic).inc(len(records))
+
+        result = await self._handle_with_retries(tp, good, poison)
+        await self._publish(tp, result, poison)
+        await self._commit(tp, records[-1].offset + 1)
+        m.RUNNER_PROCESSING_SECONDS.labels(self.service, tp.topic).observe(time.perf_counter() - started)
+
+    async def _handle_with_retries(
+        self, tp: TopicPartition, good: list[IncomingMessage], poison: list[tuple[Any, BaseException, int]]
+    ) -> BatchResult:
+        if not good:
+            return BatchResult()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self.handler.handle(good)
+            except Exception as exc:
+                if self._stopping.is_set() and attempt > 1:
+                    raise asyncio.CancelledError from exc  # shutting down: leave it uncommitted
+                if is_transient(exc):
+                    await self._backoff(tp, attempt, exc)
+                    continue
+                if attempt < UNEXPECTED_ERROR_ATTEMPTS:
+                    await self._backoff(tp, attempt, exc)
+                    continue
+                log.exception("%s: batch at %s offset %d keeps failing; isolating messages",
+                              self.service, tp, good[0].offset)
+                return await self._handle_one_by_one(tp, good, poison)
+
+    async def _handle_one_by_one(
+        self, tp: TopicPartition, good: list[IncomingMessage], poison: list[tuple[Any, BaseException, int]]
+    ) -> BatchResult:
+        merged = BatchResult()
+        for message in good:
+            for attempt in range(1, UNEXPECTED_ERROR_ATTEMPTS + 1):
+                try:
+                    result = await self.handler.handle([message])
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise  # the whole batch is retried from the caller's next pass
+                    if attempt == UNEXPECTED_ERROR_ATTEMPTS:
+                        self._guard.record(True)
+                        poison.append((message, exc, attempt))
+                    continue
+                merged.outputs.extend(result.outputs)
+                merged.rejected.extend(result.rejected)
+                break
+        return merged
+
+    async def _backoff(self, tp: TopicPartition, attempt: int, exc: BaseException) -> None:
+        m.RUNNER_RETRIES.labels(self.service, tp.topic).inc()
+        delay = min(self.settings.retry_max_s, self.settings.retry_initial_s * 2 ** (attempt - 1))
+        log.warning("%s: retrying %s in %.1fs after %s: %s", self.service, tp, delay, type(exc).__name__, exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+
+    async def _publish(
+        self, tp: TopicPartition, result: BatchResult, poison: list[tuple[Any, BaseException, int]]
+    ) -> None:
+        """Send outputs and DLQ records, and wait for every acknowledgement (retrying)."""
+        for message, reason in result.rejected:
+            self._guard.record(True)
+            poison.append((message, ValueError(reason), 1))
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                futures = []
+                for out in result.outputs:
+                    key = out.key if out.key is not None else key_for(out.topic, out.envelope)
+                    physical = self.kafka.physical(out.topic)
+                    futures.append(await self.producer.send(physical, encode(out.envelope), key=key))
+                for record, exc, attempts in poison:
+                    futures.append(await self._send_dlq(record, exc, attempts))
+                await asyncio.gather(*futures)
+                break
+            except KafkaError as exc:
+                # An idempotent producer dedups its own retries; a re-send after a failed
+                # batch can duplicate outputs, which downstream idempotent sinks absorb.
+                await self._backoff(tp, attempt, exc)
+                if self._stopping.is_set():
+                    raise asyncio.CancelledError from exc
+        for out in result.outputs:
+            m.RUNNER_PRODUCED.labels(self.service, out.topic).inc()
+        for record, exc, _ in poison:
+            error = type(exc).__name__ if not isinstance(exc, DecodeError) else f"DecodeError.{exc.kind}"
+            m.RUNNER_DLQ.labels(self.service, record.topic, error).inc()
+            log.warning("%s: dead-lettered %s[%d]@%d: %s: %s", self.service, record.topic,
+                        record.partition, record.offset, type(exc).__name__, exc)
+
+    async def _send_dlq(self, record: Any, exc: BaseException, attempts: int) -> asyncio.Future[Any]:
+        error_class = f"DecodeError.{exc.kind}" if isinstance(exc, DecodeError) else type(exc).__name__
+        headers = list(record.headers or ()) + [
+            ("dlq.error.class", error_class.encode()),
+            ("dlq.error.message", str(exc)[:4000].encode("utf-8", "replace")),
+            ("dlq.source.topic", record.topic.encode()),
+            ("dlq.source.partition", str(record.partition).encode()),
+            ("dlq.source.offset", str(record.offset).encode()),
+            ("dlq.service", self.service.encode()),
+            ("dlq.attempts", str(attempts).encode()),
+        ]
+        return await self.producer.send(record.topic + DLQ_SUFFIX, record.value, key=record.key, headers=headers)
+
+    async def _commit(self, tp: TopicPartition, next_offset: int) -> None:
+        try:
+            async with self._commit_lock:
+                await self.consumer.commit({tp: next_offset})
+        except (CommitFailedError, IllegalStateError) as exc:
+            # The group moved on (rebalance): the batch is redelivered to the new owner,
+            # whose idempotent handling absorbs it.
+            m.RUNNER_COMMIT_FAILURES.labels(self.service).inc()
+            log.warning("%s: commit of %s@%d failed: %s", self.service, tp, next_offset, exc)
+            return
+        highwater = self.consumer.highwater(tp)
+        if highwater is not None:
+            m.RUNNER_LAG.labels(self.service, tp.topic, str(tp.partition)).set(max(0, highwater - next_offset))
+
+
+def _fmt(partitions: set[TopicPartition]) -> str:
+    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in sorted(partitions)) or "nothing"
