@@ -18,9 +18,9 @@ help:
 	@echo "make lint / typecheck"
 
 # uv itself comes from PyPI, pinned; the lock file pins everything else.
-$(BIN)/python: pyproject.toml uv.lock libs/mentionflow/pyproject.toml
+$(BIN)/python: pyproject.toml uv.lock libs/mentionflow/pyproject.toml $(wildcard services/*/pyproject.toml)
 	@$(UV) --version 2>/dev/null | grep -q "$(UV_VERSION)" || $(PYTHON) -m pip install -q "uv==$(UV_VERSION)"
-	$(UV) sync --frozen --all-groups --python $(PYTHON)
+	$(UV) sync --frozen --all-packages --all-groups --python $(PYTHON)
 	@touch $(BIN)/python
 
 install: $(BIN)/python

@@ -111,5 +111,18 @@ async def pg_schema(postgres_dsn: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture
+async def fresh_database_dsn(postgres_dsn: str) -> AsyncIterator[str]:
+    """A new, empty database for one test (services use the public schema of their DSN)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_dsn)
+    await admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield postgres_dsn.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.close()
+
+
+@pytest.fixture
 def repo_root() -> Iterator[Path]:
     yield REPO_ROOT

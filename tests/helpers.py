@@ -103,3 +103,10 @@ async def eventually(condition: Callable[[], Awaitable[bool]], *, timeout_s: flo
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+async def caught_up(settings: KafkaSettings, group_id: str, topic_name: str) -> bool:
+    """True when the group has committed every non-empty partition of the topic to its end."""
+    ends = {p: o for p, o in (await end_offsets(settings, topic_name)).items() if o > 0}
+    committed = await committed_offsets(settings, group_id, topic_name)
+    return bool(ends) and all(committed.get(p) == o for p, o in ends.items())

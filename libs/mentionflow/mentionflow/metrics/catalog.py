@@ -64,3 +64,86 @@ RUNNER_REBALANCES = Counter(
     "Partition assignments and revocations seen by this consumer.",
     ["service", "kind"],
 )
+
+# --- classify ----------------------------------------------------------------------------
+CLASSIFY_MENTIONS = Counter(
+    "mentionflow_classify_mentions_total",
+    "Mentions classified, by brand and category.",
+    ["brand", "category"],
+)
+CLASSIFY_INCIDENTS = Counter(
+    "mentionflow_classify_incidents_total",
+    "Incident events emitted by the spike detector (opened, updated, closed).",
+    ["brand", "status"],
+)
+
+# --- publish -----------------------------------------------------------------------------
+PUBLISH_QUEUE_ITEMS = Counter(
+    "mentionflow_publish_queue_items_total",
+    "Routing decisions applied to the CM queue: created, updated (newer decision) or stale (ignored).",
+    ["brand", "change"],
+)
+PUBLISH_NOTIFICATIONS = Counter(
+    "mentionflow_publish_notifications_total",
+    "Chat notifications of new P1/P2 queue items, by final outcome (sent, failed) and retries.",
+    ["outcome"],
+)
+PUBLISH_PAGES = Counter(
+    "mentionflow_publish_pages_total",
+    "On-call page deliveries (PagerDuty Events v2 / webhooks) by action and outcome (sent, failed, retry).",
+    ["action", "outcome"],
+)
+PUBLISH_ESCALATIONS = Counter(
+    "mentionflow_publish_escalations_total",
+    "Escalation state changes: triggered, deduplicated, stepped (next step paged), acknowledged, resolved.",
+    ["change"],
+)
+PUBLISH_REPLIES = Counter(
+    "mentionflow_publish_replies_total",
+    "Reply outcomes: posted, failed (permanent), reconciled (found on X after a crash, not re-posted), "
+    "rate_limited and retried (transient X errors).",
+    ["outcome"],
+)
+PUBLISH_DELIVERY_LATENCY_SECONDS = Histogram(
+    "mentionflow_publish_delivery_latency_seconds",
+    "From the cause (mention received, escalation or reply requested) to the effect being recorded.",
+    ["effect"],
+    buckets=LATENCY_BUCKETS,
+)
+
+# --- console ------------------------------------------------------------------------------
+CONSOLE_ACTIONS = Counter(
+    "mentionflow_console_actions_total",
+    "Actions people took in the console (claim, release, reply, resolve, tag, reassign, incident ...).",
+    ["action"],
+)
+CONSOLE_REPLIES_REQUESTED = Counter(
+    "mentionflow_console_replies_requested_total",
+    "Replies requested from the console (rows written to reply_outbox).",
+    ["brand"],
+)
+CONSOLE_LOGINS = Counter(
+    "mentionflow_console_logins_total",
+    "Login attempts by outcome (ok, failed, rate_limited).",
+    ["outcome"],
+)
+CONSOLE_LIVE_STREAMS = Gauge(
+    "mentionflow_console_live_streams",
+    "Open server-sent-event streams of queue updates.",
+)
+CONSOLE_OUTBOX_RESENT = Counter(
+    "mentionflow_console_outbox_resent_total",
+    "replies.requested events re-sent by the outbox relay after the first produce was not acknowledged.",
+)
+
+# --- routing -----------------------------------------------------------------------------
+ROUTING_DECISIONS = Counter(
+    "mentionflow_routing_decisions_total",
+    "Routing decisions, by brand, queue and priority.",
+    ["brand", "queue", "priority"],
+)
+ROUTING_ESCALATIONS = Counter(
+    "mentionflow_routing_escalations_total",
+    "Escalations emitted, by brand, kind (mention, incident) and action.",
+    ["brand", "kind", "action"],
+)

@@ -1,0 +1,251 @@
+"""classify_text / classify_mention: the pure classification of one mention.
+
+How the categories combine (first match wins, in this order):
+
+1. crisis — a crisis rule fired (safety/health, legal threat, data breach/security,
+   discrimination, threats/violence, an outage with a "many users" marker, a brand's own
+   crisis phrase), or a high-reach / VIP author is strongly negative. A crisis rule on a
+   clearly positive text ("the new burger is fire 🔥") is suppressed and noted in reasons.
+   Inside a brand spike the service upgrades negative mentions with `upgrade_for_spike`.
+2. complaint — a complaint cue (still waiting, refund, not working, en retard, ...) unless
+   the text is strongly positive (a "thanks, refund received!" is praise), or a negative
+   sentiment without any cue. A furious question ("why is my order STILL not here?!") is a
+   complaint with `is_question=True`: the CM must fix something, not just answer.
+3. question — a question (mark, interrogative opening or phrase) that is not a complaint.
+4. praise — positive sentiment or a praise cue without negativity. Praise with a complaint
+   ("love the app but the update broke my login") is a complaint: the actionable part wins;
+   the praise shows up in reasons as "mixed:praise".
+5. other — chatter, news, neutral mentions.
+
+`is_question` is reported independently of the category. Severity grows with the category,
+negativity and author reach; confidence combines the model's probability with rule evidence.
+
+Contract: pure; the model artifact is read once (lazily) on first call, then no I/O.
+Never raises on any str text.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
+
+from mentionflow.classify.language import SUPPORTED, detect_language
+from mentionflow.classify.model import load_model
+from mentionflow.classify.rules import crisis_hits, question_hits, scan
+from mentionflow.classify.tokenize import fold, tokenize
+
+if TYPE_CHECKING:  # pydantic models are imported lazily: `analyse` (the CLI path) needs none
+    from mentionflow.events.mentions_classified import Classification
+    from mentionflow.events.mentions_raw import Mention
+
+HIGH_REACH_FOLLOWERS = 100_000
+VERIFIED_REACH_FOLLOWERS = 20_000
+STRONG_NEGATIVE = -0.5
+_BASE_SEVERITY = {"crisis": 0.75, "complaint": 0.35, "question": 0.2, "praise": 0.05, "other": 0.05}
+_MAX_REASONS = 12
+
+
+@dataclass(frozen=True)
+class BrandProfile:
+    """Per-brand settings the classifier honours. Phrases and names are matched folded."""
+
+    brand_id: str
+    crisis_phrases: tuple[str, ...] = ()
+    vip_handles: frozenset[str] = field(default_factory=frozenset)
+    product_names: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ("en", "fr")
+
+    def __post_init__(self) -> None:
+        # Normalise once here so the hot path only does substring tests.
+        object.__setattr__(self, "crisis_phrases", tuple(fold(p) for p in self.crisis_phrases if p))
+        object.__setattr__(self, "product_names", tuple(fold(p) for p in self.product_names if p))
+        handles = frozenset(h.lower().lstrip("@") for h in self.vip_handles)
+        object.__setattr__(self, "vip_handles", handles)
+
+
+class Result(NamedTuple):
+    """The classification as plain values: what the CLI serialises without pydantic."""
+
+    category: str
+    sentiment: str
+    sentiment_score: float
+    is_question: bool
+    severity: float
+    confidence: float
+    language: str
+    reasons: list[str]
+    model_version: str
+
+
+def _language(tokens: list[str], text: str, lang: str | None, brand: BrandProfile | None) -> tuple[str, str]:
+    """(language, reason). The source's tag wins when it is one we serve (X tags are decent)."""
+    if lang:
+        tag = lang.lower()[:2]
+        if tag in SUPPORTED:
+            return tag, "lang:given"
+    detected, conf = detect_language(tokens, text)
+    if brand and brand.languages and detected not in brand.languages and conf < 0.6:
+        return brand.languages[0], "lang:brand_default"
+    return detected, f"lang:detected({conf:.2f})"
+
+
+def analyse(
+    text: str,
+    *,
+    lang: str | None = None,
+    author_followers: int = 0,
+    author_verified: bool = False,
+    author_handle: str | None = None,
+    brand: BrandProfile | None = None,
+) -> Result:
+    """The whole decision as a `Result` (the fast path; `classify_text` wraps it)."""
+    model = load_model()
+    folded = fold(text)
+    tokens = tokenize(text, folded)
+    pred, feats = model.predict_tokens(tokens, explain=2)
+    p_neg, _, p_pos = pred.probabilities
+    sentiment = pred.label
+    score = round(max(-1.0, min(1.0, pred.score)), 4)
+    language, lang_reason = _language(tokens, text, lang, brand)
+
+    reasons: list[str] = [f"sentiment:{sentiment}({max(pred.probabilities):.2f})"]
+    reasons += [f"lex:{w}({s:+.1f})" for w, s in sorted(feats.hits, key=lambda h: -abs(h[1]))[:3]]
+    reasons += [f"model:{name}" for name, _ in pred.top_features]
+
+    found = scan(folded)
+    crisis = crisis_hits(found)
+    if brand:
+        crisis += [f"crisis:brand_phrase:{p}" for p in brand.crisis_phrases if p in folded]
+        reasons += [f"product:{p}" for p in brand.product_names if p in folded]
+    followers = max(0, author_followers)
+    vip = bool(brand and author_handle and author_handle.lower().lstrip("@") in brand.vip_handles)
+    high_reach = followers >= HIGH_REACH_FOLLOWERS or (
+        author_verified and followers >= VERIFIED_REACH_FOLLOWERS
+    )
+    if (high_reach or vip) and sentiment == "negative" and score <= STRONG_NEGATIVE:
+        crisis.append("crisis:vip_negative" if vip else "crisis:high_reach_negative")
+    if crisis and sentiment == "positive" and p_pos >= 0.6:
+        reasons += [f"suppressed:{c}" for c in crisis]
+        crisis = []
+
+    questions = question_hits(found, folded, text)
+    # An outage mention ("not working", "panne") is a complaint cue when not widespread.
+    complaint_cue = found.get("complaint") or found.get("outage")
+    praise_cue = found.get("praise")
+    rule_backed = True
+    if crisis:
+        category = "crisis"
+        reasons = crisis + reasons
+    elif complaint_cue and not (sentiment == "positive" and score >= 0.6):
+        category = "complaint"
+        reasons = [f"complaint:{complaint_cue}"] + reasons
+    elif sentiment == "negative" and score <= -0.4:
+        category = "complaint"
+        rule_backed = False
+    elif questions:
+        category = "question"
+    elif sentiment == "positive" or (praise_cue and sentiment != "negative"):
+        category = "praise"
+        rule_backed = praise_cue is not None
+        if praise_cue:
+            reasons.insert(0, f"praise:{praise_cue}")
+    else:
+        category = "other"
+        rule_backed = False
+    if category == "complaint" and praise_cue:
+        reasons.append("mixed:praise")
+    if questions:
+        reasons += questions
+    reasons.append(lang_reason)
+
+    severity = _BASE_SEVERITY[category]
+    if category in ("crisis", "complaint"):
+        severity += 0.3 * max(0.0, -score) + 0.05 * max(0, len(crisis) - 1)
+    # Reach matters on a log scale: 1M followers ~ +0.15, 1k ~ +0.08.
+    severity += 0.15 * min(1.0, math.log10(followers + 1) / 6)
+    severity = round(min(1.0, severity), 4)
+
+    best_p = max(pred.probabilities)
+    confidence = 0.5 * best_p + 0.5 * (0.9 if rule_backed else best_p)
+    if category == "complaint" and not rule_backed:
+        confidence = 0.5 * best_p + 0.5 * p_neg
+    confidence = round(min(1.0, max(0.0, confidence)), 4)
+
+    return Result(
+        category,
+        sentiment,
+        score,
+        bool(questions),
+        severity,
+        confidence,
+        language,
+        reasons[:_MAX_REASONS],
+        model.version,
+    )
+
+
+def classify_text(
+    text: str,
+    *,
+    lang: str | None = None,
+    author_followers: int = 0,
+    author_verified: bool = False,
+    author_handle: str | None = None,
+    brand: BrandProfile | None = None,
+) -> Classification:
+    """Classify one text (see the module docstring for how categories combine)."""
+    from mentionflow.events.mentions_classified import Classification
+
+    r = analyse(
+        text,
+        lang=lang,
+        author_followers=author_followers,
+        author_verified=author_verified,
+        author_handle=author_handle,
+        brand=brand,
+    )
+    return Classification(
+        category=r.category,
+        sentiment=r.sentiment,
+        sentiment_score=r.sentiment_score,
+        is_question=r.is_question,
+        severity=r.severity,
+        confidence=r.confidence,
+        language=r.language,
+        reasons=r.reasons,
+        model_version=r.model_version,
+    )
+
+
+def classify_mention(mention: Mention, brand: BrandProfile | None = None) -> Classification:
+    """What the classify service calls for each mentions.raw event."""
+    return classify_text(
+        mention.text,
+        lang=mention.lang,
+        author_followers=mention.author.followers,
+        author_verified=mention.author.verified,
+        author_handle=mention.author.handle,
+        brand=brand,
+    )
+
+
+def upgrade_for_spike(classification: Classification, incident_id: str) -> Classification:
+    """A negative (or already crisis) mention inside a brand spike becomes a crisis.
+
+    Positive and neutral mentions keep their category but carry the incident id, so the
+    console can group everything said during the incident. Idempotent.
+    """
+    if classification.category == "crisis" or classification.sentiment == "negative":
+        reasons = list(classification.reasons)
+        if "crisis:spike" not in reasons:
+            reasons = ["crisis:spike", *reasons][:_MAX_REASONS]
+        return classification.model_copy(
+            update={
+                "category": "crisis",
+                "severity": max(classification.severity, 0.8),
+                "reasons": reasons,
+                "incident_id": incident_id,
+            }
+        )
+    return classification.model_copy(update={"incident_id": incident_id})

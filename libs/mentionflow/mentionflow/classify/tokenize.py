@@ -1,0 +1,91 @@
+"""Tokenizer for short, messy social text (English and French).
+
+Contract: `tokenize(text)` is pure, deterministic and never raises on any str. It returns
+lower-cased, accent-folded tokens so that "déçu", "decu" and "DÉÇU" meet the same lexicon
+entry and the same model feature (French tweets drop accents as often as they keep them).
+
+Special tokens: "@user" for handles, "<url>" for links, "!" / "?" for runs of them, "."
+for any run of , . ; : (it ends a negation scope), emoji
+kept one per token. Letter runs of 3+ are squeezed to 2 ("soooo" -> "soo", "nuuul" -> "nuul")
+and flagged, because elongation itself carries intensity.
+
+Everything is a single regex pass plus a translate table: the classifier calls this once per
+mention and must stay well above 10,000 mentions/s on one core.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Accent folding by table lookup: far cheaper than unicodedata.normalize + filtering per call.
+_FOLD = str.maketrans(
+    {
+        "à": "a", "â": "a", "ä": "a", "á": "a", "ã": "a",
+        "ç": "c",
+        "é": "e", "è": "e", "ê": "e", "ë": "e",
+        "î": "i", "ï": "i", "í": "i", "ì": "i",
+        "ô": "o", "ö": "o", "ó": "o", "ò": "o", "õ": "o",
+        "ù": "u", "û": "u", "ü": "u", "ú": "u",
+        "ÿ": "y", "ñ": "n",
+        "œ": "oe", "æ": "ae",
+        "’": "'", "‘": "'", "ʼ": "'", "`": "'",
+        "“": '"', "”": '"', "«": '"', "»": '"',
+    }
+)  # fmt: skip
+
+# Non-capturing on purpose: `findall` then returns whole matches, and the kind of a token is
+# read from its first character (several times cheaper than finditer + lastgroup).
+_TOKEN_RE = re.compile(
+    r"""
+    https?://\S+|www\.\S+
+    |@\w+
+    |[^\W\d_]+(?:['-][^\W\d_]+)*'?
+    |\d+(?:[.,:]\d+)*
+    |!+|\?+
+    |[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B50\u2764]|[:;]-?[()DdPp/\\|]|<3
+    |[.,;:]+
+    """,
+    re.VERBOSE,
+)
+_SPECIAL_FIRST = {"@": "@user", "!": "!", "?": "?", ".": ".", ",": ".", ";": ".", ":": "."}
+_SQUEEZE_RE = re.compile(r"(\w)\1{2,}")
+_ELISION = ("l'", "d'", "j'", "n'", "qu'", "c'", "s'", "m'", "t'")
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip the common Latin accents (the key form of every lexicon)."""
+    return text.lower().translate(_FOLD)
+
+
+def tokenize(text: str, folded: str | None = None) -> list[str]:
+    """Tokens of `text` (see module docstring). Elongated text adds one "<elong>" token.
+
+    `folded` may be passed when the caller already has `fold(text)` (saves a pass)."""
+    out: list[str] = []
+    append = out.append
+    squeezed, elongated = _SQUEEZE_RE.subn(r"\1\1", fold(text) if folded is None else folded)
+    if elongated:
+        append("<elong>")
+    special = _SPECIAL_FIRST
+    for tok in _TOKEN_RE.findall(squeezed):
+        first = tok[0]
+        if first.isalpha():
+            if first in "hw" and (tok == "http" or tok.startswith(("http://", "https://", "www."))):
+                append("<url>")
+                continue
+            if "'" in tok:
+                # French elision: "l'appli" -> "l'", "appli"; English "don't" stays whole.
+                for prefix in _ELISION:
+                    if tok.startswith(prefix) and len(tok) > len(prefix):
+                        append(prefix)
+                        tok = tok[len(prefix) :]
+                        break
+                tok = tok.rstrip("'") or tok
+            append(tok)
+        elif first.isdigit():
+            append("<num>")
+        elif first == ":" and len(tok) > 1 and tok[1] not in ".,;:":
+            append(tok)  # an emoticon such as ":(" or ":-d"
+        else:
+            append(special.get(first, tok))
+    return out

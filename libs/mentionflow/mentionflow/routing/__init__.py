@@ -1,0 +1,25 @@
+"""Routing: pure decisions from the brand config (no I/O).
+
+    decision = route(event, config, now=now)                       # -> RoutingDecision
+    page = escalation_for_mention(event, decision, config, now=now) # -> Escalation | None
+    page = escalation_for_incident(incident, config, now=now)       # -> Escalation | None
+
+`diff` compares two configs' decisions on the same events (for `mentionflow rules diff`);
+`shadow` reads those events from Kafka; `fixtures` runs a config's example mentions.
+"""
+
+from mentionflow.routing.escalation import escalation_for_incident, escalation_for_mention, policy_steps
+from mentionflow.routing.oncall import OnCall, on_call
+from mentionflow.routing.router import DEFAULT_RULE_ID, UNROUTED_RULE_ID, route, rule_book
+
+__all__ = [
+    "DEFAULT_RULE_ID",
+    "UNROUTED_RULE_ID",
+    "OnCall",
+    "escalation_for_incident",
+    "escalation_for_mention",
+    "on_call",
+    "policy_steps",
+    "route",
+    "rule_book",
+]

@@ -1,0 +1,159 @@
+"""mentions.raw → mentions.classified (+ incidents).
+
+Each partition has its own spike detector: mention topics are keyed by brand, so a brand's
+window lives in exactly one partition and one consumer. When a partition is assigned, its
+detector is rebuilt by re-classifying the recent history of that partition up to the
+group's committed offset (what was processed before the hand-over), without emitting.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from mentionflow.classify import BrandProfile, classify_mention, upgrade_for_spike
+from mentionflow.classify.spikes import SpikeDetector, SpikeSettings
+from mentionflow.events import DecodeError, decode, make_envelope
+from mentionflow.events.mentions_classified import MentionClassified
+from mentionflow.kafka.runner import BatchResult, IncomingMessage, Output
+from mentionflow.metrics import catalog as m
+from mentionflow.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+
+class ClassifyHandler:
+    def __init__(
+        self,
+        *,
+        kafka: KafkaSettings,
+        group_id: str,
+        profiles: dict[str, BrandProfile],
+        spike_settings: SpikeSettings,
+        rebuild: timedelta,
+    ) -> None:
+        self.kafka = kafka
+        self.group_id = group_id
+        self.profiles = profiles
+        self.spike_settings = spike_settings
+        self.rebuild = rebuild
+        self.detectors: dict[int, SpikeDetector] = {}
+
+    def _detector(self, partition: int) -> SpikeDetector:
+        detector = self.detectors.get(partition)
+        if detector is None:
+            detector = self.detectors[partition] = SpikeDetector(self.spike_settings)
+        return detector
+
+    async def handle(self, messages: Sequence[IncomingMessage]) -> BatchResult:
+        result = BatchResult()
+        detector = self._detector(messages[0].partition)
+        latest: datetime | None = None
+        for message in messages:
+            mention = message.envelope.payload.mention
+            classification = classify_mention(mention, self.profiles.get(mention.brand_id))
+            incidents = detector.observe(
+                mention.brand_id, mention.created_at, negative=classification.sentiment == "negative",
+                crisis=classification.category == "crisis", mention_id=mention.id,
+            )
+            incident_id = detector.open_incident(mention.brand_id)
+            if incident_id is not None:
+                classification = upgrade_for_spike(classification, incident_id)
+            m.CLASSIFY_MENTIONS.labels(mention.brand_id, classification.category).inc()
+            result.outputs.append(Output("mentions.classified", make_envelope(
+                "mentions.classified", MentionClassified(mention=mention, classification=classification),
+                brand_id=mention.brand_id, correlation_id=mention.id, occurred_at=message.envelope.occurred_at,
+            )))
+            result.outputs.extend(self._incident_outputs(incidents))
+            latest = mention.created_at if latest is None else max(latest, mention.created_at)
+        if latest is not None:
+            # Brands gone quiet on this partition still get their incident closed.
+            result.outputs.extend(self._incident_outputs(detector.tick(latest)))
+        return result
+
+    def _incident_outputs(self, incidents: list) -> list[Output]:
+        outputs = []
+        for incident in incidents:
+            m.CLASSIFY_INCIDENTS.labels(incident.brand_id, incident.status).inc()
+            log.info("incident %s %s for %s (%.1f/min vs baseline %.1f)", incident.incident_id, incident.status,
+                     incident.brand_id, incident.rate_per_minute, incident.baseline_per_minute)
+            outputs.append(Output("incidents", make_envelope(
+                "incidents", incident, brand_id=incident.brand_id, correlation_id=incident.incident_id,
+            )))
+        return outputs
+
+    # ---- rebalance ----------------------------------------------------------------
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        for tp in revoked:
+            self.detectors.pop(tp.partition, None)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        if self.rebuild <= timedelta(0) or not assigned:
+            return
+        try:
+            replayed = await self._rebuild(assigned)
+        except Exception:  # a detector starting empty is degraded, not broken
+            log.exception("could not rebuild spike state for %s", sorted(assigned))
+            return
+        log.info("rebuilt spike state from %d recent mentions", replayed)
+
+    async def _rebuild(self, assigned: set[TopicPartition]) -> int:
+        committed = await self._committed(assigned)
+        since_ms = int((datetime.now(UTC) - self.rebuild).timestamp() * 1000)
+        reader = AIOKafkaConsumer(**self.kafka.client_kwargs(), group_id=None, enable_auto_commit=False)
+        await reader.start()
+        replayed = 0
+        try:
+            todo = {tp: stop for tp, stop in committed.items() if stop > 0}
+            if not todo:
+                return 0
+            reader.assign(list(todo))
+            starts = await reader.offsets_for_times({tp: since_ms for tp in todo})
+            for tp in list(todo):
+                found = starts.get(tp)
+                if found is None or found.offset >= todo[tp]:
+                    del todo[tp]
+                else:
+                    reader.seek(tp, found.offset)
+            while todo:
+                batch = await reader.getmany(*todo, timeout_ms=1000)
+                if not batch:
+                    break
+                for tp, records in batch.items():
+                    stop = todo.get(tp)
+                    if stop is None or not records:
+                        continue
+                    detector = self._detector(tp.partition)
+                    for record in records:
+                        if record.offset >= stop:
+                            break
+                        replayed += self._replay_one(detector, record.value)
+                    if records[-1].offset + 1 >= stop:
+                        del todo[tp]
+                        reader.pause(tp)
+        finally:
+            await reader.stop()
+        return replayed
+
+    def _replay_one(self, detector: SpikeDetector, value: bytes | None) -> int:
+        try:
+            mention = decode("mentions.raw", value).payload.mention
+        except DecodeError:
+            return 0  # it went to the DLQ the first time
+        classification = classify_mention(mention, self.profiles.get(mention.brand_id))
+        detector.observe(mention.brand_id, mention.created_at, negative=classification.sentiment == "negative",
+                         crisis=classification.category == "crisis", mention_id=mention.id)
+        return 1
+
+    async def _committed(self, assigned: set[TopicPartition]) -> dict[TopicPartition, int]:
+        admin = AIOKafkaAdminClient(**self.kafka.client_kwargs())
+        await admin.start()
+        try:
+            offsets = await admin.list_consumer_group_offsets(self.group_id, partitions=list(assigned))
+        finally:
+            await admin.close()
+        return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}

@@ -1,0 +1,54 @@
+"""classify service: wiring only. The classifier and spike detector live in mentionflow.classify."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+from mentionflow.brandconfig import AgencyConfig, load_config
+from mentionflow.classify import BrandProfile
+from mentionflow.classify.spikes import SpikeSettings
+from mentionflow.service import ServiceContext, ServiceSpec, run_service
+from mentionflow_classify.handler import ClassifyHandler
+from mentionflow_classify.settings import ClassifySettings
+
+GROUP_ID = "mentionflow-classify"
+
+
+def brand_profiles(config: AgencyConfig | None) -> dict[str, BrandProfile]:
+    if config is None:
+        return {}
+    return {
+        brand_id: BrandProfile(
+            brand_id=brand_id,
+            crisis_phrases=tuple(brand.crisis_phrases),
+            vip_handles=frozenset(brand.vip_handles),
+            product_names=tuple(brand.products),
+            languages=tuple(brand.languages),
+        )
+        for brand_id, brand in config.brands.items()
+    }
+
+
+def build_spec(settings: ClassifySettings) -> ServiceSpec:
+    config = load_config(settings.brand_config) if settings.brand_config else None
+    spikes = settings.spikes
+    spike_settings = SpikeSettings(
+        window=timedelta(minutes=spikes.window_minutes), min_count=spikes.min_count, ratio=spikes.ratio,
+        calm_period=timedelta(minutes=spikes.calm_minutes),
+    )
+
+    async def build(context: ServiceContext) -> ClassifyHandler:
+        return ClassifyHandler(kafka=settings.kafka, group_id=GROUP_ID, profiles=brand_profiles(config),
+                               spike_settings=spike_settings, rebuild=timedelta(minutes=spikes.rebuild_minutes))
+
+    return ServiceSpec(name="classify", consumes=["mentions.raw"], build_handler=build, group_id=GROUP_ID)
+
+
+def main() -> None:
+    settings = ClassifySettings()
+    sys.exit(run_service(build_spec(settings), settings))
+
+
+if __name__ == "__main__":
+    main()

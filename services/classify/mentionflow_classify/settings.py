@@ -1,0 +1,28 @@
+"""Settings of the classify service (env prefix MENTIONFLOW_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mentionflow.settings import ServiceSettings
+
+
+class SpikeOptions(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    window_minutes: float = Field(default=5, gt=0)
+    min_count: int = Field(default=30, ge=1)
+    ratio: float = Field(default=4.0, gt=1)
+    calm_minutes: float = Field(default=10, gt=0)
+    # How far back the state of a newly assigned partition is rebuilt from mentions.raw.
+    rebuild_minutes: float = Field(default=30, ge=0)
+
+
+class ClassifySettings(ServiceSettings):
+    service_name: str = "classify"
+    brand_config: Path | None = Field(
+        default=None, description="brand config file/folder (crisis phrases, VIPs, products); none: defaults"
+    )
+    spikes: SpikeOptions = SpikeOptions()

@@ -1,0 +1,61 @@
+"""mentions.classified → mentions.routed (+ escalations); incidents → escalations.
+
+A pure decision per event: the clock the router sees is the mention's received_at (the SLA
+starts when we received it) or the incident's window end, never the wall clock, so a
+redelivered or replayed event gets the very same decision.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from mentionflow.brandconfig import AgencyConfig
+from mentionflow.events import make_envelope
+from mentionflow.events.mentions_routed import MentionRouted
+from mentionflow.kafka.runner import BatchResult, IncomingMessage, Output
+from mentionflow.metrics import catalog as m
+from mentionflow.routing import escalation_for_incident, escalation_for_mention, route
+
+log = logging.getLogger(__name__)
+
+
+class RoutingHandler:
+    def __init__(self, config: AgencyConfig) -> None:
+        self.config = config
+
+    async def handle(self, messages: Sequence[IncomingMessage]) -> BatchResult:
+        result = BatchResult()
+        for message in messages:
+            envelope = message.envelope
+            if envelope.event_type == "incident.changed":
+                self._incident(envelope, result)
+            else:
+                self._mention(envelope, result)
+        return result
+
+    def _mention(self, envelope, result: BatchResult) -> None:  # noqa: ANN001
+        event = envelope.payload
+        mention = event.mention
+        decision = route(event, self.config, now=mention.received_at)
+        m.ROUTING_DECISIONS.labels(mention.brand_id, decision.queue, decision.priority).inc()
+        result.outputs.append(Output("mentions.routed", make_envelope(
+            "mentions.routed",
+            MentionRouted(mention=mention, classification=event.classification, decision=decision),
+            brand_id=mention.brand_id, correlation_id=envelope.correlation_id, occurred_at=envelope.occurred_at,
+        )))
+        page = escalation_for_mention(event, decision, self.config, now=mention.received_at)
+        if page is not None:
+            self._escalate(page, envelope.correlation_id, result)
+
+    def _incident(self, envelope, result: BatchResult) -> None:  # noqa: ANN001
+        incident = envelope.payload
+        page = escalation_for_incident(incident, self.config, now=incident.window_end)
+        if page is not None:
+            self._escalate(page, incident.incident_id, result)
+
+    def _escalate(self, page, correlation_id: str, result: BatchResult) -> None:  # noqa: ANN001
+        m.ROUTING_ESCALATIONS.labels(page.brand_id, page.kind, page.action).inc()
+        result.outputs.append(Output("escalations", make_envelope(
+            "escalations", page, brand_id=page.brand_id, correlation_id=correlation_id,
+        )))

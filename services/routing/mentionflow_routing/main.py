@@ -1,0 +1,39 @@
+"""routing service: wiring only. The router lives in mentionflow.routing, the config model in
+mentionflow.brandconfig; a broken config stops the start-up with file/key/line errors."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from mentionflow.brandconfig import ConfigError, default_config_path, load_config
+from mentionflow.logs import configure_logging
+from mentionflow.service import ServiceContext, ServiceSpec, run_service
+from mentionflow_routing.handler import RoutingHandler
+from mentionflow_routing.settings import RoutingSettings
+
+GROUP_ID = "mentionflow-routing"
+EXIT_BAD_CONFIG = 4
+log = logging.getLogger(__name__)
+
+
+def main() -> None:
+    settings = RoutingSettings()
+    path = settings.brand_config or default_config_path()
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        configure_logging("routing", settings.log_level, json=settings.log_json)
+        log.error("brand config %s refused:\n%s", path, exc)
+        sys.exit(EXIT_BAD_CONFIG)
+
+    async def build(context: ServiceContext) -> RoutingHandler:
+        return RoutingHandler(config)
+
+    spec = ServiceSpec(name="routing", consumes=["mentions.classified", "incidents"], build_handler=build,
+                       group_id=GROUP_ID)
+    sys.exit(run_service(spec, settings))
+
+
+if __name__ == "__main__":
+    main()
