@@ -131,11 +131,18 @@ def test_given_language_tag_wins_when_supported() -> None:
 
 def test_fast_path_equals_reference_features() -> None:
     model = load_model()
-    for text in ["not bad at all, but the app isn't great", "pas du tout content, jamais reçu", "😡😡 :("]:
+    texts = ["not bad at all, but the app isn't great", "pas du tout content, jamais reçu", "😡😡 :(",
+             "so gloomy, not splendid 😂"]
+    for text in texts:
         tokens = tokenize(text)
-        fast, _ = model.predict_tokens(tokens)
-        ref = model.predict(extract(tokens))
-        assert fast.probabilities == pytest.approx(ref.probabilities)
+        for lang in ("en", "fr", None):
+            fast, fast_feats = model.predict_tokens(tokens, lang=lang)
+            ref_feats = extract(tokens)
+            ref = model.predict(ref_feats, lang=lang)
+            assert fast.probabilities == pytest.approx(ref.probabilities)
+            assert fast.label == ref.label
+            assert fast_feats.vader_pos == pytest.approx(ref_feats.vader_pos)
+            assert fast_feats.vader_neg == pytest.approx(ref_feats.vader_neg)
 
 
 def test_negation_flips_lexicon() -> None:
@@ -162,3 +169,22 @@ _WORDS = ["@user", "not", "great", "pas", "nul", "?", "!", "merci", "refund", "f
 def test_word_salad_is_deterministic(words: list[str]) -> None:
     text = " ".join(words) or "x"
     assert analyse(text) == analyse(text)
+
+
+def test_vader_lexicon_covers_words_our_lexicon_lacks() -> None:
+    # "gloomy" and "splendid" are in VADER's packaged lexicon, not in our hand-written one.
+    from mentionflow.classify.lexicon import SENTIMENT
+
+    assert "gloomy" not in SENTIMENT and "splendid" not in SENTIMENT
+    assert extract(tokenize("such a gloomy day")).vader_neg > 0
+    assert extract(tokenize("a splendid evening")).vader_pos > 0
+    assert extract(tokenize("not splendid")).vader_neg > 0  # negation applies to it too
+
+
+def test_offsets_move_the_label_not_the_probabilities() -> None:
+    model = load_model()
+    tokens = tokenize("meh, the show was ok I guess")
+    en, _ = model.predict_tokens(tokens, lang="en")
+    fr, _ = model.predict_tokens(tokens, lang="fr")
+    assert en.probabilities == fr.probabilities
+    assert en.label in ("negative", "neutral", "positive")

@@ -64,3 +64,27 @@ def test_classify_eval_says_when_reference_data_is_absent(tmp_path: Path) -> Non
     text = proc.stdout.decode()
     assert "own EN set" in text and "own FR set" in text and "crisis" in text
     assert "reference data absent" in text
+
+
+def test_classify_command_imports_no_other_command_group() -> None:
+    # Start-up is a large share of a batch run: `mentionflow classify` must not pay for the
+    # other groups' imports (aiohttp, asyncpg, rich tables) nor for pydantic.
+    import sys
+
+    probe = (
+        "import sys, io\n"
+        "sys.argv = ['mentionflow', 'classify']\n"
+        "sys.stdin = io.TextIOWrapper(io.BytesIO(b'{\"id\": 1, \"text\": \"love it\"}\\n'))\n"
+        "from mentionflow.cli.main import app\n"
+        "try:\n"
+        "    app()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = sorted(m for m in ('aiohttp', 'asyncpg', 'pydantic', 'mentionflow.cli.users',\n"
+        "    'mentionflow.cli.rules', 'mentionflow.cli.fake_x') if m in sys.modules)\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert b'"category":"praise"' in proc.stdout
+    assert b"HEAVY []" in proc.stderr, proc.stderr

@@ -9,14 +9,14 @@ from mentionflow.fakex import AddMentions, AddUsers, FakeTweet, FakeUser, FakeXS
 from mentionflow.xapi import XApiSettings, XClient, XCredentials, XSession
 from pydantic import SecretStr
 
-BRAND = FakeUser(id="2001", username="Orbitel_FR", name="Orbitel", followers=250_000,
+BRAND = FakeUser(id="2001", username="Hexafone", name="Orbitel", followers=250_000,
                  verified=True)
 OTHER_BRAND = FakeUser(id="2002", username="SkylarkAir", name="Skylark", followers=90_000)
 FAN = FakeUser(id="3001", username="lea_m42", name="Léa M", followers=87, verified=False)
 STAR = FakeUser(id="3002", username="bigvoice", name="Big Voice", followers=1_250_000,
                 verified=True)
 
-OAUTH1_ACCESS_TOKEN = "orbitel-access-token"
+OAUTH1_ACCESS_TOKEN = "hexafone-access-token"
 OAUTH2_USER_TOKEN = "skylark-oauth2-user-token"
 
 

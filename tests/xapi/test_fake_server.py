@@ -39,8 +39,8 @@ async def test_control_endpoints_over_http(fake: FakeXServer, http: aiohttp.Clie
     base = fake.base_url
     generator = TrafficGenerator(DEMO_BRANDS, seed=5)
     body = generator.fake_x_batch(30)
-    orbitel = DEMO_BRANDS[0].account_user_id
-    expected = sorted((t["id"] for t in body["tweets"] if orbitel in t["mentioned_user_ids"]),
+    hexafone = DEMO_BRANDS[0].account_user_id
+    expected = sorted((t["id"] for t in body["tweets"] if hexafone in t["mentioned_user_ids"]),
                       key=int, reverse=True)
 
     async with http.post(f"{base}/_fake/mentions", data=orjson.dumps(body)) as response:
@@ -51,14 +51,14 @@ async def test_control_endpoints_over_http(fake: FakeXServer, http: aiohttp.Clie
             {"endpoint": "users_mentions", "kind": "garbage", "garbage_items": 2}]}) as response:
         assert (await response.json()) == {"queued": 2}
 
-    pages = [p async for p in fetch_mentions(reader, orbitel, None, max_results=100)]
+    pages = [p async for p in fetch_mentions(reader, hexafone, None, max_results=100)]
 
     assert [t.id for p in pages for t in p.tweets] == expected
     assert sum(p.garbage for p in pages) == 2
     async with http.get(f"{base}/_fake/calls", params={"endpoint": "users_mentions"}) as response:
         calls = (await response.json())["calls"]
     assert [(c["path"], c["auth_kind"], c["status"], c["fault"]) for c in calls] == [
-        (f"/2/users/{orbitel}/mentions", "bearer", 200, "garbage")]
+        (f"/2/users/{hexafone}/mentions", "bearer", 200, "garbage")]
 
     async with http.post(f"{base}/_fake/reset") as response:
         assert response.status == 200
@@ -86,10 +86,10 @@ async def test_x_endpoints_need_some_authorization(fake: FakeXServer,
 
 async def test_user_lookup_by_username(fake: FakeXServer, http: aiohttp.ClientSession):
     headers = {"Authorization": "Bearer whatever"}
-    async with http.get(f"{fake.base_url}/2/users/by/username/orbitel_fr", headers=headers,
+    async with http.get(f"{fake.base_url}/2/users/by/username/hexafone", headers=headers,
                         params={"user.fields": "public_metrics,verified"}) as response:
         data = (await response.json())["data"]
-    assert (data["id"], data["username"], data["verified"]) == (BRAND.id, "Orbitel_FR", True)
+    assert (data["id"], data["username"], data["verified"]) == (BRAND.id, "Hexafone", True)
     assert data["public_metrics"]["followers_count"] == BRAND.followers
     async with http.get(f"{fake.base_url}/2/users/by/username/nobody",
                         headers=headers) as response:
@@ -120,7 +120,7 @@ async def test_feeder_adds_due_mentions_that_polling_then_sees(fake: FakeXServer
 async def test_serve_command_runs_as_a_process():
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "mentionflow.cli.main", "fake-x", "serve", "--port", "0",
-        "--token", "tok=orbitel", "--rate-limit", "users_mentions=7/60",
+        "--token", "tok=hexafone", "--rate-limit", "users_mentions=7/60",
         stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
@@ -128,14 +128,14 @@ async def test_serve_command_runs_as_a_process():
         line = await asyncio.wait_for(process.stdout.readline(), timeout=20)
         announced = orjson.loads(line)
         base = announced["base_url"]
-        orbitel = announced["accounts"]["orbitel"]["user_id"]
+        hexafone = announced["accounts"]["hexafone"]["user_id"]
         body = TrafficGenerator(DEMO_BRANDS[:1], seed=9).fake_x_batch(12)
         async with aiohttp.ClientSession() as http:
             async with http.post(f"{base}/_fake/mentions", data=orjson.dumps(body)) as response:
                 assert response.status == 200
         async with XSession(XApiSettings(base_url=base)) as session:
             reader = session.reader(XCredentials(bearer_token=SecretStr("t")))
-            pages = [p async for p in fetch_mentions(reader, orbitel, None)]
+            pages = [p async for p in fetch_mentions(reader, hexafone, None)]
             poster = session.poster(XCredentials(
                 consumer_key=SecretStr("k"), consumer_secret=SecretStr("s"),
                 access_token=SecretStr("tok"), access_token_secret=SecretStr("ts")))
@@ -150,8 +150,8 @@ async def test_serve_command_runs_as_a_process():
     assert code == 0
     assert sorted(t.id for t in pages[0].tweets) == sorted(t["id"] for t in body["tweets"])
     assert pages[0].rate_limit is not None and pages[0].rate_limit.limit == 7
-    assert me == orbitel
-    assert [(r["id"], r["author_id"]) for r in replies] == [(posted, orbitel)]
+    assert me == hexafone
+    assert [(r["id"], r["author_id"]) for r in replies] == [(posted, hexafone)]
 
 
 def test_state_is_usable_without_http():

@@ -12,7 +12,7 @@ from .conftest import BRAND, FAN, OTHER_BRAND, STAR, add_mentions
 
 
 async def test_pages_through_everything_newer_than_since_id(fake: FakeXServer, reader: XClient):
-    ids = add_mentions(fake, [f"@Orbitel_FR message {i}" for i in range(23)])
+    ids = add_mentions(fake, [f"@Hexafone message {i}" for i in range(23)])
     add_mentions(fake, ["@SkylarkAir not for Orbitel"], mentioned=OTHER_BRAND)
     since_id = ids[2]
 
@@ -34,22 +34,22 @@ async def test_pages_through_everything_newer_than_since_id(fake: FakeXServer, r
 
 async def test_next_poll_from_newest_id_is_empty_then_sees_only_new(fake: FakeXServer,
                                                                     reader: XClient):
-    ids = add_mentions(fake, ["@Orbitel_FR un", "@Orbitel_FR deux"])
+    ids = add_mentions(fake, ["@Hexafone un", "@Hexafone deux"])
     first = await fetch_mentions_page(reader, BRAND.id, since_id=None)
     assert first.newest_id == ids[-1]
 
     empty = await fetch_mentions_page(reader, BRAND.id, since_id=first.newest_id)
     assert (empty.tweets, empty.result_count, empty.newest_id) == ([], 0, None)
 
-    new = add_mentions(fake, ["@Orbitel_FR trois"])
+    new = add_mentions(fake, ["@Hexafone trois"])
     later = await fetch_mentions_page(reader, BRAND.id, since_id=first.newest_id)
     assert [t.id for t in later.tweets] == new
 
 
 async def test_tweet_fields_and_author_expansion(fake: FakeXServer, reader: XClient):
-    [root] = add_mentions(fake, ["@Orbitel_FR panne à Lyon & pas de réseau <3"], author=STAR)
+    [root] = add_mentions(fake, ["@Hexafone panne à Lyon & pas de réseau <3"], author=STAR)
     [reply] = add_mentions(
-        fake, ["@Orbitel_FR toujours rien ?"],
+        fake, ["@Hexafone toujours rien ?"],
         conversation_id=root, in_reply_to_user_id=STAR.id,
         referenced_tweets=[{"type": "replied_to", "id": root}],
         created_at=datetime(2025, 1, 15, 10, 30, 0, 123000, tzinfo=UTC),
@@ -63,9 +63,9 @@ async def test_tweet_fields_and_author_expansion(fake: FakeXServer, reader: XCli
     assert newest.created_at == datetime(2025, 1, 15, 10, 30, 0, 123000, tzinfo=UTC)
     assert newest.conversation_id == root
     assert newest.in_reply_to_tweet_id == root
-    assert newest.mentioned_usernames == ("Orbitel_FR",)
+    assert newest.mentioned_usernames == ("Hexafone",)
     # X sends &, < and > as entities; unescaping is ingest's normalisation, not ours.
-    assert oldest.text == "@Orbitel_FR panne à Lyon &amp; pas de réseau &lt;3"
+    assert oldest.text == "@Hexafone panne à Lyon &amp; pas de réseau &lt;3"
     assert oldest.conversation_id == root and oldest.in_reply_to_tweet_id is None
     star = page.author_of(oldest)
     fan = page.author_of(newest)
@@ -76,7 +76,7 @@ async def test_tweet_fields_and_author_expansion(fake: FakeXServer, reader: XCli
 
 async def test_garbage_items_are_counted_and_the_rest_of_the_page_kept(fake: FakeXServer,
                                                                        reader: XClient):
-    ids = add_mentions(fake, [f"@Orbitel_FR ok {i}" for i in range(4)])
+    ids = add_mentions(fake, [f"@Hexafone ok {i}" for i in range(4)])
     fake.state.inject(Fault(endpoint="users_mentions", kind="garbage", garbage_items=6))
 
     page = await fetch_mentions_page(reader, BRAND.id)
@@ -87,7 +87,7 @@ async def test_garbage_items_are_counted_and_the_rest_of_the_page_kept(fake: Fak
 
 async def test_missing_author_keeps_the_tweet(fake: FakeXServer, reader: XClient):
     [tweet_id] = fake.state.add_mentions(AddMentions(tweets=[
-        FakeTweet(text="@Orbitel_FR from a deleted account", author_id="999",
+        FakeTweet(text="@Hexafone from a deleted account", author_id="999",
                   mentioned_user_ids=[BRAND.id])]))
 
     page = await fetch_mentions_page(reader, BRAND.id)
@@ -98,7 +98,7 @@ async def test_missing_author_keeps_the_tweet(fake: FakeXServer, reader: XClient
 
 
 async def test_resume_from_pagination_token(fake: FakeXServer, reader: XClient):
-    ids = add_mentions(fake, [f"@Orbitel_FR n{i}" for i in range(12)])
+    ids = add_mentions(fake, [f"@Hexafone n{i}" for i in range(12)])
     first = await fetch_mentions_page(reader, BRAND.id, max_results=5)
 
     rest = [p async for p in fetch_mentions(reader, BRAND.id, None, max_results=5,
@@ -114,10 +114,10 @@ async def test_page_size_is_checked_before_calling(reader: XClient):
 
 
 async def test_lookup_user_resolves_a_handle(fake: FakeXServer, reader: XClient):
-    found = await lookup_user(reader, "@orbitel_fr")
+    found = await lookup_user(reader, "@hexafone")
     assert found is not None
     assert (found.id, found.username, found.followers, found.verified) == (
-        BRAND.id, "Orbitel_FR", BRAND.followers, True)
+        BRAND.id, "Hexafone", BRAND.followers, True)
     assert await lookup_user(reader, "no_such_account") is None
     assert [c.path for c in fake.state.calls("user_by_username")] == [
-        "/2/users/by/username/orbitel_fr", "/2/users/by/username/no_such_account"]
+        "/2/users/by/username/hexafone", "/2/users/by/username/no_such_account"]

@@ -26,7 +26,7 @@ REPLY = "Bonjour Léa, désolé ! Nos équipes sont sur la panne à Lyon & revie
 
 
 async def test_reply_is_posted_once_as_the_brand(fake: FakeXServer, poster: XClient):
-    [mention] = add_mentions(fake, ["@Orbitel_FR plus de réseau"])
+    [mention] = add_mentions(fake, ["@Hexafone plus de réseau"])
 
     tweet_id = await post_reply(poster, REPLY, mention)
 
@@ -43,7 +43,7 @@ async def test_reply_is_posted_once_as_the_brand(fake: FakeXServer, poster: XCli
 
 
 async def test_duplicate_reply_is_permanent(fake: FakeXServer, poster: XClient):
-    [mention] = add_mentions(fake, ["@Orbitel_FR allô ?"])
+    [mention] = add_mentions(fake, ["@Hexafone allô ?"])
     await post_reply(poster, REPLY, mention)
 
     with pytest.raises(PermanentXError) as caught:
@@ -57,13 +57,13 @@ async def test_duplicate_reply_is_permanent(fake: FakeXServer, poster: XClient):
 
 async def test_same_text_to_another_mention_is_not_a_duplicate(fake: FakeXServer,
                                                                poster: XClient):
-    first, second = add_mentions(fake, ["@Orbitel_FR a", "@Orbitel_FR b"])
+    first, second = add_mentions(fake, ["@Hexafone a", "@Hexafone b"])
     ids = {await post_reply(poster, REPLY, first), await post_reply(poster, REPLY, second)}
     assert len(ids) == 2
 
 
 async def test_recent_tweets_find_the_posted_reply(fake: FakeXServer, poster: XClient):
-    first, second = add_mentions(fake, ["@Orbitel_FR a", "@Orbitel_FR b"])
+    first, second = add_mentions(fake, ["@Hexafone a", "@Hexafone b"])
     before = datetime.now(UTC) - timedelta(minutes=5)
     posted = await post_reply(poster, REPLY, first)
     await post_reply(poster, "Autre réponse", second)
@@ -83,7 +83,7 @@ async def test_recent_tweets_find_the_posted_reply(fake: FakeXServer, poster: XC
 
 
 async def test_recent_tweets_pages(fake: FakeXServer, poster: XClient):
-    mentions = add_mentions(fake, [f"@Orbitel_FR n{i}" for i in range(7)])
+    mentions = add_mentions(fake, [f"@Hexafone n{i}" for i in range(7)])
     posted = [await post_reply(poster, f"réponse {i}", m) for i, m in enumerate(mentions)]
     tweets = await recent_tweets(poster, BRAND.id, page_size=5)
     assert [t.id for t in tweets] == list(reversed(posted))
@@ -92,7 +92,7 @@ async def test_recent_tweets_pages(fake: FakeXServer, poster: XClient):
 
 async def test_accepted_post_with_lost_answer_is_found_by_reconciliation(fake: FakeXServer,
                                                                          poster: XClient):
-    [mention] = add_mentions(fake, ["@Orbitel_FR ça coupe"])
+    [mention] = add_mentions(fake, ["@Hexafone ça coupe"])
     fake.state.inject(Fault(endpoint="create_tweet", kind="error", status=503, after_effect=True))
 
     with pytest.raises(TransientXError):
@@ -103,7 +103,7 @@ async def test_accepted_post_with_lost_answer_is_found_by_reconciliation(fake: F
 
 
 async def test_rate_limited_post_is_not_posted(fake: FakeXServer, poster: XClient):
-    [mention] = add_mentions(fake, ["@Orbitel_FR ?"])
+    [mention] = add_mentions(fake, ["@Hexafone ?"])
     fake.state.inject(Fault(endpoint="create_tweet", kind="rate_limit", reset_in_s=30))
     with pytest.raises(RateLimited):
         await post_reply(poster, REPLY, mention)
@@ -111,7 +111,7 @@ async def test_rate_limited_post_is_not_posted(fake: FakeXServer, poster: XClien
 
 
 async def test_unauthorized_post_is_permanent(fake: FakeXServer, poster: XClient):
-    [mention] = add_mentions(fake, ["@Orbitel_FR ?"])
+    [mention] = add_mentions(fake, ["@Hexafone ?"])
     fake.state.inject(Fault(endpoint="create_tweet", kind="error", status=401))
     with pytest.raises(PermanentXError) as caught:
         await post_reply(poster, REPLY, mention)

@@ -8,6 +8,7 @@ group's committed offset (what was processed before the hand-over), without emit
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -102,41 +103,53 @@ class ClassifyHandler:
         log.info("rebuilt spike state from %d recent mentions", replayed)
 
     async def _rebuild(self, assigned: set[TopicPartition]) -> int:
-        committed = await self._committed(assigned)
+        committed = {tp: stop for tp, stop in (await self._committed(assigned)).items() if stop > 0}
+        if not committed:
+            return 0  # a fresh group: no history to rebuild
         since_ms = int((datetime.now(UTC) - self.rebuild).timestamp() * 1000)
         reader = AIOKafkaConsumer(**self.kafka.client_kwargs(), group_id=None, enable_auto_commit=False)
         await reader.start()
-        replayed = 0
         try:
-            todo = {tp: stop for tp, stop in committed.items() if stop > 0}
-            if not todo:
-                return 0
-            reader.assign(list(todo))
-            starts = await reader.offsets_for_times({tp: since_ms for tp in todo})
-            for tp in list(todo):
-                found = starts.get(tp)
-                if found is None or found.offset >= todo[tp]:
-                    del todo[tp]
-                else:
-                    reader.seek(tp, found.offset)
-            while todo:
-                batch = await reader.getmany(*todo, timeout_ms=1000)
-                if not batch:
-                    break
-                for tp, records in batch.items():
-                    stop = todo.get(tp)
-                    if stop is None or not records:
-                        continue
-                    detector = self._detector(tp.partition)
-                    for record in records:
-                        if record.offset >= stop:
-                            break
-                        replayed += self._replay_one(detector, record.value)
-                    if records[-1].offset + 1 >= stop:
-                        del todo[tp]
-                        reader.pause(tp)
+            return await self._replay_history(reader, committed, since_ms)
         finally:
-            await reader.stop()
+            try:
+                await reader.stop()
+            except asyncio.CancelledError:
+                # aiokafka's stop can surface the cancellation of its own internal task; only
+                # a cancellation of this task itself must propagate.
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
+
+    async def _replay_history(self, reader: AIOKafkaConsumer, todo: dict[TopicPartition, int],
+                              since_ms: int) -> int:
+        """Feed each partition's records from `since_ms` up to its committed offset to its
+        detector; returns how many were replayed."""
+        replayed = 0
+        reader.assign(list(todo))
+        starts = await reader.offsets_for_times({tp: since_ms for tp in todo})
+        for tp in list(todo):
+            found = starts.get(tp)
+            if found is None or found.offset >= todo[tp]:
+                del todo[tp]
+            else:
+                reader.seek(tp, found.offset)
+        while todo:
+            batch = await reader.getmany(*todo, timeout_ms=1000)
+            if not batch:
+                break
+            for tp, records in batch.items():
+                stop = todo.get(tp)
+                if stop is None or not records:
+                    continue
+                detector = self._detector(tp.partition)
+                for record in records:
+                    if record.offset >= stop:
+                        break
+                    replayed += self._replay_one(detector, record.value)
+                if records[-1].offset + 1 >= stop:
+                    del todo[tp]
+                    reader.pause(tp)
         return replayed
 
     def _replay_one(self, detector: SpikeDetector, value: bytes | None) -> int:

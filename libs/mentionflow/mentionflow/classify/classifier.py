@@ -103,11 +103,11 @@ def analyse(
     model = load_model()
     folded = fold(text)
     tokens = tokenize(text, folded)
-    pred, feats = model.predict_tokens(tokens, explain=2)
+    language, lang_reason = _language(tokens, text, lang, brand)
+    pred, feats = model.predict_tokens(tokens, lang=language, explain=2)
     p_neg, _, p_pos = pred.probabilities
     sentiment = pred.label
     score = round(max(-1.0, min(1.0, pred.score)), 4)
-    language, lang_reason = _language(tokens, text, lang, brand)
 
     reasons: list[str] = [f"sentiment:{sentiment}({max(pred.probabilities):.2f})"]
     reasons += [f"lex:{w}({s:+.1f})" for w, s in sorted(feats.hits, key=lambda h: -abs(h[1]))[:3]]

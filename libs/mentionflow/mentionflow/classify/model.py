@@ -15,38 +15,48 @@ from pathlib import Path
 
 import orjson
 
-from mentionflow.classify.features import _NEGATION_REACH, Features
-from mentionflow.classify.lexicon import INTENSIFIERS, NEGATION_STOPS, NEGATORS, SENTIMENT
+from mentionflow.classify.features import _NEGATED, _NEGATION_REACH, LEXICONS, Features
+from mentionflow.classify.lexicon import INTENSIFIERS, NEGATION_STOPS, NEGATORS
 
 CLASSES = ("negative", "neutral", "positive")
 ARTIFACT = Path(__file__).with_name("model") / "sentiment.json"
+# Per-language decision offsets live in the artifact; a language without its own uses this one.
+DEFAULT_OFFSETS_LANG = "en"
 
 
 def dense_vector(feats: Features) -> tuple[float, ...]:
     """Dense lexicon features; order is part of the artifact format (see DENSE_NAMES)."""
     pos, neg = feats.lex_pos, feats.lex_neg
-    # Scaled x3 so the L2 penalty shrinks the lexicon less than the sparse n-grams: with a
-    # few thousand training tweets the lexicon is the part that generalises.
+    vpos, vneg = feats.vader_pos, feats.vader_neg
+    # Scaled x3 so the L2 penalty shrinks the lexicons less than the sparse n-grams: with a
+    # few thousand training tweets the lexicons are the part that generalises.
     return (
         3.0 * math.log1p(pos),
         3.0 * math.log1p(neg),
         3.0 if pos > 0 and neg == 0 else 0.0,
         3.0 if neg > 0 and pos == 0 else 0.0,
+        3.0 * math.log1p(vpos),
+        3.0 * math.log1p(vneg),
+        3.0 if vpos > 0 and vneg == 0 else 0.0,
+        3.0 if vneg > 0 and vpos == 0 else 0.0,
     )
 
 
-DENSE_NAMES = ("lex_pos", "lex_neg", "only_pos", "only_neg")
+DENSE_NAMES = (
+    "lex_pos", "lex_neg", "only_pos", "only_neg",
+    "vader_pos", "vader_neg", "vader_only_pos", "vader_only_neg",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
 class Prediction:
-    probabilities: tuple[float, float, float]  # negative, neutral, positive
+    probabilities: tuple[float, float, float]  # negative, neutral, positive (calibrated)
     top_features: list[tuple[str, float]]  # sparse features that pushed the winning class
+    label_index: int  # the decision: argmax of the logits plus the language's offsets
 
     @property
     def label(self) -> str:
-        p = self.probabilities
-        return CLASSES[max(range(3), key=p.__getitem__)]
+        return CLASSES[self.label_index]
 
     @property
     def score(self) -> float:
@@ -54,45 +64,61 @@ class Prediction:
         return self.probabilities[2] - self.probabilities[0]
 
 
+_Weights = tuple[float, float, float]
+
+
 class SentimentModel:
-    """Weights + a pure `predict(features)`. Thread-safe: nothing mutates after __init__."""
+    """Weights + a pure `predict(features)`. Thread-safe: nothing mutates after __init__.
+
+    The label adds per-language offsets to the logits (tuned at training time to balance the
+    recall of the three classes, see `train.py`). The probabilities (hence `score`) are the
+    plain softmax, calibrated on the training mix: the offsets move the label boundary, they
+    do not make every mention look more negative to the category rules and severity.
+    """
 
     def __init__(self, artifact: dict) -> None:
         self.version: str = artifact["version"]
-        self.bias: tuple[float, float, float] = tuple(artifact["bias"])  # type: ignore[assignment]
-        self.dense: list[tuple[float, float, float]] = [tuple(w) for w in artifact["dense"]]
-        self.sparse: dict[str, tuple[float, float, float]] = {
+        bias = artifact["bias"]
+        offsets: dict[str, list[float]] = artifact.get("offsets") or {DEFAULT_OFFSETS_LANG: [0.0] * 3}
+        self._bias: _Weights = (bias[0], bias[1], bias[2])
+        self._offsets: dict[str, _Weights] = {lang: (o[0], o[1], o[2]) for lang, o in offsets.items()}
+        self._default_offsets = self._offsets.get(DEFAULT_OFFSETS_LANG, (0.0, 0.0, 0.0))
+        self.dense: list[_Weights] = [tuple(w) for w in artifact["dense"]]  # type: ignore[misc]
+        self.sparse: dict[str, _Weights] = {
             name: tuple(w) for name, w in artifact["sparse"].items()  # type: ignore[misc]
         }
         # The fast path looks tokens up directly, without building "w:"/"n:" feature names.
         self._plain = {n[2:]: w for n, w in self.sparse.items() if n.startswith("w:")}
         self._negated = {n[2:]: w for n, w in self.sparse.items() if n.startswith("n:")}
 
-    def predict_tokens(self, tokens: list[str], *, explain: int = 0) -> tuple[Prediction, Features]:
-        """Same result as `predict(extract(tokens))` in one pass (the classifier's hot path).
+    def offsets(self, lang: str | None) -> _Weights:
+        return self._offsets.get(lang, self._default_offsets) if lang else self._default_offsets
+
+    def predict_tokens(
+        self, tokens: list[str], *, lang: str | None = None, explain: int = 0
+    ) -> tuple[Prediction, Features]:
+        """Same result as `predict(extract(tokens), lang=lang)` in one pass (the hot path).
 
         `features.extract` stays the reference the training uses; a test holds the two equal.
         """
-        sentiment, negators, stops, boosts = SENTIMENT, NEGATORS, NEGATION_STOPS, INTENSIFIERS
+        lexicons, negators, stops, boosts = LEXICONS, NEGATORS, NEGATION_STOPS, INTENSIFIERS
         plain, negated = self._plain, self._negated
         seen: set[str] = set()
-        lex_pos = lex_neg = 0.0
+        lex_pos = lex_neg = vader_pos = vader_neg = 0.0
         hits: list[tuple[str, float]] = []
-        s0, s1, s2 = self.bias
-        used: list[tuple[str, tuple[float, float, float]]] = []
+        s0, s1, s2 = self._bias
+        used: list[tuple[str, _Weights]] = []
         negated_for = 0
         boost = 1.0
+        none = (None, None)
         for tok in tokens:
             if tok in stops:
                 negated_for = 0
-            score = sentiment.get(tok)
             if negated_for:
                 negated_for -= 1
-                key, table, prefix = "n:" + tok, negated, "n:"
-                if score is not None:
-                    score = -0.6 * score
+                key, table, factor = "n:" + tok, negated, _NEGATED * boost
             else:
-                key, table, prefix = tok, plain, "w:"
+                key, table, factor = tok, plain, boost
             if key not in seen:
                 seen.add(key)
                 w = table.get(tok)
@@ -101,32 +127,42 @@ class SentimentModel:
                     s1 += w[1]
                     s2 += w[2]
                     if explain:
-                        used.append((prefix + tok, w))
-            if score is not None:
-                score *= boost
-                hits.append((tok, score))
-                if score > 0:
-                    lex_pos += score
+                        used.append((key if table is negated else "w:" + tok, w))
+            own, vader = lexicons.get(tok, none)
+            if own is not None:
+                own *= factor
+                hits.append((tok, own))
+                if own > 0:
+                    lex_pos += own
                 else:
-                    lex_neg -= score
+                    lex_neg -= own
+            if vader is not None:
+                vader *= factor
+                if own is None:
+                    hits.append((tok, vader))
+                if vader > 0:
+                    vader_pos += vader
+                else:
+                    vader_neg -= vader
             if tok in negators:
                 negated_for = _NEGATION_REACH
             boost = boosts.get(tok, 1.0)
-        feats = Features(seen, lex_pos, lex_neg, hits)
+        feats = Features(seen, lex_pos, lex_neg, hits, vader_pos, vader_neg)
         for x, (w0, w1, w2) in zip(dense_vector(feats), self.dense, strict=True):
-            s0 += x * w0
-            s1 += x * w1
-            s2 += x * w2
-        return self._finish(s0, s1, s2, used, explain), feats
+            if x:
+                s0 += x * w0
+                s1 += x * w1
+                s2 += x * w2
+        return self._finish(s0, s1, s2, self.offsets(lang), used, explain), feats
 
-    def predict(self, feats: Features, *, explain: int = 0) -> Prediction:
-        s0, s1, s2 = self.bias
+    def predict(self, feats: Features, *, lang: str | None = None, explain: int = 0) -> Prediction:
+        s0, s1, s2 = self._bias
         for x, (w0, w1, w2) in zip(dense_vector(feats), self.dense, strict=True):
             s0 += x * w0
             s1 += x * w1
             s2 += x * w2
         weights = self.sparse
-        used: list[tuple[str, tuple[float, float, float]]] = []
+        used: list[tuple[str, _Weights]] = []
         for name in feats.sparse:
             w = weights.get(name)
             if w is not None:
@@ -135,24 +171,25 @@ class SentimentModel:
                 s2 += w[2]
                 if explain:
                     used.append((name, w))
-        return self._finish(s0, s1, s2, used, explain)
+        return self._finish(s0, s1, s2, self.offsets(lang), used, explain)
 
     @staticmethod
     def _finish(
-        s0: float, s1: float, s2: float, used: list[tuple[str, tuple[float, float, float]]], explain: int
+        s0: float, s1: float, s2: float, off: _Weights, used: list[tuple[str, _Weights]], explain: int
     ) -> Prediction:
         top = max(s0, s1, s2)
         e0, e1, e2 = math.exp(s0 - top), math.exp(s1 - top), math.exp(s2 - top)
         total = e0 + e1 + e2
         probs = (e0 / total, e1 / total, e2 / total)
+        d0, d1, d2 = s0 + off[0], s1 + off[1], s2 + off[2]
+        k = 0 if d0 >= d1 and d0 >= d2 else 1 if d1 >= d2 else 2
         top_features: list[tuple[str, float]] = []
         if explain and used:
-            k = max(range(3), key=probs.__getitem__)
             # A feature's push towards the winner relative to the mean of the three classes.
             pushes = [(name, w[k] - (w[0] + w[1] + w[2]) / 3) for name, w in used]
             pushes.sort(key=lambda item: -item[1])
             top_features = [(n, v) for n, v in pushes[:explain] if v > 0]
-        return Prediction(probs, top_features)
+        return Prediction(probs, top_features, k)
 
 
 @lru_cache(maxsize=1)

@@ -5,9 +5,10 @@ runtime never imports this module. Reads, at run time:
   - TweetEval sentiment *validation* split (English; its test split is never read here),
   - the French XLM-T *train* split (its validation split is kept for reporting),
   - the "train" half of the project's own EN/FR sets (`datasets.own_split`).
-Per-class offsets are then tuned on cross-validated predictions to maximise macro-averaged
-recall (the TweetEval metric) without looking at any test data. Deterministic: same inputs,
-same artifact.
+Classes are weighted to balance (macro-averaged recall, the TweetEval metric, rewards balanced
+predictions). Per-language, per-class offsets are then tuned on cross-validated predictions
+(English: TweetEval val + own EN; French: XLM-T FR train + own FR) to maximise macro-averaged
+recall, without looking at any test data. Deterministic: same inputs, same artifact.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from mentionflow.classify.tokenize import tokenize
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = "sentiment-lr-3"
+MODEL_VERSION = "sentiment-lr-4"
 _OWN_WEIGHT = 2.0  # our brand-care lines are few but are the domain we serve
 _MIN_DF = 2
 
@@ -65,7 +66,7 @@ def _fit(examples: list[Example], c: float):  # noqa: ANN202 - sklearn objects
     x = hstack([dense, sparse]).tocsr()
     y = np.array([CLASSES.index(e.sentiment) for e in examples])
     w = np.array([_OWN_WEIGHT if e.category is not None else 1.0 for e in examples])
-    clf = LogisticRegression(C=c, max_iter=2000)
+    clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
     clf.fit(x, y, sample_weight=w)
     return clf, vec, x
 
@@ -80,7 +81,7 @@ def _cv_scores(examples: list[Example], c: float, folds: int = 5):  # noqa: ANN2
         train_ex = [e for e, t in zip(examples, test, strict=True) if not t]
         test_ex = [e for e, t in zip(examples, test, strict=True) if t]
         clf, vec, _ = _fit(train_ex, c)
-        artifact = _export(clf, vec, (0.0, 0.0, 0.0))
+        artifact = _export(clf, vec, {})
         from mentionflow.classify.model import SentimentModel
 
         model = SentimentModel(artifact)
@@ -90,31 +91,30 @@ def _cv_scores(examples: list[Example], c: float, folds: int = 5):  # noqa: ANN2
     return scores
 
 
-def _tune_offsets(examples: list[Example], scores) -> tuple[float, float, float]:  # noqa: ANN001
-    """Offsets (neg, 0, pos) added to the logits that maximise mean macro recall EN + FR."""
+def _tune_offsets(examples: list[Example], scores) -> dict[str, list[float]]:  # noqa: ANN001
+    """Per language: offsets (neg, 0, pos) added to the logits that maximise macro recall."""
     import numpy as np
 
-    groups = {}
+    grid = np.arange(-1.0, 2.01, 0.1)
+    offsets: dict[str, list[float]] = {}
     for lang in ("en", "fr"):
         idx = [i for i, e in enumerate(examples) if e.lang == lang]
-        if idx:
-            groups[lang] = (idx, [examples[i].sentiment for i in idx])
-    best = (-1.0, (0.0, 0.0, 0.0))
-    grid = np.arange(-0.6, 1.81, 0.1)
-    for a in grid:
-        for b in grid:
-            off = np.array([a, 0.0, b])
-            total = 0.0
-            for idx, gold in groups.values():
-                pred = [CLASSES[j] for j in np.argmax(scores[idx] + off, axis=1)]
-                total += macro_recall(gold, pred)
-            if total > best[0]:
-                best = (total, (round(float(a), 2), 0.0, round(float(b), 2)))
-    log.info("offsets %s, CV mean macro recall %.4f", best[1], best[0] / len(groups))
-    return best[1]
+        if not idx:
+            continue
+        gold = [examples[i].sentiment for i in idx]
+        best = (-1.0, [0.0, 0.0, 0.0])
+        for a in grid:
+            for b in grid:
+                pred = [CLASSES[j] for j in np.argmax(scores[idx] + np.array([a, 0.0, b]), axis=1)]
+                recall = macro_recall(gold, pred)
+                if recall > best[0]:
+                    best = (recall, [round(float(a), 2), 0.0, round(float(b), 2)])
+        log.info("%s offsets %s, CV macro recall %.4f (n=%d)", lang, best[1], best[0], len(idx))
+        offsets[lang] = best[1]
+    return offsets
 
 
-def _export(clf, vec, offsets: tuple[float, float, float]) -> dict:  # noqa: ANN001
+def _export(clf, vec, offsets: dict[str, list[float]]) -> dict:  # noqa: ANN001
     coef = clf.coef_  # shape (3, n_dense + n_sparse)
     n_dense = len(DENSE_NAMES)
     sparse = {}
@@ -126,7 +126,8 @@ def _export(clf, vec, offsets: tuple[float, float, float]) -> dict:  # noqa: ANN
     return {
         "version": MODEL_VERSION,
         "classes": list(CLASSES),
-        "bias": [round(float(b + o), 4) for b, o in zip(clf.intercept_, offsets, strict=True)],
+        "bias": [round(float(b), 4) for b in clf.intercept_],
+        "offsets": offsets,
         "dense_names": list(DENSE_NAMES),
         "dense": [[round(float(v), 4) for v in coef[:, i]] for i in range(n_dense)],
         "sparse": dict(sorted(sparse.items())),

@@ -1,26 +1,75 @@
-"""Entry point of the `mentionflow` console script: one typer app, one module per group."""
+"""Entry point of the `mentionflow` console script: one typer app, one module per group.
+
+Command modules are registered by name and imported only when their command runs (or for
+`--help`): several import heavy libraries (aiohttp, asyncpg, rich, pydantic models) and
+`mentionflow classify` is a batch tool whose whole-process time includes start-up. To add a
+command, add one line to COMMANDS: "name": "module:attribute", where the attribute is a
+`typer.Typer` (a command group) or a function (a single command).
+"""
 
 from __future__ import annotations
 
-import typer
+import importlib
+from typing import Any
 
-from mentionflow.cli import classify, fake_x, generate, infra
-from mentionflow.cli import rules as rules_cli
+import typer
+from typer.core import TyperGroup
+
+COMMANDS: dict[str, str] = {
+    "infra": "mentionflow.cli.infra:app",
+    "generate": "mentionflow.cli.generate:generate",
+    "replay": "mentionflow.cli.replay:replay",
+    "fake-x": "mentionflow.cli.fake_x:app",
+    "classify": "mentionflow.cli.classify:classify",
+    "classify-eval": "mentionflow.cli.classify:classify_eval",
+    "config": "mentionflow.cli.rules:config_app",
+    "rules": "mentionflow.cli.rules:app",
+}
+
+
+def _build(name: str, target: str) -> Any:
+    """The click command for one COMMANDS entry, built exactly as an eager registration would."""
+    module_name, _, attribute = target.partition(":")
+    obj = getattr(importlib.import_module(module_name), attribute)
+    holder = typer.Typer(add_completion=False)
+    holder.callback()(lambda: None)  # a callback makes `holder` a group, so `.commands` exists
+    if isinstance(obj, typer.Typer):
+        holder.add_typer(obj, name=name)
+    else:
+        holder.command(name)(obj)
+    return typer.main.get_command(holder).commands[name]  # type: ignore[attr-defined]
+
+
+class LazyGroup(TyperGroup):
+    """The root group: commands from COMMANDS are built on first use, in COMMANDS order."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, *(n for n in self.commands if n not in COMMANDS)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.commands[cmd_name] = _build(cmd_name, COMMANDS[cmd_name])
+        return self.commands.get(cmd_name)
+
+
+# click looks parameter defaults up by name in a map nested by subcommand name.
+_HELP_DEFAULTS: dict[str, Any] = {"help": False, **{name: {"help": False} for name in COMMANDS}}
 
 app = typer.Typer(
     name="mentionflow",
-    help="mentionflow operator CLI: local infrastructure, replay, classify, rules, users.",
+    cls=LazyGroup,
     no_args_is_help=True,
     add_completion=False,
+    # typer 0.29 coerces an absent --help flag (value None) through a pydantic TypeAdapter,
+    # which imports pydantic (~0.2 s). A default of False is a bool, which typer passes through
+    # uncoerced; the nested map gives each top-level command's --help the same default.
+    context_settings={"default_map": _HELP_DEFAULTS},
 )
-app.add_typer(infra.app, name="infra")
-app.command("generate")(generate.generate)
-app.add_typer(fake_x.app, name="fake-x")
-app.command("classify")(classify.classify)
-app.command("classify-eval")(classify.classify_eval)
 
-app.add_typer(rules_cli.config_app, name="config")
-app.add_typer(rules_cli.app, name="rules")
+
+@app.callback()
+def _root() -> None:
+    """Root group (the commands are in COMMANDS)."""
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,7 +10,10 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from mentionflow.brandconfig import AgencyConfig
 
 Sector = Literal["telecom", "airline", "food_delivery", "generic"]
 SECTORS: tuple[Sector, ...] = ("telecom", "airline", "food_delivery", "generic")
@@ -34,19 +37,22 @@ class BrandProfile:
     languages: tuple[tuple[str, float], ...]  # (lang, weight)
     display_name: str
     traffic_weight: float = 1.0
+    user_id: str | None = None  # the account's real X user id when known (brand config)
 
     @property
     def account_user_id(self) -> str:
-        return account_user_id(self.brand_id)
+        return self.user_id or account_user_id(self.brand_id)
 
 
+# The demo brands of deploy/config/demo (same ids, handles and X user ids: a test keeps them
+# in step), so generated traffic is routed to real queues by `make run` and the benchmarks.
 DEMO_BRANDS: tuple[BrandProfile, ...] = (
-    BrandProfile("orbitel", "Orbitel_FR", "telecom", (("fr", 0.85), ("en", 0.15)), "Orbitel",
-                 traffic_weight=1.3),
-    BrandProfile("skylark-air", "SkylarkAir", "airline", (("en", 0.9), ("fr", 0.1)),
-                 "Skylark Airways"),
-    BrandProfile("miam", "MiamEats", "food_delivery", (("fr", 0.5), ("en", 0.5)), "Miam",
-                 traffic_weight=1.1),
+    BrandProfile("hexafone", "Hexafone", "telecom", (("fr", 0.9), ("en", 0.1)), "Hexafone",
+                 traffic_weight=1.3, user_id="1460000000000000001"),
+    BrandProfile("skylark", "SkylarkAir", "airline", (("en", 0.9), ("fr", 0.1)),
+                 "Skylark Airways", user_id="1460000000000000101"),
+    BrandProfile("bouffego", "BouffeGo", "food_delivery", (("fr", 0.5), ("en", 0.5)), "BouffeGo",
+                 traffic_weight=1.1, user_id="1460000000000000201"),
 )
 
 
@@ -70,3 +76,18 @@ def parse_brand(spec: str) -> BrandProfile:
     handle = match.group("handle")
     return BrandProfile(match.group("id"), handle, sector,  # type: ignore[arg-type]
                         tuple((lang, weight) for lang in langs), handle)
+
+
+def brands_from_config(config: AgencyConfig, sectors: dict[str, Sector] | None = None) -> tuple[BrandProfile, ...]:
+    """One profile per brand of a brand config, writing to its first account (with the
+    config's X user id, so the fake X API serves the ids ingest polls)."""
+    sectors = sectors or {}
+    profiles = []
+    for brand_id, brand in config.brands.items():
+        account = brand.accounts[0]
+        langs = tuple(lang for lang in brand.languages if lang in LANGS) or LANGS
+        profiles.append(BrandProfile(
+            brand_id, account.handle, sectors.get(brand_id, "generic"),
+            tuple((lang, 1.0 / len(langs)) for lang in langs), brand.name, user_id=account.x_user_id,
+        ))
+    return tuple(profiles)

@@ -147,3 +147,92 @@ ROUTING_ESCALATIONS = Counter(
     "Escalations emitted, by brand, kind (mention, incident) and action.",
     ["brand", "kind", "action"],
 )
+
+# --- ops view (issue 9): state the alerts and the overview dashboard need ------------------
+# Set by publish: a periodic sampler reads these from PostgreSQL (queue_items, incidents). Every
+# replica reports the same database, so dashboards and alerts aggregate them with max(), never sum().
+PUBLISH_QUEUE_DEPTH = Gauge(
+    "mentionflow_publish_queue_depth_items",
+    "Open queue items (status new, claimed or escalated), per brand and queue.",
+    ["brand", "queue"],
+)
+PUBLISH_QUEUE_OLDEST_AGE = Gauge(
+    "mentionflow_publish_queue_oldest_item_age_seconds",
+    "Age of the oldest open queue item since ingest received it; 0 when the queue is empty.",
+    ["brand", "queue"],
+)
+PUBLISH_OPEN_INCIDENTS = Gauge(
+    "mentionflow_publish_open_incidents",
+    "Incidents with status open, per brand.",
+    ["brand"],
+)
+PUBLISH_UNACKNOWLEDGED_INCIDENTS = Gauge(
+    "mentionflow_publish_unacknowledged_incidents",
+    "Open incidents nobody has acknowledged yet, per brand.",
+    ["brand"],
+)
+PUBLISH_OLDEST_UNACKNOWLEDGED_INCIDENT_AGE = Gauge(
+    "mentionflow_publish_oldest_unacknowledged_incident_age_seconds",
+    "Seconds since the oldest open, unacknowledged incident opened; 0 when there is none.",
+    ["brand"],
+)
+# Set by publish: each open queue item whose sla_due_at passed is counted once (marked in the
+# database by the same sampler, so replicas never count one breach twice).
+PUBLISH_SLA_BREACHES = Counter(
+    "mentionflow_publish_sla_breaches_total",
+    "Open queue items that passed their SLA due time, each counted once.",
+    ["brand", "queue"],
+)
+# Set by ingest (reading mentions) and publish (posting replies) from XClient's CallObserver:
+# the x-rate-limit-* headers of the last response. The account is a configured brand account.
+XAPI_QUOTA_REMAINING = Gauge(
+    "mentionflow_xapi_quota_remaining_requests",
+    "x-rate-limit-remaining of the last X API response, per service, endpoint and account.",
+    ["service", "endpoint", "account"],
+)
+XAPI_QUOTA_LIMIT = Gauge(
+    "mentionflow_xapi_quota_limit_requests",
+    "x-rate-limit-limit of the last X API response, per service, endpoint and account.",
+    ["service", "endpoint", "account"],
+)
+
+# --- ingest ------------------------------------------------------------------------------
+INGEST_MENTIONS = Counter(
+    "mentionflow_ingest_mentions_total",
+    "Mentions produced to mentions.raw and acknowledged, by source (x_polling, x_webhook, http) and brand.",
+    ["source", "brand"],
+)
+INGEST_DUPLICATES = Counter(
+    "mentionflow_ingest_duplicates_total",
+    "Mentions dropped because the same (platform, external id, brand) was already claimed.",
+    ["source", "brand"],
+)
+INGEST_REJECTED = Counter(
+    "mentionflow_ingest_rejected_total",
+    "Inputs refused or dropped: malformed X API items, bad webhook signatures or JSON, invalid HTTP payloads.",
+    ["source", "reason"],
+)
+INGEST_RECOVERED = Counter(
+    "mentionflow_ingest_recovered_claims_total",
+    "Orphaned pending dedup claims produced by the recovery sweep (claimer died or Kafka failed).",
+)
+INGEST_X_API_CALLS = Counter(
+    "mentionflow_ingest_x_api_calls_total",
+    "X API calls by endpoint and HTTP status ('network' when no response came back).",
+    ["endpoint", "status"],
+)
+INGEST_X_RATE_LIMIT_REMAINING = Gauge(
+    "mentionflow_ingest_x_rate_limit_remaining",
+    "x-rate-limit-remaining of the last X API response, per endpoint and polled account handle.",
+    ["endpoint", "account"],
+)
+INGEST_POLL_LAG_SECONDS = Gauge(
+    "mentionflow_ingest_poll_lag_seconds",
+    "Now minus the creation time of the newest mention seen by the account's last successful poll.",
+    ["account"],
+)
+INGEST_POLLS = Counter(
+    "mentionflow_ingest_polls_total",
+    "Mention polls per account and outcome (ok, rate_limited, transient_error, permanent_error).",
+    ["account", "outcome"],
+)

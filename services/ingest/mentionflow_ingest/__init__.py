@@ -1,0 +1,1 @@
+"""mentionflow ingest service: the only component that reads the outside world."""

@@ -1,0 +1,148 @@
+"""SQL of the ingest service: dedup claims and since_id checkpoints (asyncpg, keyword-only).
+
+Dedup protocol (how the same (platform, external id, brand) is never produced twice, across
+restarts and across sources):
+
+1. claim: INSERT ... ON CONFLICT DO NOTHING-style, one statement per batch. The primary key
+   makes exactly one claimer win, whichever source (polling, webhook, HTTP) and replica it
+   is. The row is 'pending' and holds the encoded event.
+2. produce the won claims and await Kafka's acknowledgements (acks=all, idempotent producer).
+3. mark them 'produced' (and drop the stored event).
+
+A crash or a Kafka failure between 1 and 3 leaves 'pending' rows. They are never lost: the
+recovery sweep (`take_stale_pending`) produces pending rows older than `stale_after_s` from
+the stored bytes, on start and periodically, and a source that sees the same post again
+after that age takes the claim over instead. The price is a rare duplicate in Kafka when
+the crash fell after the acknowledgement and before step 3; it is the very same event (same
+event id and mention id, see mentionflow.ingestion.encoding) and every sink downstream is
+idempotent on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import asyncpg
+
+ClaimStatus = Literal["claimed", "produced", "pending"]
+Key = tuple[str, str, str]  # (platform, external id, brand id)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRequest:
+    key: Key
+    mention_id: str
+    event_key: bytes
+    event_value: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    key: Key
+    event_key: bytes
+    event_value: bytes
+    attempts: int
+
+
+_CLAIM = """
+INSERT INTO ingest_claims AS c (platform, external_id, brand_id, mention_id, source, event_key, event_value)
+SELECT platform, external_id, brand_id, mention_id, $5, event_key, event_value
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $6::bytea[], $7::bytea[])
+     AS t(platform, external_id, brand_id, mention_id, event_key, event_value)
+ON CONFLICT (platform, external_id, brand_id) DO UPDATE
+    SET claimed_at = now(), attempts = c.attempts + 1, source = EXCLUDED.source,
+        event_key = EXCLUDED.event_key, event_value = EXCLUDED.event_value
+    WHERE c.state = 'pending' AND c.claimed_at < now() - make_interval(secs => $8)
+RETURNING platform, external_id, brand_id
+"""
+
+_STATES = """
+SELECT c.platform, c.external_id, c.brand_id, c.state
+FROM ingest_claims c
+JOIN unnest($1::text[], $2::text[], $3::text[]) AS t(platform, external_id, brand_id)
+  USING (platform, external_id, brand_id)
+"""
+
+_MARK_PRODUCED = """
+UPDATE ingest_claims c
+SET state = 'produced', produced_at = now(), event_key = NULL, event_value = NULL
+FROM unnest($1::text[], $2::text[], $3::text[]) AS t(platform, external_id, brand_id)
+WHERE c.platform = t.platform AND c.external_id = t.external_id AND c.brand_id = t.brand_id
+  AND c.state = 'pending'
+"""
+
+_STALE_PENDING = """
+SELECT platform, external_id, brand_id, event_key, event_value, attempts
+FROM ingest_claims
+WHERE state = 'pending' AND claimed_at < now() - make_interval(secs => $1)
+ORDER BY claimed_at
+LIMIT $2
+FOR UPDATE SKIP LOCKED
+"""
+
+
+def _columns(keys: Sequence[Key]) -> tuple[list[str], list[str], list[str]]:
+    return [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]
+
+
+async def claim(
+    conn: asyncpg.Connection, *, requests: Sequence[ClaimRequest], source: str, stale_after_s: float
+) -> dict[Key, ClaimStatus]:
+    """Claim each key; 'claimed' ones are the caller's to produce (then `mark_produced`).
+
+    'produced': another claim already got it into Kafka; 'pending': another claimer holds it
+    and is presumably producing it now (the sweep produces it if that claimer died).
+    Keys must be unique within `requests`.
+    """
+    if not requests:
+        return {}
+    platforms, external_ids, brand_ids = _columns([r.key for r in requests])
+    won = await conn.fetch(
+        _CLAIM, platforms, external_ids, brand_ids, [r.mention_id for r in requests], source,
+        [r.event_key for r in requests], [r.event_value for r in requests], stale_after_s,
+    )
+    result: dict[Key, ClaimStatus] = {(r["platform"], r["external_id"], r["brand_id"]): "claimed" for r in won}
+    lost = [r.key for r in requests if r.key not in result]
+    if lost:
+        for row in await conn.fetch(_STATES, *_columns(lost)):
+            result[(row["platform"], row["external_id"], row["brand_id"])] = row["state"]
+    return result
+
+
+async def mark_produced(conn: asyncpg.Connection, *, keys: Sequence[Key]) -> None:
+    if keys:
+        await conn.execute(_MARK_PRODUCED, *_columns(keys))
+
+
+async def take_stale_pending(conn: asyncpg.Connection, *, stale_after_s: float, limit: int) -> list[PendingEvent]:
+    """Lock (inside the caller's transaction) up to `limit` orphaned pending claims."""
+    rows = await conn.fetch(_STALE_PENDING, stale_after_s, limit)
+    return [PendingEvent((r["platform"], r["external_id"], r["brand_id"]), bytes(r["event_key"]),
+                         bytes(r["event_value"]), r["attempts"]) for r in rows]
+
+
+async def load_checkpoint(conn: asyncpg.Connection, *, account_user_id: str) -> str | None:
+    return await conn.fetchval(
+        "SELECT since_id FROM ingest_checkpoints WHERE account_user_id = $1", account_user_id
+    )
+
+
+async def save_checkpoint(
+    conn: asyncpg.Connection, *, account_user_id: str, account_handle: str, since_id: str,
+    newest_at: datetime | None,
+) -> None:
+    """Advance the account's since_id; never moves it backwards (ids compare as numbers)."""
+    await conn.execute(
+        """
+        INSERT INTO ingest_checkpoints AS c (account_user_id, account_handle, since_id, newest_at)
+        VALUES ($1, $2, $3, $4)
+        ON CONFLICT (account_user_id) DO UPDATE
+            SET since_id = EXCLUDED.since_id, account_handle = EXCLUDED.account_handle,
+                newest_at = COALESCE(EXCLUDED.newest_at, c.newest_at), updated_at = now()
+            WHERE c.since_id::numeric < EXCLUDED.since_id::numeric
+        """,
+        account_user_id, account_handle, since_id, newest_at,
+    )
