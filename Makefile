@@ -8,13 +8,15 @@ BIN := $(VENV)/bin
 TEST_INFRA := $(CURDIR)/.infra/test
 PYTEST_ARGS ?=
 
-.PHONY: help install infra-up infra-up-3 infra-down test test-fast lint typecheck clean
+.PHONY: help install system-deps infra-up infra-up-3 infra-down test test-fast test-browser run model lint typecheck clean
 
 help:
 	@echo "make install     create .venv from uv.lock (idempotent, fast when nothing changed)"
 	@echo "make test        start Kafka + PostgreSQL, run the whole suite, stop them (also on failure)"
 	@echo "make infra-up    local Kafka (1 node) + PostgreSQL under .infra/ ; make infra-up-3 for 3 brokers"
 	@echo "make infra-down  stop them"
+	@echo "make run         the whole system with demo brands and traffic (Ctrl-C stops it)"
+	@echo "make model       retrain the classifier's sentiment model (reads ../shared/data)"
 	@echo "make lint / typecheck"
 
 # uv itself comes from PyPI, pinned; the lock file pins everything else.
@@ -24,6 +26,21 @@ $(BIN)/python: pyproject.toml uv.lock libs/mentionflow/pyproject.toml $(wildcard
 	@touch $(BIN)/python
 
 install: $(BIN)/python
+
+# Debian packages the suite and `make run` use: promtool/prometheus (alert rules, local
+# scraping), Chromium (browser tests), PostgreSQL 15 (throwaway clusters), Java + Maven (Kafka).
+SYSTEM_PACKAGES := prometheus chromium postgresql-15 default-jre-headless maven
+system-deps:
+	@missing=""; \
+	command -v promtool >/dev/null || missing="$$missing prometheus"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	test -x /usr/lib/postgresql/15/bin/initdb || missing="$$missing postgresql-15"; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
+	command -v mvn >/dev/null || missing="$$missing maven"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
 
 infra-up: install
 	$(BIN)/mentionflow infra up --nodes 1 --dir .infra/dev
@@ -35,18 +52,31 @@ infra-down: install
 	$(BIN)/mentionflow infra down --dir .infra/dev
 
 # The suite runs against a real broker and a real database started here and always stopped.
-test: install
+test: install system-deps
 	@set -o pipefail; \
 	trap '$(BIN)/mentionflow infra down --dir $(TEST_INFRA)' EXIT; \
 	$(BIN)/mentionflow infra up --nodes 1 --dir $(TEST_INFRA) && \
 	MENTIONFLOW_TEST_INFRA_DIR=$(TEST_INFRA) $(BIN)/pytest $(PYTEST_ARGS)
 
 # Everything but the slow multi-process / multi-broker tests (for quick iteration).
-test-fast: install
+test-fast: install system-deps
 	@set -o pipefail; \
 	trap '$(BIN)/mentionflow infra down --dir $(TEST_INFRA)' EXIT; \
 	$(BIN)/mentionflow infra up --nodes 1 --dir $(TEST_INFRA) && \
 	MENTIONFLOW_TEST_INFRA_DIR=$(TEST_INFRA) $(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
+# The browser tests alone (they also run inside `make test`).
+test-browser: install system-deps
+	@set -o pipefail; \
+	trap '$(BIN)/mentionflow infra down --dir $(TEST_INFRA)' EXIT; \
+	$(BIN)/mentionflow infra up --nodes 1 --dir $(TEST_INFRA) && \
+	MENTIONFLOW_TEST_INFRA_DIR=$(TEST_INFRA) $(BIN)/pytest tests/browser $(PYTEST_ARGS)
+
+run: install system-deps
+	$(BIN)/mentionflow run
+
+model: install
+	$(BIN)/python -m mentionflow.classify.train
 
 lint: install
 	$(BIN)/ruff check libs services tests
@@ -56,3 +86,4 @@ typecheck: install
 
 clean:
 	rm -rf $(VENV) .infra .pytest_cache .hypothesis .mypy_cache .ruff_cache
+

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-
 from mentionflow.infra import stack as infra_stack
 from mentionflow.kafka.admin import ensure_topics
 from mentionflow.settings import KafkaSettings, PostgresSettings, RunnerSettings

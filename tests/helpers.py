@@ -10,7 +10,6 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
-
 from mentionflow.events import encode, make_envelope
 from mentionflow.events.envelope import Envelope
 from mentionflow.events.mentions_raw import Author, Mention, MentionReceived, mention_id

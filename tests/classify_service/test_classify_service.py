@@ -12,8 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
-
+from mentionflow.classify.spikes import SpikeSettings
 from mentionflow.events import decode, encode, make_envelope
 from mentionflow.events.mentions_raw import Author, Mention, MentionReceived, mention_id
 from mentionflow.infra.processes import free_port
@@ -22,7 +21,8 @@ from mentionflow.kafka.runner import Runner
 from mentionflow.settings import KafkaSettings, RunnerSettings
 from mentionflow_classify.handler import ClassifyHandler
 from mentionflow_classify.main import GROUP_ID
-from mentionflow.classify.spikes import SpikeSettings
+from prometheus_client.parser import text_string_to_metric_families
+
 from tests.helpers import caught_up, committed_offsets, eventually, produce, read_all
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -70,7 +70,8 @@ async def test_mentions_are_classified_and_a_bad_event_goes_to_the_dlq(
         raw(1, "skylark", "@skylark my flight was cancelled and nobody answers the phone, this is a disgrace", T0),
         raw(2, "skylark", "@skylark how do I add a checked bag to my booking?", T0),
         raw(3, "hexafone", "@hexafone merci pour l'installation de la fibre, super rapide et technicien au top !", T0),
-        raw(4, "hexafone", "@hexafone il y a une fuite de données ? j'ai reçu un mail de phishing avec mes infos clients", T0),
+        raw(4, "hexafone",
+            "@hexafone il y a une fuite de données ? j'ai reçu un mail de phishing avec mes infos clients", T0),
     ]
     values = [(e.brand_id.encode(), encode(e)) for e in events] + [(b"skylark", b'{"not": "an envelope"}')]
     results = await _run_handler(kafka_settings, runner_settings, values, expect_outputs=4)
@@ -104,7 +105,7 @@ async def test_a_negative_spike_opens_one_incident_and_closes_after_calm(
         events.append(raw(len(events), "orbit", angry.format(b="orbit"), spike_start + timedelta(seconds=i * 0.3)))
     for minute in range(10, 12):
         for brand in ("lumen", "kite"):
-            events.append(raw(len(events), brand, "@{b} what time does the store open?".format(b=brand),
+            events.append(raw(len(events), brand, f"@{brand} what time does the store open?",
                               T0 + timedelta(minutes=minute)))
     # Then calm: orbit is quiet and positive for half an hour.
     for minute in range(12, 45):
@@ -159,3 +160,56 @@ async def test_the_service_process_serves_health_classifies_and_stops_on_sigterm
         code = await asyncio.to_thread(process.wait, 15)
     assert code == 0
     assert sum((await committed_offsets(kafka_settings, GROUP_ID, "mentions.raw")).values()) == 50
+
+
+async def test_spike_state_is_rebuilt_from_history_when_a_partition_is_reassigned(
+    kafka_settings: KafkaSettings, runner_settings: RunnerSettings
+) -> None:
+    """A consumer that takes over a partition in the middle of a spike knows the incident:
+    its detector replays the partition's recent history up to the group's committed offset."""
+    angry = "@orbit the app is down again, I can't pay anything, absolutely furious"
+    at = datetime.now(UTC)  # history is looked up by Kafka timestamp: recent means now
+    spike = [raw(i, "orbit", angry, at + timedelta(seconds=i * 0.2)) for i in range(120)]
+    group = f"g-{uuid.uuid4().hex[:8]}"
+
+    async def consume(handler: ClassifyHandler, expected_total: int) -> None:
+        producer = make_producer(kafka_settings, client_id="t-rebuild")
+        await producer.start()
+        runner = Runner(service="classify", group_id=group, topics=["mentions.raw"], handler=handler,
+                        producer=producer, kafka=kafka_settings, settings=runner_settings,
+                        on_assigned=handler.on_partitions_assigned, on_revoked=handler.on_partitions_revoked)
+        task = asyncio.create_task(runner.run())
+
+        async def done() -> bool:
+            return sum((await committed_offsets(kafka_settings, group, "mentions.raw")).values()) == expected_total
+
+        try:
+            await eventually(done, what="consumer caught up")
+        finally:
+            runner.stop()
+            await asyncio.wait_for(task, 15)
+            await producer.stop()
+
+    def handler() -> ClassifyHandler:
+        return ClassifyHandler(kafka=kafka_settings, group_id=group, profiles={}, spike_settings=SpikeSettings(),
+                               rebuild=timedelta(minutes=30))
+
+    await produce(kafka_settings, "mentions.raw", [(b"orbit", encode(e)) for e in spike])
+    first = handler()
+    await consume(first, len(spike))
+    opened = [first.detectors[p].open_incident("orbit") for p in first.detectors]
+    incident_id = next(i for i in opened if i)
+
+    # A new consumer (a restart, or another replica after a rebalance) starts empty-handed...
+    follow_up = raw(999, "orbit", angry, at + timedelta(seconds=30))
+    await produce(kafka_settings, "mentions.raw", [(b"orbit", encode(follow_up))])
+    second = handler()
+    await consume(second, len(spike) + 1)
+    # ...yet classifies the next angry mention inside the same incident, without a new one.
+    classified = [decode("mentions.classified", r.value).payload for r in
+                  await read_all(kafka_settings, kafka_settings.physical("mentions.classified"), expect=len(spike) + 1)]
+    last = next(c for c in classified if c.mention.external_id == "orbit-999")
+    assert last.classification.incident_id == incident_id
+    incidents = [decode("incidents", r.value).payload for r in
+                 await read_all(kafka_settings, kafka_settings.physical("incidents"), expect=10, timeout_s=5)]
+    assert [i.status for i in incidents].count("opened") == 1

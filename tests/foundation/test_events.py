@@ -9,7 +9,6 @@ from importlib import resources
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from mentionflow.events import TOPICS, DecodeError, decode, encode, key_for, make_envelope
 from mentionflow.events.mentions_raw import Author, Mention, MentionReceived, mention_id
 from mentionflow.events.replies_requested import ReplyRequested

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-
 from mentionflow.infra import stack as infra_stack
 from mentionflow.infra.kafka import kill_node
 from mentionflow.kafka.admin import ensure_topics

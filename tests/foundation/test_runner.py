@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 from aiokafka import TopicPartition
-
 from mentionflow.events import encode, make_envelope
 from mentionflow.kafka.producer import make_producer
 from mentionflow.kafka.runner import BatchResult, DlqLimitExceeded, IncomingMessage, Output, Runner, TransientError
 from mentionflow.metrics import catalog as m
 from mentionflow.settings import KafkaSettings, RunnerSettings
+
 from tests.helpers import committed_offsets, end_offsets, eventually, mention_event, produce, produce_events, read_all
 
 

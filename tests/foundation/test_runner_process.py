@@ -12,8 +12,8 @@ import uuid
 from pathlib import Path
 
 import asyncpg
-
 from mentionflow.settings import KafkaSettings
+
 from tests.helpers import committed_offsets, end_offsets, eventually, mention_event, produce_events
 
 SERVICE = Path(__file__).parent / "sink_service.py"

@@ -13,13 +13,12 @@ import asyncpg
 import httpx
 import orjson
 import pytest
-from pydantic import ValidationError
-
 from mentionflow.db import create_pool, migrate, ping
 from mentionflow.http import HttpServer, create_app
 from mentionflow.kafka.admin import broker_reachable
 from mentionflow.logs import JsonFormatter
 from mentionflow.settings import HttpSettings, KafkaSettings, PostgresSettings, ServiceSettings
+from pydantic import ValidationError
 
 
 def test_settings_come_from_prefixed_nested_environment(monkeypatch: pytest.MonkeyPatch) -> None:

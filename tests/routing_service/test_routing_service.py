@@ -19,6 +19,7 @@ from mentionflow.kafka.producer import make_producer
 from mentionflow.kafka.runner import Runner
 from mentionflow.settings import KafkaSettings, RunnerSettings
 from mentionflow_routing.handler import RoutingHandler
+
 from tests.helpers import caught_up, eventually, produce, read_all
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # a weekday afternoon in New York and Paris

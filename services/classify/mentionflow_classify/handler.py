@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-
 from mentionflow.classify import BrandProfile, classify_mention, upgrade_for_spike
 from mentionflow.classify.spikes import SpikeDetector, SpikeSettings
 from mentionflow.events import DecodeError, decode, make_envelope

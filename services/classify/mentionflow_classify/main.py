@@ -9,6 +9,7 @@ from mentionflow.brandconfig import AgencyConfig, load_config
 from mentionflow.classify import BrandProfile
 from mentionflow.classify.spikes import SpikeSettings
 from mentionflow.service import ServiceContext, ServiceSpec, run_service
+
 from mentionflow_classify.handler import ClassifyHandler
 from mentionflow_classify.settings import ClassifySettings
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from mentionflow.settings import ServiceSettings
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class SpikeOptions(BaseModel):

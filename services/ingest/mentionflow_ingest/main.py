@@ -30,6 +30,7 @@ from mentionflow.logs import configure_logging
 from mentionflow.metrics import catalog
 from mentionflow.service import DEPENDENCY_WAIT_S, EXIT_DEPENDENCY, EXIT_OK, wait_for_dependencies
 from mentionflow.xapi import RateLimitStatus, XSession
+from mentionflow.xapi.quota import quota_observer
 
 from mentionflow_ingest.http_api import mentions_router
 from mentionflow_ingest.pipeline import Ingestor
@@ -126,7 +127,8 @@ class IngestService:
             if credentials is None:
                 log.warning("@%s not polled: no X credentials for it and no app-wide ones", handle)
                 continue
-            poller = MentionPoller(handle=handle, user_id=user_id, client=self.x_session.reader(credentials),
+            poller = MentionPoller(handle=handle, user_id=user_id, client=self.x_session.reader(
+                credentials, observer=quota_observer(SERVICE, handle, also=observe_x_call)),
                                    ingestor=self.ingestor, pool=self.pool, resolver=self.resolver, settings=x)
             self.pollers.append(poller)
             self._tasks.append(asyncio.create_task(poller.run(self.stop_event), name=f"poll-{handle}"))

@@ -9,6 +9,7 @@ import sys
 from mentionflow.brandconfig import ConfigError, default_config_path, load_config
 from mentionflow.logs import configure_logging
 from mentionflow.service import ServiceContext, ServiceSpec, run_service
+
 from mentionflow_routing.handler import RoutingHandler
 from mentionflow_routing.settings import RoutingSettings
 

@@ -35,7 +35,8 @@ def up(
     directory = directory.resolve()
     console.print(f"starting Kafka ({nodes} node(s)) and PostgreSQL under {directory} ...")
     started = stack.up(directory, nodes)
-    console.print(f"Kafka {started.kafka.broker_version()} (reported by the broker) at {started.kafka.bootstrap_servers}")
+    kafka = started.kafka
+    console.print(f"Kafka {kafka.broker_version()} (reported by the broker) at {kafka.bootstrap_servers}")
     console.print(f"PostgreSQL {started.postgres.server_version()} at {started.postgres.dsn}")
     console.print(f"logs: {directory}/kafka/node*/broker.log, {started.postgres.log_file}")
     console.print(f"environment: source {started.write_env_file()}")

@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "classify-eval": "mentionflow.cli.classify:classify_eval",
     "config": "mentionflow.cli.rules:config_app",
     "rules": "mentionflow.cli.rules:app",
+    "users": "mentionflow.cli.users:app",
+    "run": "mentionflow.cli.run:run",
 }
 
 
@@ -58,6 +60,7 @@ _HELP_DEFAULTS: dict[str, Any] = {"help": False, **{name: {"help": False} for na
 app = typer.Typer(
     name="mentionflow",
     cls=LazyGroup,
+    help="mentionflow operator CLI: local infrastructure, replay, classify, rules, users.",
     no_args_is_help=True,
     add_completion=False,
     # typer 0.29 coerces an absent --help flag (value None) through a pydantic TypeAdapter,

@@ -194,6 +194,9 @@ class Runner:
         self._workers: dict[TopicPartition, asyncio.Task[None]] = {}
         self._wakeups: dict[TopicPartition, asyncio.Event] = {}
         self._revoking: set[TopicPartition] = set()
+        # Partitions whose on_assigned callback (e.g. state rebuild) has not finished yet:
+        # aiokafka may already fetch for them, but nothing is handled before the callback ends.
+        self._initialised: dict[TopicPartition, asyncio.Event] = {}
         self._paused: set[TopicPartition] = set()
         self._stopping = asyncio.Event()
         self._fatal: BaseException | None = None
@@ -269,11 +272,17 @@ class Runner:
     # ---- rebalancing -----------------------------------------------------------------
     async def _on_assigned(self, assigned: set[TopicPartition]) -> None:
         m.RUNNER_REBALANCES.labels(self.service, "assigned").inc()
+        for tp in assigned:
+            self._initialised[tp] = asyncio.Event()
         self.assigned |= assigned
         self._revoking -= assigned
         log.info("%s assigned %s", self.service, _fmt(assigned))
-        if self._on_assigned_cb is not None:
-            await self._on_assigned_cb(assigned)
+        try:
+            if self._on_assigned_cb is not None:
+                await self._on_assigned_cb(assigned)
+        finally:
+            for tp in assigned:
+                self._initialised[tp].set()
 
     async def _on_revoked(self, revoked: set[TopicPartition]) -> None:
         """Finish and commit the current batch of each revoked partition before the hand-over."""
@@ -330,6 +339,10 @@ class Runner:
                     continue
                 if self._stopping.is_set() or tp in self._revoking:
                     return  # uncommitted backlog is re-fetched by whoever owns the partition next
+                initialised = self._initialised.get(tp)
+                if initialised is not None and not initialised.is_set():
+                    await initialised.wait()
+                    continue
                 batch = [backlog.popleft() for _ in range(min(len(backlog), self.settings.max_batch))]
                 self._apply_backpressure(tp)
                 m.RUNNER_INFLIGHT.labels(self.service).inc()

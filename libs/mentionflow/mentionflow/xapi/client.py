@@ -261,15 +261,16 @@ class XSession:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    def reader(self, credentials: XCredentials) -> XClient:
-        """A client for timelines and lookups (app bearer when available)."""
-        return self._client(credentials, credentials.read_auth())
+    def reader(self, credentials: XCredentials, *, observer: CallObserver | None = None) -> XClient:
+        """A client for timelines and lookups (app bearer when available). `observer`, when
+        given, is called after every call instead of the session's (e.g. bound to an account)."""
+        return self._client(credentials, credentials.read_auth(), observer)
 
-    def poster(self, credentials: XCredentials) -> XClient:
+    def poster(self, credentials: XCredentials, *, observer: CallObserver | None = None) -> XClient:
         """A client that posts as the account (OAuth 1.0a or OAuth 2.0 user token)."""
-        return self._client(credentials, credentials.post_auth())
+        return self._client(credentials, credentials.post_auth(), observer)
 
-    def _client(self, credentials: XCredentials, auth: AuthKind) -> XClient:
+    def _client(self, credentials: XCredentials, auth: AuthKind, observer: CallObserver | None = None) -> XClient:
         if self._wrapper is None:
             raise RuntimeError("XSession is not open: use `async with XSession(...)`")
 
@@ -289,4 +290,4 @@ class XSession:
             wait_on_rate_limit=False,
         )
         tweepy_client.session = self._wrapper
-        return XClient(tweepy_client, auth, self._observer)
+        return XClient(tweepy_client, auth, observer or self._observer)

@@ -1,0 +1,116 @@
+"""Write a Prometheus config for services running on this machine (`make run`).
+
+The docker-compose config (prometheus.yml next to this file) is the one source: this script keeps
+its jobs, intervals and rules and only swaps each job's target for a local address and the rule
+paths for absolute ones, so the config Prometheus loads can live anywhere (e.g. .infra/run/).
+
+    python deploy/prometheus/render_local.py --out .infra/run/prometheus.yml \
+        --target ingest=8001 --target classify=8002 --target routing=8003 \
+        --target publish=8004 --target console=127.0.0.1:8080 --scrape-interval 5s
+
+Every job of the base config needs a target and every target a job: a service left out would
+silently never be scraped, so either mistake is an error (exit 2) rather than a partial config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+BASE_CONFIG = HERE / "prometheus.yml"
+DEFAULT_HOST = "127.0.0.1"
+_DURATION = re.compile(r"^\d+(ms|s|m|h)$")
+
+
+class RenderError(ValueError):
+    """The targets do not match the base config's jobs, or an argument is malformed."""
+
+
+def parse_target(text: str, default_host: str = DEFAULT_HOST) -> tuple[str, str]:
+    """`job=PORT` or `job=HOST:PORT` → (job, "host:port")."""
+    job, sep, address = text.partition("=")
+    if not sep or not job or not address:
+        raise RenderError(f"target {text!r} is not JOB=PORT or JOB=HOST:PORT")
+    host, _, port = address.rpartition(":")
+    host = host or default_host
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise RenderError(f"target {text!r}: {port!r} is not a TCP port")
+    return job, f"{host}:{port}"
+
+
+def render(base: Mapping[str, Any], targets: Mapping[str, str], *, base_dir: Path,
+           scrape_interval: str | None = None) -> dict[str, Any]:
+    """The base config with each job scraping `targets[job]` and rule files made absolute.
+
+    Pure: `base` is not modified. Raises RenderError when a job has no target or a target no job.
+    """
+    config = copy.deepcopy(dict(base))
+    jobs = [job["job_name"] for job in config.get("scrape_configs", [])]
+    missing = sorted(set(jobs) - set(targets))
+    unknown = sorted(set(targets) - set(jobs))
+    if missing or unknown:
+        problems = []
+        if missing:
+            problems.append(f"no target for job(s) {', '.join(missing)}")
+        if unknown:
+            problems.append(f"no job named {', '.join(unknown)} in the base config")
+        raise RenderError("; ".join(problems))
+    for job in config["scrape_configs"]:
+        job["static_configs"] = [{"targets": [targets[job["job_name"]]]}]
+    config["rule_files"] = [str((base_dir / pattern).resolve()) for pattern in config.get("rule_files", [])]
+    if scrape_interval is not None:
+        if not _DURATION.match(scrape_interval):
+            raise RenderError(f"scrape interval {scrape_interval!r} is not a Prometheus duration like 5s")
+        config.setdefault("global", {})
+        config["global"]["scrape_interval"] = scrape_interval
+        config["global"]["evaluation_interval"] = scrape_interval
+    return config
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Prometheus may be reloading the file: never let it read half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(tmp, 0o644)  # mkstemp makes it 0600; a Prometheus under another user must read it
+    os.replace(tmp, path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="where to write the local config")
+    parser.add_argument("--target", action="append", default=[], metavar="JOB=[HOST:]PORT",
+                        help="one per job of the base config (host defaults to 127.0.0.1)")
+    parser.add_argument("--base", type=Path, default=BASE_CONFIG, help="the compose config to start from")
+    parser.add_argument("--scrape-interval", default=None, help="e.g. 5s (default: the base config's)")
+    args = parser.parse_args(argv)
+    try:
+        targets: dict[str, str] = {}
+        for text in args.target:
+            job, address = parse_target(text)
+            if job in targets:
+                raise RenderError(f"job {job!r} given twice")
+            targets[job] = address
+        base = yaml.safe_load(args.base.read_text())
+        config = render(base, targets, base_dir=args.base.resolve().parent, scrape_interval=args.scrape_interval)
+    except RenderError as exc:
+        print(f"render_local: {exc}", file=sys.stderr)
+        return 2
+    header = f"# Generated by {Path(__file__).name} from {args.base}; edit that file, not this one.\n"
+    write_atomically(args.out, header + yaml.safe_dump(config, sort_keys=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""`mentionflow run`: the whole system on one machine (used by `make run`)."""

@@ -1,0 +1,72 @@
+"""The console's FastAPI app: ops endpoints from mentionflow.http, the API routers, the pages,
+static files, and the one place where domain errors become HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from urllib.parse import quote
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from mentionflow.http import create_app
+
+from mentionflow_console.api import audit, incidents, items, users
+from mentionflow_console.deps import LoginRequired
+from mentionflow_console.errors import ConsoleError, InvalidInput
+from mentionflow_console.settings import ConsoleSettings
+from mentionflow_console.web import pages
+from mentionflow_console.web.templating import STATIC, make_templates, row_renderer
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Community managers' API: brand-scoped queue, mention detail, claim / release / reply /
+resolve / tag / reassign, crisis board, audit log, live updates (SSE).
+
+Authenticate with `Authorization: Bearer <token>` (`mentionflow users token NAME`) or the browser
+session cookie (writes then need the `X-CSRF-Token` header). Items of brands you are not granted
+answer 404, exactly like missing ones."""
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def build_app(*, settings: ConsoleSettings, pool: asyncpg.Pool, producer: AIOKafkaProducer,
+              checks: dict[str, Callable[[], Awaitable[object]]] | None = None) -> FastAPI:
+    app = create_app("console", checks, description=DESCRIPTION, version="1")
+    templates = make_templates()
+    app.state.settings = settings
+    app.state.pool = pool
+    app.state.producer = producer
+    app.state.templates = templates
+    app.state.render_row = row_renderer(templates)
+    for router in (items.router, incidents.router, audit.router, users.router, pages.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    @app.exception_handler(ConsoleError)
+    async def console_error(request: Request, exc: ConsoleError) -> Response:
+        if isinstance(exc, InvalidInput):
+            # Same shape as FastAPI's own validation errors: the field is named in `loc`.
+            return JSONResponse({"detail": [{"loc": ["body", exc.field], "msg": exc.reason, "type": "value_error"}]},
+                                status_code=422)
+        if _is_api(request):
+            return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+        return pages.error_page(request, None, exc)
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        target = f"/login?next={quote(exc.next_path, safe='/')}" if exc.next_path != "/" else "/login"
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(asyncpg.DataError)
+    async def data_error(request: Request, exc: asyncpg.DataError) -> Response:
+        # A value PostgreSQL cannot take (out-of-range, bad encoding) that validation let by.
+        log.warning("database refused a value on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse({"detail": f"invalid value: {exc}"}, status_code=422)
+
+    return app

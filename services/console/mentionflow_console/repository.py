@@ -1,0 +1,217 @@
+"""SQL of the console: reads of the shared queue schema, always filtered by the user's brands.
+
+Every function takes `scope`: the brand ids the user may see, or None for every brand
+(a '*' grant). A row outside the scope is indistinguishable from a missing one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeAlias
+
+import asyncpg
+import orjson
+
+Db: TypeAlias = "asyncpg.Pool | asyncpg.Connection"
+Scope = list[str] | None
+
+OPEN_STATUSES = ("new", "claimed", "replied", "escalated")
+ALL_STATUSES = ("new", "claimed", "replied", "resolved", "escalated")
+
+SUMMARY_COLUMNS = """
+    id, brand_id, platform, external_id, mention_id, queue, team, priority, sla_due_at, status, assignee,
+    category, sentiment, severity, language, incident_id, tags, author_handle, author_followers,
+    author_verified, text, conversation_id, url, mention_created_at, created_at, updated_at, version
+"""
+DETAIL_COLUMNS = SUMMARY_COLUMNS + ", mention, classification, decision, decided_at, received_at"
+
+
+def in_scope(column: str, param: int) -> str:
+    """SQL predicate: `column` is one of the brands in parameter $param (NULL = every brand)."""
+    return f"(${param}::text[] IS NULL OR {column} = ANY(${param}::text[]))"
+
+
+def parse_json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    brand: str | None = None
+    queue: str | None = None
+    category: str | None = None
+    language: str | None = None
+    status: str = "open"  # a status, "open" (every unresolved status) or "all"
+
+    def statuses(self) -> tuple[str, ...]:
+        if self.status == "open":
+            return OPEN_STATUSES
+        if self.status == "all":
+            return ALL_STATUSES
+        return (self.status,)
+
+    def where(self, first_param: int) -> tuple[str, list[Any]]:
+        """Predicates for everything but status (live updates decide visibility themselves)."""
+        clauses, args = [], []
+        for column, value in (("brand_id", self.brand), ("queue", self.queue),
+                              ("category", self.category), ("language", self.language)):
+            if value is not None:
+                args.append(value)
+                clauses.append(f"{column} = ${first_param + len(args) - 1}")
+        return (" AND ".join(clauses) or "TRUE"), args
+
+
+async def list_items(db: Db, *, scope: Scope, filters: QueueFilters, limit: int) -> list[asyncpg.Record]:
+    """The work order: priority first, then the SLA that runs out first."""
+    where, args = filters.where(3)
+    return await db.fetch(
+        f"SELECT {SUMMARY_COLUMNS} FROM queue_items WHERE {in_scope('brand_id', 1)} "
+        f"AND status = ANY($2::text[]) AND {where} "
+        f"ORDER BY priority, sla_due_at, id LIMIT {int(limit)}",
+        scope, list(filters.statuses()), *args)
+
+
+async def changed_items(db: Db, *, scope: Scope, filters: QueueFilters, since: datetime,
+                        limit: int) -> list[asyncpg.Record]:
+    """Items in scope changed after `since` (any status: the caller hides non-matching ones)."""
+    where, args = filters.where(3)
+    return await db.fetch(
+        f"SELECT {SUMMARY_COLUMNS} FROM queue_items WHERE {in_scope('brand_id', 1)} "
+        f"AND updated_at > $2 AND {where} ORDER BY updated_at, id LIMIT {int(limit)}",
+        scope, since, *args)
+
+
+async def facets(db: Db, *, scope: Scope) -> dict[str, list[str]]:
+    """Distinct brands, queues, categories and languages the user can filter by."""
+    row = await db.fetchrow(
+        "SELECT array_agg(DISTINCT brand_id) AS brands, array_agg(DISTINCT queue) AS queues, "
+        "array_agg(DISTINCT category) AS categories, "
+        "array_agg(DISTINCT language) FILTER (WHERE language IS NOT NULL) AS languages "
+        f"FROM queue_items WHERE {in_scope('brand_id', 1)}", scope)
+    return {k: sorted(row[k] or []) for k in ("brands", "queues", "categories", "languages")}
+
+
+async def get_item(db: Db, *, scope: Scope, item_id: uuid.UUID, for_update: bool = False) -> asyncpg.Record | None:
+    lock = " FOR UPDATE" if for_update else ""
+    return await db.fetchrow(
+        f"SELECT {DETAIL_COLUMNS} FROM queue_items WHERE id = $2 AND {in_scope('brand_id', 1)}{lock}",
+        scope, item_id)
+
+
+async def conversation(db: Db, *, scope: Scope, item: asyncpg.Record) -> list[asyncpg.Record]:
+    """Other mentions of the same conversation, oldest first, within the user's brands."""
+    if not item["conversation_id"]:
+        return []
+    return await db.fetch(
+        f"SELECT {SUMMARY_COLUMNS} FROM queue_items WHERE conversation_id = $2 AND id <> $3 "
+        f"AND {in_scope('brand_id', 1)} ORDER BY mention_created_at, id LIMIT 100",
+        scope, item["conversation_id"], item["id"])
+
+
+async def replies(db: Db, *, item_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT reply_id, text, requested_by, status, tweet_id, error, requested_at, updated_at "
+        "FROM reply_outbox WHERE queue_item_id = $1 ORDER BY requested_at, reply_id", item_id)
+
+
+async def item_history(db: Db, *, item_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT id, at, actor, action, before, after, detail FROM audit_log WHERE item_id = $1 ORDER BY at, id",
+        item_id)
+
+
+async def stale_requested_replies(db: Db, *, older_than_s: float, limit: int = 100) -> list[asyncpg.Record]:
+    return await db.fetch(
+        "SELECT reply_id, brand_id, mention_id, account_handle, in_reply_to_external_id, text, requested_by "
+        "FROM reply_outbox WHERE status = 'requested' "
+        "AND updated_at < now() - make_interval(secs => $1) ORDER BY updated_at LIMIT $2",
+        older_than_s, limit)
+
+
+async def mark_resent(db: Db, *, reply_id: str) -> None:
+    """Push the row's next re-send one relay delay away (only while still 'requested')."""
+    await db.execute("UPDATE reply_outbox SET updated_at = now() WHERE reply_id = $1 AND status = 'requested'",
+                     reply_id)
+
+
+# --- incidents -----------------------------------------------------------------------------
+
+INCIDENT_COLUMNS = """
+    i.incident_id, i.brand_id, i.status, i.opened_at, i.updated_at, i.closed_at, i.negative_count,
+    i.crisis_count, i.rate_per_minute, i.baseline_per_minute, i.summary, i.acknowledged_at,
+    i.acknowledged_by, i.resolved_at, i.resolved_by,
+    (SELECT count(*) FROM queue_items q WHERE q.incident_id = i.incident_id) AS mention_count
+"""
+
+
+async def list_incidents(db: Db, *, scope: Scope, brand: str | None, include_closed: bool) -> list[asyncpg.Record]:
+    return await db.fetch(
+        f"SELECT {INCIDENT_COLUMNS} FROM incidents i WHERE {in_scope('i.brand_id', 1)} "
+        "AND ($2::text IS NULL OR i.brand_id = $2) AND ($3 OR (i.status = 'open' AND i.resolved_at IS NULL)) "
+        "ORDER BY i.brand_id, i.opened_at DESC LIMIT 200",
+        scope, brand, include_closed)
+
+
+async def get_incident(db: Db, *, scope: Scope, incident_id: str, for_update: bool = False) -> asyncpg.Record | None:
+    lock = " FOR UPDATE OF i" if for_update else ""
+    return await db.fetchrow(
+        f"SELECT {INCIDENT_COLUMNS} FROM incidents i WHERE i.incident_id = $2 AND {in_scope('i.brand_id', 1)}{lock}",
+        scope, incident_id)
+
+
+async def incident_volume(db: Db, *, incident_ids: list[str]) -> dict[str, list[tuple[datetime, float]]]:
+    rows = await db.fetch(
+        "SELECT incident_id, at, rate_per_minute FROM incident_volume WHERE incident_id = ANY($1::text[]) "
+        "ORDER BY incident_id, at", incident_ids)
+    series: dict[str, list[tuple[datetime, float]]] = {i: [] for i in incident_ids}
+    for row in rows:
+        series[row["incident_id"]].append((row["at"], float(row["rate_per_minute"])))
+    return series
+
+
+async def incident_mentions(db: Db, *, scope: Scope, incident_ids: list[str], per_incident: int = 20
+                            ) -> dict[str, list[asyncpg.Record]]:
+    rows = await db.fetch(
+        f"SELECT * FROM (SELECT {SUMMARY_COLUMNS}, row_number() OVER (PARTITION BY incident_id "
+        "ORDER BY priority, severity DESC, mention_created_at DESC) AS rank FROM queue_items "
+        f"WHERE incident_id = ANY($2::text[]) AND {in_scope('brand_id', 1)}) ranked "
+        "WHERE rank <= $3 ORDER BY incident_id, rank", scope, incident_ids, per_incident)
+    linked: dict[str, list[asyncpg.Record]] = {i: [] for i in incident_ids}
+    for row in rows:
+        linked[row["incident_id"]].append(row)
+    return linked
+
+
+# --- audit search --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AuditQuery:
+    actor: str | None = None
+    action: str | None = None
+    brand: str | None = None
+    item_id: uuid.UUID | None = None
+    incident_id: str | None = None
+    text: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 100
+
+
+async def search_audit(db: Db, *, scope: Scope, query: AuditQuery) -> list[asyncpg.Record]:
+    """Entries about the user's brands (user management entries have no brand: admins only,
+    which the caller enforces by passing scope=None only for '*' grants)."""
+    pattern = f"%{query.text}%" if query.text else None
+    return await db.fetch(
+        "SELECT id, at, actor, action, brand_id, item_id, incident_id, target, before, after, detail "
+        "FROM audit_log WHERE ($1::text[] IS NULL OR brand_id = ANY($1::text[])) "
+        "AND ($2::text IS NULL OR actor = $2) AND ($3::text IS NULL OR action = $3) "
+        "AND ($4::text IS NULL OR brand_id = $4) AND ($5::uuid IS NULL OR item_id = $5) "
+        "AND ($6::text IS NULL OR incident_id = $6) "
+        "AND ($7::text IS NULL OR detail ILIKE $7 OR target ILIKE $7 OR before::text ILIKE $7 "
+        "     OR after::text ILIKE $7) "
+        "AND ($8::timestamptz IS NULL OR at >= $8) AND ($9::timestamptz IS NULL OR at < $9) "
+        "ORDER BY at DESC, id DESC LIMIT $10",
+        scope, query.actor, query.action, query.brand, query.item_id, query.incident_id, pattern,
+        query.since, query.until, query.limit)

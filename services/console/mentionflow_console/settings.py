@@ -1,0 +1,27 @@
+"""Console settings (env prefix MENTIONFLOW_, e.g. MENTIONFLOW_CONSOLE__COOKIE_SECURE=true)."""
+
+from __future__ import annotations
+
+from mentionflow.settings import HttpSettings, ServiceSettings
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ConsoleOptions(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    cookie_secure: bool = Field(default=False, description="set the Secure flag (true behind HTTPS)")
+    session_ttl_minutes: int = Field(default=12 * 60, ge=1)
+    login_max_failures: int = Field(default=5, ge=1, description="per username + address ...")
+    login_window_s: int = Field(default=900, ge=1, description="... within this window")
+    live_poll_interval_s: float = Field(default=1.0, gt=0, description="SSE: how often to look for changes")
+    live_keepalive_s: float = Field(default=15.0, gt=0)
+    outbox_relay_interval_s: float = Field(default=5.0, gt=0)
+    outbox_relay_after_s: float = Field(default=10.0, gt=0,
+                                        description="re-send replies still 'requested' after this long")
+    page_size: int = Field(default=200, ge=1, le=1000)
+
+
+class ConsoleSettings(ServiceSettings):
+    service_name: str = "console"
+    http: HttpSettings = HttpSettings(port=8080)
+    console: ConsoleOptions = ConsoleOptions()

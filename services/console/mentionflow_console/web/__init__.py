@@ -1,0 +1,1 @@
+"""Server-rendered pages (Jinja2) for community managers and leads."""

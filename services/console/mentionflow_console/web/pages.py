@@ -1,0 +1,256 @@
+"""The pages: login, queue, mention, crisis board, audit log; and their form posts.
+
+Every form post carries the session's CSRF token; every page needs a session (else a
+redirect to /login). Actions run the same functions as the API, so the rules are the same.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated, Literal
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from mentionflow.accounts.store import check_password
+from mentionflow.accounts.tokens import new_secret
+from mentionflow.metrics import catalog
+
+from mentionflow_console import actions, auth, charts, reads, repository
+from mentionflow_console.deps import DbPool, Producer, Settings, UiSession
+from mentionflow_console.errors import ConsoleError, Forbidden, NotFound
+from mentionflow_console.schemas import Category, Name, SearchText, StatusFilter, Username
+
+router = APIRouter(include_in_schema=False)
+FormText = Annotated[str, Form()]
+CsrfField = Annotated[str, Form(max_length=200)]  # missing = wrong: answered 403, not 422
+# Filter forms submit empty selects as "": the same as no filter.
+OptName = Name | Literal[""]
+OptCategory = Category | Literal[""]
+
+
+def _templates(request: Request):  # noqa: ANN202
+    return request.app.state.templates
+
+
+def page(request: Request, name: str, context: dict, status_code: int = 200, session: auth.Session | None = None,
+         ) -> HTMLResponse:
+    context = {"user": session.user if session else None,
+               "csrf_token": session.csrf_token if session else "", **context}
+    return _templates(request).TemplateResponse(request, name, context, status_code=status_code)
+
+
+def error_page(request: Request, session: auth.Session | None, error: ConsoleError) -> HTMLResponse:
+    return page(request, "error.html", {"error": error.message, "status": error.status_code},
+                error.status_code, session)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only our own paths: an absolute or protocol-relative URL would be an open redirect.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _check_csrf(session: auth.Session, token: str) -> None:
+    if not auth.tokens_match(session.csrf_token, token):
+        raise Forbidden("the form's CSRF token is missing or stale: reload the page and try again")
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# --- login -----------------------------------------------------------------------------------
+
+@router.get("/login")
+async def login_form(request: Request, next: Annotated[str | None, Query(max_length=500)] = None) -> HTMLResponse:
+    token = new_secret()
+    response = page(request, "login.html", {"login_csrf": token, "next": _safe_next(next), "error": None})
+    response.set_cookie(auth.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+                        secure=request.app.state.settings.console.cookie_secure, max_age=3600)
+    return response
+
+
+@router.post("/login")
+async def login(request: Request, pool: DbPool, settings: Settings, username: FormText, password: FormText,
+                csrf_token: CsrfField = "", next: Annotated[str, Form(max_length=500)] = "/") -> Response:
+    options = settings.console
+    name = username.strip().lower()[:64]
+    ip = _client_ip(request)
+
+    def again(message: str, status_code: int) -> HTMLResponse:
+        token = new_secret()
+        response = page(request, "login.html", {"login_csrf": token, "next": _safe_next(next), "error": message,
+                                                "username": name}, status_code)
+        response.set_cookie(auth.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+                            secure=options.cookie_secure, max_age=3600)
+        return response
+
+    if not auth.tokens_match(request.cookies.get(auth.LOGIN_CSRF_COOKIE), csrf_token):
+        return again("Your login form expired; please try again.", 403)
+    retry_after = await auth.login_retry_after(pool, username=name, ip=ip, max_failures=options.login_max_failures,
+                                               window_s=options.login_window_s)
+    if retry_after:
+        catalog.CONSOLE_LOGINS.labels(outcome="rate_limited").inc()
+        response = again(f"Too many failed attempts. Try again in {retry_after // 60 + 1} minute(s).", 429)
+        response.headers["Retry-After"] = str(retry_after)
+        return response
+    user = await check_password(pool, username=name, password=password) if "\x00" not in name + password else None
+    await auth.record_login_attempt(pool, username=name, ip=ip, succeeded=user is not None)
+    if user is None:
+        catalog.CONSOLE_LOGINS.labels(outcome="failed").inc()
+        return again("Wrong username or password.", 401)
+    catalog.CONSOLE_LOGINS.labels(outcome="ok").inc()
+    cookie, _ = await auth.create_session(pool, user=user, ttl=timedelta(minutes=options.session_ttl_minutes), ip=ip)
+    redirect = RedirectResponse(_safe_next(next), status_code=303)
+    redirect.set_cookie(auth.SESSION_COOKIE, cookie, httponly=True, samesite="lax", secure=options.cookie_secure,
+                        max_age=options.session_ttl_minutes * 60, path="/")
+    redirect.delete_cookie(auth.LOGIN_CSRF_COOKIE)
+    return redirect
+
+
+@router.post("/logout")
+async def logout(request: Request, session: UiSession, pool: DbPool, csrf_token: CsrfField = "") -> Response:
+    _check_csrf(session, csrf_token)
+    await auth.end_session(pool, cookie=request.cookies.get(auth.SESSION_COOKIE))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(auth.SESSION_COOKIE, path="/")
+    return response
+
+
+# --- queue -----------------------------------------------------------------------------------
+
+@router.get("/")
+async def queue_page(
+    request: Request, session: UiSession, pool: DbPool,
+    brand: Annotated[OptName | None, Query()] = None, queue: Annotated[OptName | None, Query()] = None,
+    category: Annotated[OptCategory | None, Query()] = None, language: Annotated[OptName | None, Query()] = None,
+    status: Annotated[StatusFilter, Query()] = "open",
+) -> HTMLResponse:
+    filters = repository.QueueFilters(brand=brand or None, queue=queue or None, category=category or None,
+                                      language=language or None, status=status)
+    try:
+        items = await reads.queue(pool, user=session.user, filters=filters,
+                                  limit=request.app.state.settings.console.page_size)
+    except ConsoleError as exc:
+        return error_page(request, session, exc)
+    chosen = {k: v for k, v in (("brand", brand), ("queue", queue), ("category", category),
+                                ("language", language), ("status", status)) if v}
+    cursor = await pool.fetchval("SELECT now()")
+    stream_url = "/api/v1/items/stream?" + urlencode({**chosen, "html": "1", "since": cursor.isoformat()})
+    return page(request, "queue.html", {
+        "items": items, "filters": chosen, "facets": await repository.facets(pool, scope=session.user.brand_scope),
+        "stream_url": stream_url}, session=session)
+
+
+# --- one mention -----------------------------------------------------------------------------
+
+async def _item_page(request: Request, session: auth.Session, pool: DbPool, item_id: uuid.UUID,
+                     error: ConsoleError | None = None) -> HTMLResponse:
+    try:
+        detail = await reads.item(pool, user=session.user, item_id=item_id)
+    except NotFound as exc:
+        return error_page(request, session, exc)
+    return page(request, "item.html", {"item": detail, "error": error.message if error else None},
+                error.status_code if error else 200, session)
+
+
+@router.get("/items/{item_id}")
+async def item_page(request: Request, item_id: uuid.UUID, session: UiSession, pool: DbPool) -> HTMLResponse:
+    return await _item_page(request, session, pool, item_id)
+
+
+@router.post("/items/{item_id}/{action}")
+async def item_action(
+    request: Request, item_id: uuid.UUID, action: str, session: UiSession, pool: DbPool, producer: Producer,
+    settings: Settings, csrf_token: CsrfField = "", text: Annotated[str, Form(max_length=5000)] = "",
+    tags: Annotated[str, Form(max_length=2000)] = "", assignee: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    user = session.user
+    try:
+        _check_csrf(session, csrf_token)
+        if action == "claim":
+            await actions.claim(pool, user=user, item_id=item_id)
+        elif action == "release":
+            await actions.release(pool, user=user, item_id=item_id)
+        elif action == "reply":
+            await actions.request_reply(pool, producer, settings.kafka, user=user, item_id=item_id, text=text)
+        elif action == "resolve":
+            await actions.resolve(pool, user=user, item_id=item_id, note=text)
+        elif action == "tag":
+            wanted = [t for t in tags.replace(",", " ").split() if t]
+            current = (await reads.item(pool, user=user, item_id=item_id)).tags
+            await actions.tag(pool, user=user, item_id=item_id, add=wanted,
+                              remove=[t for t in current if t not in wanted])
+        elif action == "reassign":
+            await actions.reassign(pool, user=user, item_id=item_id, assignee=assignee.strip().lower())
+        else:
+            raise NotFound(f"no action {action}")
+    except ConsoleError as exc:
+        return await _item_page(request, session, pool, item_id, error=exc)
+    return RedirectResponse(f"/items/{item_id}", status_code=303)
+
+
+# --- crisis board ----------------------------------------------------------------------------
+
+@router.get("/crisis")
+async def crisis_page(request: Request, session: UiSession, pool: DbPool,
+                      brand: Annotated[OptName | None, Query()] = None) -> HTMLResponse:
+    return await _crisis_page(request, session, pool, brand or None)
+
+
+async def _crisis_page(request: Request, session: auth.Session, pool: DbPool, brand: str | None,
+                       error: ConsoleError | None = None) -> HTMLResponse:
+    try:
+        incidents = await reads.incidents(pool, user=session.user, brand=brand)
+    except ConsoleError as exc:
+        return error_page(request, session, exc)
+    by_brand: dict[str, list] = {}
+    for incident in incidents:
+        by_brand.setdefault(incident.brand_id, []).append(incident)
+    drawn = {i.incident_id: charts.volume_chart([(p.at, p.rate_per_minute) for p in i.volume],
+                                                baseline=i.baseline_per_minute, width=560, height=150)
+             for i in incidents}
+    return page(request, "crisis.html", {"by_brand": by_brand, "brand": brand, "charts": drawn,
+                                         "error": error.message if error else None},
+                error.status_code if error else 200, session)
+
+
+@router.post("/crisis/{incident_id}/{action}")
+async def incident_action(request: Request, incident_id: str, action: str, session: UiSession, pool: DbPool,
+                          csrf_token: CsrfField = "") -> Response:
+    try:
+        _check_csrf(session, csrf_token)
+        if action == "acknowledge":
+            await actions.acknowledge_incident(pool, user=session.user, incident_id=incident_id)
+        elif action == "resolve":
+            await actions.resolve_incident(pool, user=session.user, incident_id=incident_id)
+        else:
+            raise NotFound(f"no action {action}")
+    except ConsoleError as exc:
+        if isinstance(exc, NotFound):
+            return error_page(request, session, exc)
+        return await _crisis_page(request, session, pool, None, error=exc)
+    return RedirectResponse(f"/crisis#incident-{quote(incident_id)}", status_code=303)
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+@router.get("/audit")
+async def audit_page(
+    request: Request, session: UiSession, pool: DbPool,
+    actor: Annotated[Username | Literal[""] | None, Query()] = None,
+    action: Annotated[OptName | None, Query()] = None, brand: Annotated[OptName | None, Query()] = None,
+    q: Annotated[SearchText | Literal[""] | None, Query()] = None,
+) -> HTMLResponse:
+    if not session.user.at_least("lead"):
+        return error_page(request, session, Forbidden("the audit log is for leads"))
+    query = repository.AuditQuery(actor=actor or None, action=action or None, brand=brand or None, text=q or None,
+                                  limit=200)
+    try:
+        entries = await reads.audit(pool, user=session.user, query=query)
+    except ConsoleError as exc:
+        return error_page(request, session, exc)
+    return page(request, "audit.html", {"entries": entries, "query": query}, session=session)

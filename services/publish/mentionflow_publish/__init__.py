@@ -1,0 +1,1 @@
+"""mentionflow publish: every side effect of the pipeline, each exactly once."""

@@ -1,0 +1,136 @@
+"""The Kafka side of publish: one handler for the four consumed topics, dispatched by topic.
+
+Each batch (one partition, in order) is applied in one transaction, idempotently, so the
+runner may redeliver it after a crash. Effects that leave the process (notifications, pages,
+posts to X) are only *recorded* here and carried out by the background loops, which the
+handler wakes after its commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+import asyncpg
+from mentionflow.events.escalations import Escalation
+from mentionflow.events.incidents import Incident
+from mentionflow.events.mentions_routed import MentionRouted
+from mentionflow.events.replies_requested import ReplyRequested
+from mentionflow.kafka.runner import BatchResult, IncomingMessage
+from mentionflow.metrics import catalog as m
+from mentionflow.settings import KafkaSettings
+
+from mentionflow_publish import reply_store
+from mentionflow_publish.channels import QUEUE_CHANNEL_PREFIX, ChannelDirectory
+from mentionflow_publish.delivery_store import add_delivery
+from mentionflow_publish.escalation_store import apply_escalation
+from mentionflow_publish.messages import queue_notification_body
+from mentionflow_publish.queue_store import ItemChange, upsert_incidents, upsert_items
+from mentionflow_publish.settings import PublishSettings
+
+log = logging.getLogger(__name__)
+
+CONSUMED_TOPICS = ("mentions.routed", "incidents", "escalations", "replies.requested")
+
+
+class PublishHandler:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        settings: PublishSettings,
+        kafka: KafkaSettings,
+        channels: ChannelDirectory,
+        *,
+        wake_deliveries: Callable[[], None] = lambda: None,
+        wake_replies: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.kafka = kafka
+        self.channels = channels
+        self._wake_deliveries = wake_deliveries
+        self._wake_replies = wake_replies
+
+    async def handle(self, messages: Sequence[IncomingMessage]) -> BatchResult:
+        if not messages:
+            return BatchResult()
+        topic = self.kafka.logical(messages[0].topic)  # one batch = one partition = one topic
+        if topic == "mentions.routed":
+            await self._routed(messages)
+        elif topic == "incidents":
+            await self._incidents(messages)
+        elif topic == "escalations":
+            await self._escalations(messages)
+        elif topic == "replies.requested":
+            await self._replies(messages)
+        else:
+            return BatchResult(rejected=[(msg, f"publish does not consume {topic}") for msg in messages])
+        return BatchResult()
+
+    # ---- mentions.routed → queue_items (+ notifications) ----------------------------------
+    async def _routed(self, messages: Sequence[IncomingMessage]) -> None:
+        batch: list[MentionRouted] = [msg.envelope.payload for msg in messages]
+        notify = set(self.settings.notify_priorities)
+        notifications = 0
+        async with self.pool.acquire() as conn, conn.transaction():
+            changes = await upsert_items(conn, batch)
+            by_key = {(r.mention.brand_id, r.mention.platform, r.mention.external_id): r for r in batch}
+            for change in changes:
+                if change.created and change.priority in notify and change.queue in self.settings.queue_webhooks:
+                    notifications += await self._notify(conn, change, by_key)
+        committed_at = datetime.now(UTC)
+        for change in changes:
+            m.PUBLISH_QUEUE_ITEMS.labels(change.brand_id, "created" if change.created else "updated").inc()
+            m.PUBLISH_DELIVERY_LATENCY_SECONDS.labels("queue_item").observe(
+                max(0.0, (committed_at - change.received_at).total_seconds()))
+        stale = Counter(r.mention.brand_id for r in batch)
+        stale.subtract(change.brand_id for change in changes)
+        for brand_id, count in stale.items():
+            if count > 0:  # replays and older decisions, left as they were
+                m.PUBLISH_QUEUE_ITEMS.labels(brand_id, "stale").inc(count)
+        if notifications:
+            self._wake_deliveries()
+
+    async def _notify(self, conn: asyncpg.Connection, change: ItemChange,
+                      by_key: dict[tuple[str, str, str], MentionRouted]) -> int:
+        routed = by_key[(change.brand_id, change.platform, change.external_id)]
+        mention = routed.mention
+        body = queue_notification_body(
+            brand_id=change.brand_id, queue=change.queue, priority=change.priority,
+            category=routed.classification.category, author_handle=mention.author.handle, text=mention.text,
+            url=mention.url, sla_due_at=routed.decision.sla_due_at.isoformat())
+        created = await add_delivery(
+            conn, key=f"notify:{change.brand_id}:{change.platform}:{change.external_id}", kind="notification",
+            brand_id=change.brand_id, channel=QUEUE_CHANNEL_PREFIX + change.queue, action="notify", body=body,
+            source_at=mention.received_at)
+        return int(created)
+
+    # ---- incidents → incidents + incident_volume ------------------------------------------
+    async def _incidents(self, messages: Sequence[IncomingMessage]) -> None:
+        batch: list[Incident] = [msg.envelope.payload for msg in messages]
+        async with self.pool.acquire() as conn, conn.transaction():
+            await upsert_incidents(conn, batch)
+
+    # ---- escalations → escalations + pages ----------------------------------------------
+    async def _escalations(self, messages: Sequence[IncomingMessage]) -> None:
+        changes: list[tuple[str, str]] = []
+        async with self.pool.acquire() as conn, conn.transaction():
+            for msg in messages:
+                event: Escalation = msg.envelope.payload
+                change = await apply_escalation(conn, self.channels, event, occurred_at=msg.envelope.occurred_at,
+                                                now=datetime.now(UTC), minute_s=self.settings.escalation_minute_s)
+                changes.append((event.dedup_key, change))
+        for dedup_key, change in changes:
+            m.PUBLISH_ESCALATIONS.labels(change).inc()
+            log.info("escalation %s: %s", dedup_key, change)
+        self._wake_deliveries()
+
+    # ---- replies.requested → reply_outbox -------------------------------------------------
+    async def _replies(self, messages: Sequence[IncomingMessage]) -> None:
+        requests: list[tuple[ReplyRequested, datetime]] = [
+            (msg.envelope.payload, msg.envelope.occurred_at) for msg in messages]
+        async with self.pool.acquire() as conn, conn.transaction():
+            await reply_store.add_requests(conn, requests)
+        self._wake_replies()

@@ -1,0 +1,179 @@
+"""SQL for the CM queue (queue_items) and incidents, written from routed mentions and incidents.
+
+Idempotency: one queue row per (brand, platform, external id). A redelivered or replayed
+decision is a no-op; a later decision (newer decided_at) updates what the pipeline owns and
+bumps version/updated_at, and never touches what people own (status once claimed, assignee).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import orjson
+from mentionflow.events.incidents import Incident
+from mentionflow.events.mentions_routed import MentionRouted
+
+# jsonb_to_recordset turns one JSON parameter into rows: a whole batch in one round trip,
+# with RETURNING telling which rows were created, updated or left alone (stale).
+_UPSERT_ITEMS = """
+INSERT INTO queue_items AS q (
+    brand_id, platform, external_id, mention_id, queue, team, priority, sla_due_at, status,
+    category, sentiment, severity, language, incident_id, tags, author_handle, author_followers,
+    author_verified, text, conversation_id, url, mention_created_at, received_at, mention,
+    classification, decision, decided_at)
+SELECT brand_id, platform, external_id, mention_id, queue, team, priority, sla_due_at, status,
+       category, sentiment, severity, language, incident_id, tags, author_handle, author_followers,
+       author_verified, text, conversation_id, url, mention_created_at, received_at, mention,
+       classification, decision, decided_at
+FROM jsonb_to_recordset($1::jsonb) AS r(
+    brand_id text, platform text, external_id text, mention_id text, queue text, team text,
+    priority text, sla_due_at timestamptz, status text, category text, sentiment text,
+    severity real, language text, incident_id text, tags text[], author_handle text,
+    author_followers integer, author_verified boolean, text text, conversation_id text, url text,
+    mention_created_at timestamptz, received_at timestamptz, mention jsonb, classification jsonb,
+    decision jsonb, decided_at timestamptz)
+ON CONFLICT (brand_id, platform, external_id) DO UPDATE SET
+    mention_id = EXCLUDED.mention_id,
+    queue = EXCLUDED.queue,
+    team = EXCLUDED.team,
+    priority = EXCLUDED.priority,
+    sla_due_at = EXCLUDED.sla_due_at,
+    -- people own the status once they act; a 'new' item follows the pipeline (e.g. crisis)
+    status = CASE WHEN q.status = 'new' THEN EXCLUDED.status ELSE q.status END,
+    category = EXCLUDED.category,
+    sentiment = EXCLUDED.sentiment,
+    severity = EXCLUDED.severity,
+    language = EXCLUDED.language,
+    incident_id = EXCLUDED.incident_id,
+    -- tags may also come from people: keep theirs, add the pipeline's
+    tags = ARRAY(SELECT DISTINCT t FROM unnest(q.tags || EXCLUDED.tags) AS t ORDER BY t),
+    author_followers = EXCLUDED.author_followers,
+    author_verified = EXCLUDED.author_verified,
+    mention = EXCLUDED.mention,
+    classification = EXCLUDED.classification,
+    decision = EXCLUDED.decision,
+    decided_at = EXCLUDED.decided_at,
+    updated_at = now(),
+    version = q.version + 1
+WHERE EXCLUDED.decided_at > q.decided_at
+RETURNING q.id, q.brand_id, q.platform, q.external_id, q.queue, q.priority, q.received_at,
+          (q.xmax = 0) AS created
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemChange:
+    item_id: str
+    brand_id: str
+    platform: str
+    external_id: str
+    queue: str
+    priority: str
+    received_at: datetime
+    created: bool
+
+
+def initial_status(routed: MentionRouted) -> str:
+    """A crisis (or anything routing escalates) enters the queue already 'escalated'."""
+    if routed.classification.category == "crisis" or routed.decision.escalate:
+        return "escalated"
+    return "new"
+
+
+def item_row(routed: MentionRouted) -> dict[str, Any]:
+    mention, classification, decision = routed.mention, routed.classification, routed.decision
+    return {
+        "brand_id": mention.brand_id,
+        "platform": mention.platform,
+        "external_id": mention.external_id,
+        "mention_id": mention.id,
+        "queue": decision.queue,
+        "team": decision.team,
+        "priority": decision.priority,
+        "sla_due_at": decision.sla_due_at,
+        "status": initial_status(routed),
+        "category": classification.category,
+        "sentiment": classification.sentiment,
+        "severity": classification.severity,
+        "language": classification.language or mention.lang,
+        "incident_id": classification.incident_id,
+        "tags": list(decision.tags),
+        "author_handle": mention.author.handle,
+        "author_followers": mention.author.followers,
+        "author_verified": mention.author.verified,
+        "text": mention.text,
+        "conversation_id": mention.conversation_id,
+        "url": mention.url,
+        "mention_created_at": mention.created_at,
+        "received_at": mention.received_at,
+        "mention": mention.model_dump(mode="json"),
+        "classification": classification.model_dump(mode="json"),
+        "decision": decision.model_dump(mode="json"),
+        "decided_at": decision.decided_at,
+    }
+
+
+def newest_per_item(batch: Sequence[MentionRouted]) -> list[MentionRouted]:
+    """One decision per queue row, the newest (ties: the later in the batch). A single
+    INSERT … ON CONFLICT may not touch the same row twice."""
+    chosen: dict[tuple[str, str, str], MentionRouted] = {}
+    for routed in batch:
+        key = (routed.mention.brand_id, routed.mention.platform, routed.mention.external_id)
+        current = chosen.get(key)
+        if current is None or routed.decision.decided_at >= current.decision.decided_at:
+            chosen[key] = routed
+    return list(chosen.values())
+
+
+async def upsert_items(conn: asyncpg.Connection, batch: Sequence[MentionRouted]) -> list[ItemChange]:
+    """Apply the batch; returns the rows created or updated (stale decisions are absent)."""
+    rows = [item_row(routed) for routed in newest_per_item(batch)]
+    if not rows:
+        return []
+    records = await conn.fetch(_UPSERT_ITEMS, orjson.dumps(rows).decode())
+    return [ItemChange(str(r["id"]), r["brand_id"], r["platform"], r["external_id"], r["queue"],
+                       r["priority"], r["received_at"], r["created"]) for r in records]
+
+
+_UPSERT_INCIDENT = """
+INSERT INTO incidents AS i (incident_id, brand_id, status, opened_at, updated_at, closed_at,
+                            negative_count, crisis_count, rate_per_minute, baseline_per_minute, summary)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (incident_id) DO UPDATE SET
+    status = EXCLUDED.status,
+    updated_at = EXCLUDED.updated_at,
+    closed_at = EXCLUDED.closed_at,
+    negative_count = EXCLUDED.negative_count,
+    crisis_count = EXCLUDED.crisis_count,
+    rate_per_minute = EXCLUDED.rate_per_minute,
+    baseline_per_minute = EXCLUDED.baseline_per_minute,
+    summary = CASE WHEN EXCLUDED.summary = '' THEN i.summary ELSE EXCLUDED.summary END
+-- events of one brand arrive in order; a replayed older one must not reopen a closed incident
+WHERE EXCLUDED.updated_at >= i.updated_at AND NOT (i.status = 'closed' AND EXCLUDED.status = 'open')
+"""
+
+_UPSERT_VOLUME = """
+INSERT INTO incident_volume (incident_id, at, rate_per_minute, negative_count)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (incident_id, at) DO UPDATE SET
+    rate_per_minute = EXCLUDED.rate_per_minute, negative_count = EXCLUDED.negative_count
+"""
+
+
+async def upsert_incidents(conn: asyncpg.Connection, batch: Sequence[Incident]) -> None:
+    """Incidents for the crisis board (people's acknowledged/resolved fields untouched) and
+    one volume point per event window for its chart. Idempotent."""
+    for incident in batch:
+        closed = incident.status == "closed"
+        await conn.execute(
+            _UPSERT_INCIDENT, incident.incident_id, incident.brand_id, "closed" if closed else "open",
+            incident.opened_at, incident.window_end, incident.window_end if closed else None,
+            incident.negative_count, incident.crisis_count, incident.rate_per_minute,
+            incident.baseline_per_minute, incident.summary,
+        )
+        await conn.execute(_UPSERT_VOLUME, incident.incident_id, incident.window_end,
+                           incident.rate_per_minute, incident.negative_count)

@@ -1,0 +1,113 @@
+"""Queue rows, incidents and users for console tests, written with SQL the way publish would
+(the console must not depend on publish running)."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+from mentionflow import accounts, queue
+from mentionflow.accounts import store
+from mentionflow.db import migrate
+from mentionflow.events.mentions_classified import Classification
+from mentionflow.events.mentions_raw import Author, Mention, mention_id
+from mentionflow.events.mentions_routed import RoutingDecision
+from mentionflow_console.main import CONSOLE_MIGRATIONS
+
+_counter = itertools.count(1)
+PASSWORD = "correct horse battery"
+
+
+async def migrate_all(pool: asyncpg.Pool) -> None:
+    await migrate(pool, queue.COMPONENT, queue.MIGRATIONS)
+    await migrate(pool, accounts.COMPONENT, accounts.MIGRATIONS)
+    await migrate(pool, "console", CONSOLE_MIGRATIONS)
+
+
+async def insert_item(pool: asyncpg.Pool, *, brand: str, priority: str = "P3", sla_in: timedelta = timedelta(hours=1),
+                      text: str | None = None, status: str = "new", assignee: str | None = None,
+                      category: str = "question", language: str = "en", queue_name: str | None = None,
+                      conversation_id: str | None = None, incident_id: str | None = None,
+                      followers: int = 120, verified: bool = False) -> uuid.UUID:
+    n = next(_counter)
+    now = datetime.now(UTC)
+    external_id = str(10**17 + n)
+    mention = Mention(
+        id=mention_id("x", external_id, brand), external_id=external_id, brand_id=brand,
+        account_handle=f"{brand.title()}Help", text=text or f"@{brand} question number {n}?", lang=language,
+        author=Author(id=str(n), handle=f"user{n}", name=f"User {n}", followers=followers, verified=verified),
+        created_at=now, received_at=now, source="generator", conversation_id=conversation_id)
+    classification = Classification(
+        category=category, sentiment="negative", sentiment_score=-0.4, is_question=True, severity=0.4,
+        confidence=0.8, language=language, reasons=["question:how do i", "lexicon:broken(-)"],
+        model_version="test-1", incident_id=incident_id)
+    decision = RoutingDecision(
+        queue=queue_name or f"{brand}-care", team=f"{brand}-team", priority=priority, sla_due_at=now + sla_in,
+        rule_id=f"{brand}/questions", explanation=[f"rule {brand}/questions matched", "category=question"],
+        decided_at=now)
+    return await pool.fetchval(
+        "INSERT INTO queue_items (brand_id, platform, external_id, mention_id, queue, team, priority, sla_due_at, "
+        "status, assignee, category, sentiment, severity, language, incident_id, author_handle, author_followers, "
+        "author_verified, text, conversation_id, url, mention_created_at, received_at, mention, classification, "
+        "decision, decided_at) VALUES ($1, 'x', $2, $3, $4, $5, $6, $7, $8, $9, $10, 'negative', 0.4, $11, $12, "
+        "$13, $14, $15, $16, $17, $18, $19, $19, $20::jsonb, $21::jsonb, $22::jsonb, $19) RETURNING id",
+        brand, external_id, mention.id, decision.queue, decision.team, priority, decision.sla_due_at, status,
+        assignee, category, language, incident_id, mention.author.handle, followers, verified, mention.text,
+        conversation_id, f"https://x.com/user{n}/status/{external_id}", now, mention.model_dump_json(),
+        classification.model_dump_json(), decision.model_dump_json())
+
+
+async def insert_incident(pool: asyncpg.Pool, *, brand: str, incident_id: str | None = None,
+                          volume: list[float] = (1.0, 3.0, 9.0, 14.0, 11.0), baseline: float = 1.5) -> str:
+    incident_id = incident_id or f"inc-{brand}-{next(_counter)}"
+    start = datetime.now(UTC) - timedelta(minutes=len(volume))
+    await pool.execute(
+        "INSERT INTO incidents (incident_id, brand_id, status, opened_at, updated_at, negative_count, crisis_count, "
+        "rate_per_minute, baseline_per_minute, summary) VALUES ($1, $2, 'open', $3, $3, 42, 7, $4, $5, $6)",
+        incident_id, brand, start, volume[-1], baseline, f"Negative spike on {brand}: outage reports")
+    await pool.executemany(
+        "INSERT INTO incident_volume (incident_id, at, rate_per_minute, negative_count) VALUES ($1, $2, $3, $4)",
+        [(incident_id, start + timedelta(minutes=i), v, int(v)) for i, v in enumerate(volume)])
+    await pool.execute(
+        "INSERT INTO escalations (dedup_key, brand_id, kind, severity, summary, policy, steps, triggered_at, "
+        "next_step_at, incident_id) VALUES ($1, $2, 'incident', 'critical', 'spike', 'crisis', '[]'::jsonb, now(), "
+        "now() + interval '10 minutes', $1)", incident_id, brand)
+    return incident_id
+
+
+@dataclass
+class People:
+    tokens: dict[str, str]
+
+    def auth(self, username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+
+# username → (role, brands)
+TEAM = {
+    "agent-a": ("agent", ["brand-a"]),
+    "agent-a2": ("agent", ["brand-a"]),
+    "agent-b": ("agent", ["brand-b"]),
+    "lead-a": ("lead", ["brand-a"]),
+    "lead": ("lead", ["brand-a", "brand-b"]),
+    "admin": ("admin", ["*"]),
+}
+
+
+async def add_team(pool: asyncpg.Pool) -> People:
+    """TEAM with PASSWORD and an API token each. The first user goes through store.add_user;
+    the others reuse its argon2 hash (hashing costs ~0.2 s each by design, too slow per test)."""
+    tokens = {}
+    first, *others = TEAM
+    await store.add_user(pool, username=first, password=PASSWORD, role=TEAM[first][0], brands=TEAM[first][1])
+    for username in others:
+        role, brands = TEAM[username]
+        await pool.execute("INSERT INTO users (username, display_name, role, password_hash) "
+                           "SELECT $1, $1, $2, password_hash FROM users WHERE username = $3", username, role, first)
+        await store.grant(pool, username=username, brands=brands)
+    for username in TEAM:
+        tokens[username] = await store.create_api_token(pool, username=username, name="tests")
+    return People(tokens)

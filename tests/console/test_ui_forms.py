@@ -1,0 +1,53 @@
+"""The pages' form posts run the same rules as the API: CSRF, claim, 409 and 422 shown on the
+page, leads-only controls, and the audit page."""
+
+from __future__ import annotations
+
+from tests.console.factories import insert_incident, insert_item
+from tests.console.sessions import csrf_from, logged_in
+
+
+async def test_item_forms(console):
+    item = await insert_item(console.pool, brand="brand-a", text="@brand-a where is my parcel?")
+    async with logged_in(console.base_url, "agent-a") as (agent, csrf), \
+            logged_in(console.base_url, "agent-a2") as (other, other_csrf):
+        claimed = await agent.post(f"/items/{item}/claim", data={"csrf_token": csrf})
+        assert claimed.status_code == 303 and claimed.headers["location"] == f"/items/{item}"
+        page = await other.get(f"/items/{item}")
+        assert "claimed by agent-a" in page.text and 'aria-label="Claim"' not in page.text
+        refused = await other.post(f"/items/{item}/reply", data={"csrf_token": other_csrf, "text": "me too"})
+        assert refused.status_code == 409 and "claim the item before replying: it is claimed by agent-a" in refused.text
+        too_long = await agent.post(f"/items/{item}/reply", data={"csrf_token": csrf, "text": "y" * 300})
+        assert too_long.status_code == 422 and "300 characters" in too_long.text
+        tagged = await agent.post(f"/items/{item}/tag", data={"csrf_token": csrf, "tags": "parcel, late"})
+        assert tagged.status_code == 303
+        assert await console.pool.fetchval("SELECT tags FROM queue_items WHERE id = $1", item) == ["parcel", "late"]
+        not_lead = await agent.post(f"/items/{item}/reassign", data={"csrf_token": csrf, "assignee": "agent-a2"})
+        assert not_lead.status_code == 403
+        assert (await agent.post(f"/items/{item}/release", data={"csrf_token": csrf})).status_code == 303
+        assert (await agent.post(f"/items/{item}/resolve", data={"csrf_token": csrf})).status_code == 303
+        row = await console.pool.fetchrow("SELECT status, assignee FROM queue_items WHERE id = $1", item)
+        assert (row["status"], row["assignee"]) == ("resolved", "agent-a")
+        assert (await agent.post(f"/items/{item}/explode", data={"csrf_token": csrf})).status_code == 404
+
+
+async def test_lead_pages(console):
+    item = await insert_item(console.pool, brand="brand-a")
+    incident = await insert_incident(console.pool, brand="brand-a")
+    async with logged_in(console.base_url, "lead") as (lead, csrf), \
+            logged_in(console.base_url, "agent-a") as (agent, agent_csrf):
+        moved = await lead.post(f"/items/{item}/reassign", data={"csrf_token": csrf, "assignee": "agent-a2"})
+        assert moved.status_code == 303
+        assert await console.pool.fetchval("SELECT assignee FROM queue_items WHERE id = $1", item) == "agent-a2"
+        board = await agent.get("/crisis")
+        assert incident in board.text and "Acknowledge" not in board.text  # agents see, leads act
+        refused = await agent.post(f"/crisis/{incident}/acknowledge", data={"csrf_token": agent_csrf})
+        assert refused.status_code == 403
+        board = await lead.get("/crisis")
+        acked = await lead.post(f"/crisis/{incident}/acknowledge", data={"csrf_token": csrf_from(board.text)})
+        assert acked.status_code == 303
+        assert "acknowledged by lead" in (await lead.get("/crisis")).text
+        audit = await lead.get("/audit", params={"actor": "lead", "action": "", "brand": "", "q": ""})
+        assert audit.status_code == 200
+        assert "item.reassign" in audit.text and "incident.acknowledge" in audit.text
+        assert (await lead.get("/", params={"brand": "", "category": "", "status": "open"})).status_code == 200

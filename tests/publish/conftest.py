@@ -1,0 +1,33 @@
+"""Fixtures for publish: the fake X API (in this process, reached over HTTP) and its accounts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from mentionflow.fakex import AddUsers, FakeUser, FakeXServer, FakeXState
+from mentionflow.fakex.models import RateLimitRule
+
+ACCOUNTS = {
+    "acme": FakeUser(id="2000000000000000001", username="acme"),
+    "globex": FakeUser(id="2000000000000000002", username="globex"),
+}
+
+
+@pytest.fixture
+async def fake_x() -> AsyncIterator[FakeXServer]:
+    # A high posting limit: these tests are about exactly-once, not X's 100 per 15 minutes.
+    state = FakeXState(accounts=ACCOUNTS.values(), rate_limits={"create_tweet": RateLimitRule(limit=100_000)})
+    state.add_users(AddUsers(tokens={f"tok-{name}": user.id for name, user in ACCOUNTS.items()}))
+    async with FakeXServer(state) as server:
+        yield server
+
+
+def account_settings(globex: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
+    """MENTIONFLOW_ACCOUNTS for the fake's accounts (acme's user id is looked up via /2/users/me)."""
+    return {
+        "acme": {"credentials": {"user_access_token": "tok-acme"}, **overrides},
+        "globex": {"credentials": {"user_access_token": "tok-globex"}, "user_id": ACCOUNTS["globex"].id,
+                   **overrides, **(globex or {})},
+    }

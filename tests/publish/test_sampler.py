@@ -1,0 +1,58 @@
+"""publish's state sampler: queue depth/age and incident gauges, each SLA breach counted once."""
+
+from __future__ import annotations
+
+import json
+
+import asyncpg
+from mentionflow import queue
+from mentionflow.db import migrate
+from mentionflow.metrics import catalog
+from mentionflow_publish.sampler import StateSampler
+
+_INSERT = """
+INSERT INTO queue_items (brand_id, platform, external_id, mention_id, queue, priority, sla_due_at, status,
+    category, sentiment, severity, author_handle, text, mention_created_at, received_at, mention,
+    classification, decision, decided_at)
+VALUES ($1, 'x', $2, $2, $3, 'P2', now() + make_interval(mins => $4), $5, 'complaint', 'negative', 0.4,
+    'someone', 'text', now(), now() - make_interval(secs => $6), '{}'::jsonb, '{}'::jsonb, $7::jsonb, now())
+"""
+
+
+def _value(metric, *labels: str) -> float:  # noqa: ANN001
+    return metric.labels(*labels)._value.get()
+
+
+async def test_gauges_follow_the_database_and_breaches_count_once(fresh_database_dsn: str) -> None:
+    pool = await asyncpg.create_pool(fresh_database_dsn, min_size=1, max_size=3)
+    try:
+        await migrate(pool, queue.COMPONENT, queue.MIGRATIONS)
+        brand = "sampler-brand"
+        async with pool.acquire() as conn:
+            await conn.execute(_INSERT, brand, "1", "care", 30, "new", 120, json.dumps({}))
+            await conn.execute(_INSERT, brand, "2", "care", -5, "claimed", 600, json.dumps({}))  # overdue
+            await conn.execute(_INSERT, brand, "3", "care", -5, "resolved", 900, json.dumps({}))  # done: ignored
+            await conn.execute(
+                "INSERT INTO incidents (incident_id, brand_id, status, opened_at, updated_at) "
+                "VALUES ('inc-s1', $1, 'open', now() - interval '10 minutes', now()), "
+                "('inc-s2', $1, 'open', now() - interval '2 minutes', now())", brand)
+            await conn.execute("UPDATE incidents SET acknowledged_at = now() WHERE incident_id = 'inc-s2'")
+        breaches_before = _value(catalog.PUBLISH_SLA_BREACHES, brand, "care")
+        sampler = StateSampler(pool)
+        await sampler.sample()
+        await sampler.sample()  # a second pass (or a second replica) must not count again
+        assert _value(catalog.PUBLISH_QUEUE_DEPTH, brand, "care") == 2
+        assert 590 <= _value(catalog.PUBLISH_QUEUE_OLDEST_AGE, brand, "care") < 700
+        assert _value(catalog.PUBLISH_SLA_BREACHES, brand, "care") - breaches_before == 1
+        assert _value(catalog.PUBLISH_OPEN_INCIDENTS, brand) == 2
+        assert _value(catalog.PUBLISH_UNACKNOWLEDGED_INCIDENTS, brand) == 1
+        assert 590 <= _value(catalog.PUBLISH_OLDEST_UNACKNOWLEDGED_INCIDENT_AGE, brand) < 700
+
+        async with pool.acquire() as conn:
+            await conn.execute("UPDATE queue_items SET status = 'resolved'")
+            await conn.execute("UPDATE incidents SET status = 'closed'")
+        await sampler.sample()
+        assert _value(catalog.PUBLISH_QUEUE_DEPTH, brand, "care") == 0
+        assert _value(catalog.PUBLISH_OPEN_INCIDENTS, brand) == 0
+    finally:
+        await pool.close()
