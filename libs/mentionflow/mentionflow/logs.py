@@ -44,3 +44,6 @@ def configure_logging(service: str, level: str = "INFO", *, json: bool = True) -
     root.setLevel(level)
     # aiokafka logs every reconnect at WARNING/ERROR; keep it, but not its DEBUG chatter.
     logging.getLogger("aiokafka").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # httpx logs every request's full URL at INFO; webhook URLs (Slack, chat) carry their
+    # secret in the path, so request lines must never reach the logs (tests/chaos scans them).
+    logging.getLogger("httpx").setLevel(logging.WARNING)

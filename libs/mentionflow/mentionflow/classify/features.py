@@ -4,21 +4,25 @@ Contract: `extract(tokens)` is pure and deterministic. It returns the sparse bin
 names (unigrams and negation-marked unigrams; bigrams and prefixes were measured
 to add nothing on cross-validation and cost half the inference time) and the dense lexicon
 sums of two lexicons: our own (`lexicon.SENTIMENT`) and VADER's (`vader.VADER_LEXICON`), each
-with the same negation and intensifier handling. Any change here changes what the committed
-weights mean: bump MODEL_VERSION in `train.py` and rebuild the artifact with `python -m mentionflow.classify.train`.
+with the same negation, intensifier and contrast ("but": what came before is damped) handling.
+Any change here changes what the committed weights mean: bump MODEL_VERSION in `train.py` and
+rebuild the artifact with `python -m mentionflow.classify.train`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mentionflow.classify.lexicon import INTENSIFIERS, NEGATION_STOPS, NEGATORS, SENTIMENT
+from mentionflow.classify.lexicon import CONTRASTS, INTENSIFIERS, NEGATION_STOPS, NEGATORS, SENTIMENT
 from mentionflow.classify.vader import VADER_LEXICON
 
 # A negator reaches this many tokens ahead: "not at all good" yes, a whole sentence no.
 _NEGATION_REACH = 3
 # Negation damps as well as flips: "not great" is mildly negative, not awful.
 _NEGATED = -0.6
+# At a contrast word ("but", "mais") the lexicon sums so far are multiplied by this (VADER
+# weighs before/after a "but" 0.5/1.5; the same ratio, applied to what came before).
+_BEFORE_CONTRAST = 1 / 3
 
 # token -> (own score or None, VADER score or None): one look-up per token for both lexicons.
 LEXICONS: dict[str, tuple[float | None, float | None]] = {
@@ -47,6 +51,11 @@ def extract(tokens: list[str]) -> Features:
     for tok in tokens:
         if tok in NEGATION_STOPS:
             negated_for = 0
+        if tok in CONTRASTS:
+            lex_pos *= _BEFORE_CONTRAST
+            lex_neg *= _BEFORE_CONTRAST
+            vader_pos *= _BEFORE_CONTRAST
+            vader_neg *= _BEFORE_CONTRAST
         own, vader = LEXICONS.get(tok, (None, None))
         if negated_for:
             add("n:" + tok)

@@ -92,7 +92,11 @@ INTENSIFIERS = {
     **dict.fromkeys("<elong>".split(), 1.3),
 }
 # Negation ends at punctuation: "not bad, terrible" must not flip "terrible".
-NEGATION_STOPS = frozenset(("!", "?", "<url>", "but", "mais", "."))
+# A contrast: what follows outweighs what came before ("love the clothes but the parcel is
+# missing" is a complaint), so the lexicon sums so far are damped when one is met. Every
+# contrast also ends a negation scope (the model's hot path relies on that).
+CONTRASTS = frozenset(("but", "mais", "however", "cependant", "pourtant"))
+NEGATION_STOPS = frozenset(("!", "?", "<url>", ".")) | CONTRASTS
 # French "ne"/"n'" are left out of NEGATORS: the "pas"/"jamais"/"rien" that follows carries
 # the negation, and "plus" is too ambiguous ("plus rapide").
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import orjson
 
-from mentionflow.classify.features import _NEGATED, _NEGATION_REACH, LEXICONS, Features
-from mentionflow.classify.lexicon import INTENSIFIERS, NEGATION_STOPS, NEGATORS
+from mentionflow.classify.features import _BEFORE_CONTRAST, _NEGATED, _NEGATION_REACH, LEXICONS, Features
+from mentionflow.classify.lexicon import CONTRASTS, INTENSIFIERS, NEGATION_STOPS, NEGATORS
 
 CLASSES = ("negative", "neutral", "positive")
 ARTIFACT = Path(__file__).with_name("model") / "sentiment.json"
@@ -114,6 +114,11 @@ class SentimentModel:
         for tok in tokens:
             if tok in stops:
                 negated_for = 0
+                if tok in CONTRASTS:  # every contrast is a stop: one set test on the hot path
+                    lex_pos *= _BEFORE_CONTRAST
+                    lex_neg *= _BEFORE_CONTRAST
+                    vader_pos *= _BEFORE_CONTRAST
+                    vader_neg *= _BEFORE_CONTRAST
             if negated_for:
                 negated_for -= 1
                 key, table, factor = "n:" + tok, negated, _NEGATED * boost

@@ -23,6 +23,7 @@ partition's throughput.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -57,6 +58,7 @@ class _BrandState:
     last_counts: tuple[int, int] = (0, 0)
     calm_since: datetime | None = None
     last_bad: datetime | None = None
+    crises_in_window: int = 0
 
 
 def incident_id_for(brand_id: str, opened_at: datetime) -> str:
@@ -100,10 +102,11 @@ class SpikeDetector:
         if bad:
             state.last_bad = at if state.last_bad is None else max(state.last_bad, at)
             state.window.append((at, crisis, mention_id))
+            state.crises_in_window += crisis
             state.minute_count += 1
         cutoff = now - s.window
         while state.window and state.window[0][0] <= cutoff:
-            state.window.popleft()
+            state.crises_in_window -= state.window.popleft()[1]
         return self._decide(brand_id, state, now)
 
     def tick(self, now: datetime) -> list[Incident]:
@@ -117,7 +120,7 @@ class SpikeDetector:
             self._roll_baseline(state, now)
             cutoff = now - self.settings.window
             while state.window and state.window[0][0] <= cutoff:
-                state.window.popleft()
+                state.crises_in_window -= state.window.popleft()[1]
             out += self._decide(brand_id, state, now)
         return out
 
@@ -139,7 +142,7 @@ class SpikeDetector:
         minutes = s.window.total_seconds() / 60
         count = len(state.window)
         rate = count / minutes
-        crisis_count = sum(1 for _, c, _ in state.window if c)
+        crisis_count = state.crises_in_window
         if state.incident_id is None:
             if count >= s.min_count and rate > s.ratio * max(state.baseline, 0.1):
                 state.incident_id = incident_id_for(brand_id, now)
@@ -173,7 +176,8 @@ class SpikeDetector:
     ) -> Incident:
         assert state.incident_id is not None and state.opened_at is not None
         minutes = self.settings.window.total_seconds() / 60
-        samples = [mid for _, _, mid in list(state.window)[-_MAX_SAMPLES:]]
+        tail = itertools.islice(reversed(state.window), _MAX_SAMPLES)
+        samples = [mid for _, _, mid in reversed(list(tail))]
         return Incident(
             incident_id=state.incident_id,
             brand_id=brand_id,

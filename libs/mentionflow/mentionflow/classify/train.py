@@ -5,10 +5,14 @@ runtime never imports this module. Reads, at run time:
   - TweetEval sentiment *validation* split (English; its test split is never read here),
   - the French XLM-T *train* split (its validation split is kept for reporting),
   - the "train" half of the project's own EN/FR sets (`datasets.own_split`).
-Classes are weighted to balance (macro-averaged recall, the TweetEval metric, rewards balanced
-predictions). Per-language, per-class offsets are then tuned on cross-validated predictions
-(English: TweetEval val + own EN; French: XLM-T FR train + own FR) to maximise macro-averaged
-recall, without looking at any test data. Deterministic: same inputs, same artifact.
+The model is NB-LR (`_fit`): one-vs-rest logistic regressions over naive-Bayes-scaled sparse
+features plus the dense lexicon sums, classes weighted to balance (macro-averaged recall, the
+TweetEval metric, rewards balanced predictions). A 3x3 linear calibration maps the three scores
+back to multinomial logits (`_calibration`) and is folded into the weights, so the artifact format
+and the inference are those of a plain multinomial LR. Per-language, per-class offsets are then
+tuned on cross-validated predictions (English: TweetEval val + own EN; French: XLM-T FR train +
+own FR) to maximise macro-averaged recall, without looking at any test data. Deterministic: same
+inputs, same artifact.
 """
 
 from __future__ import annotations
@@ -33,9 +37,10 @@ from mentionflow.classify.tokenize import tokenize
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = "sentiment-lr-4"
+MODEL_VERSION = "sentiment-nblr-5"
 _OWN_WEIGHT = 2.0  # our brand-care lines are few but are the domain we serve
 _MIN_DF = 2
+_NB_ALPHA = 1.0  # add-one smoothing of the naive-Bayes ratio
 
 
 def _training_set() -> list[Example]:
@@ -48,7 +53,18 @@ def _training_set() -> list[Example]:
     return tweeteval + french + own
 
 
-def _fit(examples: list[Example], c: float):  # noqa: ANN202 - sklearn objects
+def _fit(examples: list[Example], c: float) -> dict:
+    """NB-LR (Wang & Manning 2012): per class, a one-vs-rest logistic regression over the binary
+    sparse features scaled by their naive-Bayes log-count ratio, plus the dense lexicon features.
+
+    Why: with ~4,000 labelled tweets a plain LR spreads weight over topic words; the NB ratio
+    is a prior that scales each n-gram by how class-specific it is, so the L2 penalty shrinks
+    the rare and the ambiguous ones more. Measured on held-out TweetEval val (random 30% x5 and
+    topic-clustered 5-fold): +0.007 / +0.018 macro recall, French val +0.03. For a binary
+    feature the ratio folds into the weight (weight x ratio), so the artifact and the pure-Python
+    inference are unchanged: three weights per feature, summed per class.
+    Returns {"bias": [3], "dense": [n_dense][3], "sparse": {name: [3]}} (unrounded).
+    """
     import numpy as np
     from scipy.sparse import csr_matrix, hstack
     from sklearn.feature_extraction import DictVectorizer
@@ -61,39 +77,99 @@ def _fit(examples: list[Example], c: float):  # noqa: ANN202 - sklearn objects
             df[name] = df.get(name, 0) + 1
     keep = {n for n, k in df.items() if k >= _MIN_DF}
     vec = DictVectorizer()
-    sparse = vec.fit_transform([{n: 1.0 for n in f.sparse if n in keep} for f in feats])
+    sparse = vec.fit_transform([{n: 1.0 for n in f.sparse if n in keep} for f in feats]).tocsr()
     dense = csr_matrix(np.array([dense_vector(f) for f in feats]))
-    x = hstack([dense, sparse]).tocsr()
     y = np.array([CLASSES.index(e.sentiment) for e in examples])
     w = np.array([_OWN_WEIGHT if e.category is not None else 1.0 for e in examples])
-    clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
-    clf.fit(x, y, sample_weight=w)
-    return clf, vec, x
+    n_dense = len(DENSE_NAMES)
+    bias, dense_w, sparse_w = [], [], []
+    for k in range(len(CLASSES)):
+        is_k = y == k
+        p = np.asarray(sparse[is_k].sum(axis=0)).ravel() + _NB_ALPHA
+        q = np.asarray(sparse[~is_k].sum(axis=0)).ravel() + _NB_ALPHA
+        ratio = np.log(p / p.sum()) - np.log(q / q.sum())
+        x = hstack([dense, sparse.multiply(ratio).tocsr()]).tocsr()
+        clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+        clf.fit(x, is_k.astype(int), sample_weight=w)
+        bias.append(float(clf.intercept_[0]))
+        dense_w.append(clf.coef_[0, :n_dense])
+        sparse_w.append(clf.coef_[0, n_dense:] * ratio)
+    names = [str(n) for n in vec.get_feature_names_out()]
+    return {
+        "bias": bias,
+        "dense": [[float(dense_w[k][i]) for k in range(len(CLASSES))] for i in range(n_dense)],
+        "sparse": {n: [float(sparse_w[k][j]) for k in range(len(CLASSES))] for j, n in enumerate(names)},
+    }
+
+
+def _logits(weights: dict, text: str) -> list[float]:
+    """The model's raw per-class scores for `text` (what `SentimentModel` sums before softmax)."""
+    feats = extract(tokenize(text))
+    z = list(weights["bias"])
+    for x, row in zip(dense_vector(feats), weights["dense"], strict=True):
+        for k in range(len(z)):
+            z[k] += x * row[k]
+    for name in feats.sparse:
+        row = weights["sparse"].get(name)
+        if row is not None:
+            for k in range(len(z)):
+                z[k] += row[k]
+    return z
 
 
 def _cv_scores(examples: list[Example], c: float, folds: int = 5):  # noqa: ANN202
+    """Out-of-fold raw logits, shape (n, 3)."""
     import numpy as np
 
     scores = np.zeros((len(examples), 3))
     order = np.arange(len(examples))
     for k in range(folds):
         test = order % folds == k
-        train_ex = [e for e, t in zip(examples, test, strict=True) if not t]
-        test_ex = [e for e, t in zip(examples, test, strict=True) if t]
-        clf, vec, _ = _fit(train_ex, c)
-        artifact = _export(clf, vec, {})
-        from mentionflow.classify.model import SentimentModel
-
-        model = SentimentModel(artifact)
-        for i, e in zip(np.nonzero(test)[0], test_ex, strict=True):
-            p = model.predict(extract(tokenize(e.text))).probabilities
-            scores[i] = np.log(np.array(p) + 1e-12)
+        weights = _fit([e for e, t in zip(examples, test, strict=True) if not t], c)
+        for i in np.nonzero(test)[0]:
+            scores[i] = _logits(weights, examples[i].text)
     return scores
 
 
-def _tune_offsets(examples: list[Example], scores) -> dict[str, list[float]]:  # noqa: ANN001
-    """Per language: offsets (neg, 0, pos) added to the logits that maximise macro recall."""
+def _calibration(examples: list[Example], scores):  # noqa: ANN001, ANN202
+    """A 3x3 map + bias on the out-of-fold logits, fitted as a plain (unweighted) multinomial LR.
+
+    Why: the three one-vs-rest scores are not one softmax's logits; the category rules and
+    severity read the probabilities (`score` = P(pos) - P(neg)), so they are mapped back to
+    calibrated multinomial logits. Linear, so it folds into the weights (`_fold`).
+    """
     import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.array([CLASSES.index(e.sentiment) for e in examples])
+    clf = LogisticRegression(C=100.0, max_iter=1000, class_weight="balanced").fit(scores, y)
+    return clf.coef_, clf.intercept_
+
+
+def _fold(weights: dict, a, b) -> dict:  # noqa: ANN001
+    """Weights of z' = a @ z + b, where z are the logits of `weights`."""
+    import numpy as np
+
+    def mapped(row: list[float]) -> list[float]:
+        return [float(v) for v in a @ np.array(row)]
+
+    return {
+        "bias": [float(v) for v in a @ np.array(weights["bias"]) + b],
+        "dense": [mapped(row) for row in weights["dense"]],
+        "sparse": {name: mapped(row) for name, row in weights["sparse"].items()},
+    }
+
+
+def _tune_offsets(examples: list[Example], scores) -> dict[str, list[float]]:  # noqa: ANN001
+    """Per language: offsets (neg, 0, pos) added to the logits that maximise macro recall.
+
+    The recall surface over the offset grid is box-smoothed (5x5 cells, i.e. +-0.2) before
+    its maximum is taken: the single best cell of one CV run jumped by 0.4 between near-identical
+    models (a few of the ~330 English negatives flipping); the centre of a good plateau is the
+    choice that holds on held-out tweets (nested validation: +0.004 macro recall, lower spread).
+    """
+    import numpy as np
+    from scipy.ndimage import uniform_filter
 
     grid = np.arange(-1.0, 2.01, 0.1)
     offsets: dict[str, list[float]] = {}
@@ -102,34 +178,39 @@ def _tune_offsets(examples: list[Example], scores) -> dict[str, list[float]]:  #
         if not idx:
             continue
         gold = [examples[i].sentiment for i in idx]
-        best = (-1.0, [0.0, 0.0, 0.0])
-        for a in grid:
-            for b in grid:
-                pred = [CLASSES[j] for j in np.argmax(scores[idx] + np.array([a, 0.0, b]), axis=1)]
-                recall = macro_recall(gold, pred)
-                if recall > best[0]:
-                    best = (recall, [round(float(a), 2), 0.0, round(float(b), 2)])
-        log.info("%s offsets %s, CV macro recall %.4f (n=%d)", lang, best[1], best[0], len(idx))
-        offsets[lang] = best[1]
+        surface = np.zeros((len(grid), len(grid)))
+        for i, a in enumerate(grid):
+            for j, b in enumerate(grid):
+                pred = [CLASSES[k] for k in np.argmax(scores[idx] + np.array([a, 0.0, b]), axis=1)]
+                surface[i, j] = macro_recall(gold, pred)
+        smooth = uniform_filter(surface, size=5, mode="nearest")
+        i, j = np.unravel_index(int(np.argmax(smooth)), smooth.shape)
+        best = [round(float(grid[i]), 2), 0.0, round(float(grid[j]), 2)]
+        log.info(
+            "%s offsets %s, CV macro recall %.4f (smoothed %.4f, n=%d)",
+            lang,
+            best,
+            surface[i, j],
+            smooth[i, j],
+            len(idx),
+        )
+        offsets[lang] = best
     return offsets
 
 
-def _export(clf, vec, offsets: dict[str, list[float]]) -> dict:  # noqa: ANN001
-    coef = clf.coef_  # shape (3, n_dense + n_sparse)
-    n_dense = len(DENSE_NAMES)
-    sparse = {}
-    for j, name in enumerate(vec.get_feature_names_out()):
-        w = coef[:, n_dense + j]
-        if float(abs(w).max()) < 0.02:  # pruned: too weak to matter, keeps the artifact small
-            continue
-        sparse[str(name)] = [round(float(v), 4) for v in w]
+def _export(weights: dict, offsets: dict[str, list[float]]) -> dict:
+    sparse = {
+        name: [round(v, 4) for v in w]
+        for name, w in weights["sparse"].items()
+        if max(abs(v) for v in w) >= 0.02  # pruned: too weak to matter, keeps the artifact small
+    }
     return {
         "version": MODEL_VERSION,
         "classes": list(CLASSES),
-        "bias": [round(float(b), 4) for b in clf.intercept_],
+        "bias": [round(b, 4) for b in weights["bias"]],
         "offsets": offsets,
         "dense_names": list(DENSE_NAMES),
-        "dense": [[round(float(v), 4) for v in coef[:, i]] for i in range(n_dense)],
+        "dense": [[round(v, 4) for v in row] for row in weights["dense"]],
         "sparse": dict(sorted(sparse.items())),
     }
 
@@ -140,10 +221,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--c", type=float, default=0.1, help="inverse L2 strength")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    examples = _training_set()
-    offsets = _tune_offsets(examples, _cv_scores(examples, args.c))
-    clf, vec, _ = _fit(examples, args.c)
-    artifact = _export(clf, vec, offsets)
+    import numpy as np
+    from threadpoolctl import threadpool_limits  # ships with scikit-learn
+
+    # One BLAS thread: these fits are small, and multi-threaded BLAS on a busy 2-core machine
+    # made each one ~15x slower (measured: 8 s vs 0.5 s per fit).
+    with threadpool_limits(limits=1):
+        examples = _training_set()
+        weights = _fit(examples, args.c)
+        in_sample = np.array([_logits(weights, e.text) for e in examples])
+        a, b = _calibration(examples, in_sample)
+        offsets = _tune_offsets(examples, _cv_scores(examples, args.c) @ a.T + b)
+        artifact = _export(_fold(weights, a, b), offsets)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(orjson.dumps(artifact) + b"\n")
     log.info("wrote %s (%d sparse features)", args.out, len(artifact["sparse"]))

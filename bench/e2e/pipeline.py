@@ -1,0 +1,209 @@
+"""The whole pipeline under load: classify, routing and publish as processes on one topic
+prefix and one fresh database, fed through the replay ingest path.
+
+Phases, each measured from the rows publish committed:
+1. warm-up: a few hundred mentions, until their rows exist (every group has joined);
+2. throughput: N mentions replayed flat out, until N more rows exist;
+3. latency: mentions offered at a fixed rate for a fixed time, until all their rows exist;
+then delivery is accounted for every generated mention, and memory was read during phase 3.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mentionflow.fakex import FakeXServer
+from mentionflow.kafka.admin import ensure_topics
+from mentionflow.kafka.producer import make_producer
+from mentionflow.settings import KafkaSettings
+from prometheus_client.parser import text_string_to_metric_families
+
+from bench.e2e.kafka_probe import BULK_PRODUCER, OffsetProbe
+from bench.e2e.progress import Sampler, track
+from bench.e2e.queue_sql import QueueReader
+from bench.e2e.services import (
+    Endpoints,
+    ServiceProcess,
+    metrics_text,
+    rss_mb,
+    service_env,
+    start_service,
+    stop_service,
+    wait_healthy,
+)
+from bench.e2e.stats import STAGES, Delivery, Sample, account
+from bench.e2e.traffic import TrafficFile, replay
+
+log = logging.getLogger(__name__)
+
+# Consumer groups of the services (their default configuration) and what each one consumes.
+GROUPS = {"classify": "mentionflow-classify", "routing": "mentionflow-routing", "publish": "mentionflow-publish"}
+INPUTS = {"classify": "mentions.raw", "routing": "mentions.classified", "publish": "mentions.routed"}
+
+
+@dataclass
+class PipelineRun:
+    """What the phases measured (times in seconds, rates per second)."""
+
+    throughput_rows: int = 0
+    throughput_s: float | None = None
+    throughput_wall_s: float | None = None
+    latency_percentiles_ms: dict[str, float] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
+    latency_offered: int = 0
+    latency_replay_rate: float = 0.0
+    replay_rate_flat_out: float = 0.0
+    rss_mb: dict[str, float] = field(default_factory=dict)
+    rss_peak_mb: dict[str, float] = field(default_factory=dict)
+    delivery: Delivery | None = None
+    queue_item_changes: dict[str, float] = field(default_factory=dict)
+    consumed: dict[str, float] = field(default_factory=dict)
+    series: dict[str, list[Sample]] = field(default_factory=dict)
+    rss_series: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    marks: dict[str, float] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _counter_sums(text: str, metric: str, label: str, **match: str) -> dict[str, float]:
+    """Sum of a counter's samples by one label, over samples matching `match`."""
+    sums: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == metric and all(sample.labels.get(k) == v for k, v in match.items()):
+                key = sample.labels.get(label, "")
+                sums[key] = sums.get(key, 0.0) + sample.value
+    return sums
+
+
+async def run_pipeline(*, endpoints: Endpoints, kafka: KafkaSettings, dsn: str, brand_config: Path, log_dir: Path,
+                       warmup: TrafficFile, throughput: TrafficFile, latency: TrafficFile, latency_rate: float,
+                       sample_interval_s: float) -> PipelineRun:
+    run = PipelineRun()
+    await ensure_topics(kafka)
+    fake_x = await FakeXServer().start()
+    # Nothing leaves the machine: replies go to the fake X API, and a PagerDuty page (the demo
+    # config names channels whose secrets are not set here) could only reach the fake.
+    extra = {"MENTIONFLOW_X_API__BASE_URL": fake_x.base_url,
+             "MENTIONFLOW_PAGERDUTY_EVENTS_URL": f"{fake_x.base_url}/pagerduty"}
+    env = service_env(endpoints, topic_prefix=kafka.topic_prefix, dsn=dsn, port=0, brand_config=brand_config,
+                      extra=extra)
+    services = {name: start_service(name, env, log_dir, label=f"e2e-{name}") for name in STAGES}
+    probe = await OffsetProbe(kafka).start()
+    reader = await QueueReader.connect(dsn)
+    producer = make_producer(kafka, client_id=f"{kafka.client_id_prefix}-bench-replay", **BULK_PRODUCER)
+    await producer.start()
+    sampler_reader: QueueReader | None = None
+    try:
+        await asyncio.gather(*(wait_healthy(s) for s in services.values()))
+        raw_topic = kafka.physical("mentions.raw")
+        alive = _alive(services)
+
+        # 1. warm-up
+        await replay(producer, raw_topic, warmup, brand_config)
+        await track(reader.row_count, warmup.count, timeout_s=180, alive=alive)
+
+        sampler_reader = await QueueReader.connect(dsn)
+        sampler = _sampler(probe, sampler_reader, kafka, services, sample_interval_s)
+        sampler.start()
+        try:
+            # 2. throughput: flat out
+            expected = warmup.count + throughput.count
+            sampler.mark("throughput")
+            started_at, started = datetime.now(UTC), time.monotonic()
+            stats = await replay(producer, raw_topic, throughput, brand_config)
+            run.replay_rate_flat_out = stats.rate
+            await _wait_rows(reader, expected, timeout_s=max(120.0, throughput.count / 150), alive=alive, run=run,
+                             what="throughput")
+            run.throughput_wall_s = time.monotonic() - started
+            sampler.mark("throughput done")
+
+            # 3. latency: a fixed offered load
+            latency_at = datetime.now(UTC)
+            sampler.mark("latency")
+            stats = await replay(producer, raw_topic, latency, brand_config, rate=latency_rate)
+            run.latency_replay_rate = stats.rate
+            run.latency_offered = latency.count
+            sampler.mark("latency offered")
+            await _wait_rows(reader, expected + latency.count, timeout_s=max(60.0, latency.count / 150),
+                             alive=alive, run=run, what="latency")
+            sampler.mark("latency done")
+            finished_at = datetime.now(UTC)
+        finally:
+            await sampler.stop()
+
+        window = await reader.window(started_at, latency_at)
+        run.throughput_rows, run.throughput_s = window.rows, window.seconds
+        run.latency_percentiles_ms = await reader.latency_percentiles_ms(latency_at, finished_at)
+        run.latencies_ms = await reader.latencies_ms(latency_at, finished_at)
+        generated = [*warmup.mention_ids, *throughput.mention_ids, *latency.mention_ids]
+        run.delivery = account(generated, await reader.rows_per_mention())
+        run.series, run.rss_series, run.marks = sampler.series, sampler.gauge_series, sampler.marks
+        _memory(run, sampler)
+        publish_metrics = await metrics_text(services["publish"])
+        run.queue_item_changes = _counter_sums(publish_metrics, "mentionflow_publish_queue_items_total", "change")
+        for name, service in services.items():
+            text = publish_metrics if name == "publish" else await metrics_text(service)
+            run.consumed[name] = sum(_counter_sums(text, "mentionflow_runner_messages_consumed_total", "service",
+                                                   topic=kafka.physical(INPUTS[name])).values())
+        return run
+    finally:
+        await producer.stop()
+        for service in services.values():
+            code = await stop_service(service)
+            if code not in (0, None):
+                run.problems.append(f"{service.name} exited with {code} (log {service.log_path})")
+        await reader.close()
+        if sampler_reader is not None:
+            await sampler_reader.close()
+        await probe.close()
+        await fake_x.stop()
+
+
+def _alive(services: dict[str, ServiceProcess]):  # noqa: ANN202
+    def problem() -> str | None:
+        for service in services.values():
+            if service.process.poll() is not None:
+                return f"{service.name} exited with {service.process.returncode}:\n{service.log_tail()}"
+        return None
+    return problem
+
+
+async def _wait_rows(reader: QueueReader, expected: int, *, timeout_s: float, alive, run: PipelineRun,  # noqa: ANN001
+                     what: str) -> None:
+    """Until `expected` rows exist; a timeout is recorded (its mentions count as lost), not raised."""
+    try:
+        await track(reader.row_count, expected, timeout_s=timeout_s, alive=alive)
+    except TimeoutError as exc:
+        run.problems.append(f"{what}: {exc}")
+        log.warning("%s phase: %s", what, exc)
+
+
+def _sampler(probe: OffsetProbe, reader: QueueReader, kafka: KafkaSettings, services: dict[str, ServiceProcess],
+             interval_s: float) -> Sampler:
+    counters: dict[str, Any] = {"rows": reader.row_count}
+    for topic in ("mentions.raw", "mentions.classified", "mentions.routed"):
+        counters[f"end:{topic}"] = functools.partial(probe.end_total, kafka.physical(topic))
+    for stage, group in GROUPS.items():
+        counters[f"committed:{stage}"] = functools.partial(probe.committed_total, group, kafka.physical(INPUTS[stage]))
+    gauges = {f"rss:{name}": functools.partial(rss_mb, s.pid) for name, s in services.items()}
+    return Sampler(counters, gauges, interval_s=interval_s)
+
+
+def _memory(run: PipelineRun, sampler: Sampler) -> None:
+    """RSS at steady state: the median of the readings during the fixed-load phase (and the peak
+    over the whole run, for the report)."""
+    start, end = sampler.marks.get("latency"), sampler.marks.get("latency done")
+    for stage in STAGES:
+        readings = sampler.gauge_series.get(f"rss:{stage}", [])
+        steady = sorted(mb for t, mb in readings if start is not None and end is not None and start <= t <= end)
+        if steady:
+            run.rss_mb[stage] = steady[len(steady) // 2]
+        if readings:
+            run.rss_peak_mb[stage] = max(mb for _, mb in readings)

@@ -1,0 +1,204 @@
+"""Each stage alone on a pre-filled topic, and the peer (Quix Streams) on the same data.
+
+The three services start together on a topic prefix of their own (one start-up instead of
+three in a row: imports alone take seconds on a loaded machine), join their groups, and are
+frozen with SIGSTOP. mentions.raw is then filled with M mentions, and one stage at a time is
+let run (SIGCONT) until it has handled all M, then frozen again: classify, then routing on
+classify's output, then publish on routing's (into a fresh database). A frozen process uses
+no CPU, and a long session timeout keeps it in its group, so each stage really runs alone.
+Each stage's throughput is its steady rate between 10 % and 90 % of M:
+
+- classify and routing: records acknowledged on their output topic (mentions.classified,
+  mentions.routed) over time: the same measure as the peer's, whose offset commits are periodic;
+- publish: its group's committed offsets on mentions.routed (committed after the rows are).
+
+The peer reads the same pre-filled mentions.raw in its own group and writes to
+`<prefix>peer.mentions.classified`, measured like our classify.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from mentionflow.events.topics import topic as registry_topic
+from mentionflow.kafka.admin import ensure_topics
+from mentionflow.kafka.producer import make_producer
+from mentionflow.settings import KafkaSettings
+
+from bench.e2e.kafka_probe import BULK_PRODUCER, OffsetProbe
+from bench.e2e.pipeline import GROUPS
+from bench.e2e.progress import track
+from bench.e2e.services import Endpoints, ServiceProcess, service_env, start_service, stop_service, wait_healthy
+from bench.e2e.stats import STAGES, Sample, steady_rate
+from bench.e2e.traffic import TrafficFile, replay
+
+log = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parents[2]
+PEER_PYTHON = REPO / "bench" / "peer" / ".venv" / "bin" / "python"
+PEER_APP = REPO / "bench" / "peer" / "quix_classify.py"
+PEER_OUTPUT = "peer.mentions.classified"
+PY_SPY = REPO / ".venv" / "bin" / "py-spy"
+# Frozen services must stay in their groups (the broker allows up to 30 min by default).
+FROZEN_SESSION_TIMEOUT_MS = 240_000
+
+
+@dataclass
+class StageRun:
+    mentions: int = 0
+    rates: dict[str, float | None] = field(default_factory=dict)
+    samples: dict[str, list[Sample]] = field(default_factory=dict)
+    peer_rate: float | None = None
+    peer_note: str = ""
+    profiles: dict[str, Path] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+async def run_stages(*, endpoints: Endpoints, kafka: KafkaSettings, dsn: str, brand_config: Path, log_dir: Path,
+                     traffic: TrafficFile, mentions: int, peer: bool, profile_dir: Path | None) -> StageRun:
+    result = StageRun(mentions=mentions)
+    await ensure_topics(kafka)
+    env = service_env(endpoints, topic_prefix=kafka.topic_prefix, dsn=dsn, port=0, brand_config=brand_config,
+                      extra={"MENTIONFLOW_X_API__BASE_URL": "http://127.0.0.1:9",
+                             "MENTIONFLOW_PAGERDUTY_EVENTS_URL": "http://127.0.0.1:9/pagerduty",
+                             "MENTIONFLOW_RUNNER__SESSION_TIMEOUT_MS": str(FROZEN_SESSION_TIMEOUT_MS)})
+    services = {stage: start_service(stage, env, log_dir, label=f"alone-{stage}") for stage in STAGES}
+    probe = await OffsetProbe(kafka).start()
+    try:
+        await asyncio.gather(*(wait_healthy(s) for s in services.values()))
+        for stage, service in services.items():
+            await track(functools.partial(_stable, probe, GROUPS[stage]), 1, timeout_s=60, alive=_exited(service))
+            service.process.send_signal(signal.SIGSTOP)
+        producer = make_producer(kafka, client_id=f"{kafka.client_id_prefix}-bench-prefill", **BULK_PRODUCER)
+        await producer.start()
+        try:
+            await replay(producer, kafka.physical("mentions.raw"), traffic, brand_config, limit=mentions)
+        finally:
+            await producer.stop()
+
+        progress = {
+            "classify": functools.partial(probe.end_total, kafka.physical("mentions.classified")),
+            "routing": functools.partial(probe.end_total, kafka.physical("mentions.routed")),
+            "publish": functools.partial(probe.committed_total, GROUPS["publish"], kafka.physical("mentions.routed")),
+        }
+        for stage, counter in progress.items():
+            service = services[stage]
+            service.process.send_signal(signal.SIGCONT)
+            spy = _start_profiler(service, profile_dir)
+            try:
+                samples = await track(counter, mentions, timeout_s=max(120.0, mentions / 100),
+                                      alive=_exited(service))
+            finally:
+                if spy is not None and profile_dir is not None:
+                    result.profiles[stage] = await _stop_profiler(spy, profile_dir, stage)
+                service.process.send_signal(signal.SIGSTOP)
+            result.samples[stage] = samples
+            result.rates[stage] = steady_rate(samples, mentions)
+            log.info("%s alone: %.0f mentions/s", stage, result.rates[stage] or 0)
+    finally:
+        for service in services.values():
+            with contextlib.suppress(ProcessLookupError):
+                service.process.send_signal(signal.SIGCONT)
+        await asyncio.gather(*(stop_service(s) for s in services.values()))
+    try:
+        if peer:
+            await _run_peer(result, kafka, probe, endpoints, brand_config, log_dir, mentions)
+        else:
+            result.peer_note = "skipped (--no-peer)"
+    finally:
+        await probe.close()
+    return result
+
+
+async def _stable(probe: OffsetProbe, group: str) -> int:
+    return int(await probe.group_stable(group))
+
+
+def _exited(service: ServiceProcess) -> Callable[[], str | None]:
+    def problem() -> str | None:
+        if service.process.poll() is None:
+            return None
+        return f"{service.name} exited with {service.process.returncode}:\n{service.log_tail()}"
+    return problem
+
+
+def _start_profiler(service: ServiceProcess, profile_dir: Path | None) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling the service until stopped (collapsed stacks, for the verdict)."""
+    if profile_dir is None:
+        return None
+    if not PY_SPY.exists():
+        log.warning("py-spy is not installed (bench dependency group): no profile")
+        return None
+    profile_dir.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen([str(PY_SPY), "record", "--pid", str(service.pid), "--rate", "200", "--format", "raw",
+                             "--output", str(profile_dir / f"{service.name}.collapsed"), "--nonblocking"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def _stop_profiler(spy: subprocess.Popen[bytes], profile_dir: Path, stage: str) -> Path:
+    spy.send_signal(signal.SIGINT)  # py-spy writes its output on Ctrl-C
+    for _ in range(100):
+        if spy.poll() is not None:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        spy.kill()
+    return profile_dir / f"{stage}.collapsed"
+
+
+async def _run_peer(result: StageRun, kafka: KafkaSettings, probe: OffsetProbe, endpoints: Endpoints,
+                    brand_config: Path, log_dir: Path, mentions: int) -> None:
+    if not PEER_PYTHON.exists():
+        result.peer_note = f"skipped: {PEER_PYTHON} missing (make bench syncs bench/peer)"
+        log.warning("peer %s", result.peer_note)
+        return
+    output = kafka.physical(PEER_OUTPUT)
+    admin = AIOKafkaAdminClient(**kafka.client_kwargs())
+    await admin.start()
+    try:  # the same partitioning as mentions.classified
+        spec = registry_topic("mentions.classified")
+        await admin.create_topics([NewTopic(output, kafka.partitions_override or spec.partitions,
+                                            kafka.replication_factor)])
+    finally:
+        await admin.close()
+    log_path = log_dir / "peer-quixstreams.log"
+    process = _spawn_peer(log_path, [
+        "--broker", endpoints.bootstrap_servers, "--input", kafka.physical("mentions.raw"), "--output", output,
+        "--group", f"{kafka.topic_prefix}peer", "--count", str(mentions), "--brand-config", str(brand_config)])
+
+    def exited() -> str | None:
+        if process.poll() is None or process.returncode == 0:
+            return None
+        return f"peer exited with {process.returncode} (log {log_path})"
+
+    try:
+        started = time.monotonic()
+        samples = await track(functools.partial(probe.end_total, output), mentions,
+                              timeout_s=max(120.0, mentions / 100), alive=exited)
+        result.samples["peer"] = samples
+        result.peer_rate = steady_rate(samples, mentions)
+        result.peer_note = f"quixstreams, {mentions} mentions in {time.monotonic() - started:.1f}s including start-up"
+    except (RuntimeError, TimeoutError) as exc:
+        result.peer_note = f"failed: {exc}"
+        result.problems.append(f"peer: {exc}")
+    finally:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            await asyncio.to_thread(process.wait, 30)
+        if process.poll() is None:
+            process.kill()
+            await asyncio.to_thread(process.wait)
+
+
+def _spawn_peer(log_path: Path, args: list[str]) -> subprocess.Popen[bytes]:
+    with log_path.open("ab") as out:  # the child keeps its own descriptor
+        return subprocess.Popen([str(PEER_PYTHON), str(PEER_APP), *args], stdout=out, stderr=subprocess.STDOUT)

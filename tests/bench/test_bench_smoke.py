@@ -1,0 +1,45 @@
+"""`make bench` in miniature: the whole harness against the test stack, with tiny sizes.
+
+Real processes (classify, routing, publish), the real broker and database; the peer is
+skipped (its environment is bench/peer's own, synced by `make bench` only). Figures are not
+asserted (they depend on the machine), only that every key is there with a sane value and
+that no mention was lost or duplicated.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.e2e.harness import BenchConfig, run_bench
+from bench.e2e.services import Endpoints
+from bench.e2e.stats import RESULT_KEYS, problems
+
+pytestmark = pytest.mark.slow
+
+TINY = BenchConfig(mentions=2_000, offered_load_per_s=200.0, latency_seconds=5.0, stage_mentions=1_000,
+                   warmup_mentions=100, ceiling_records=5_000, peer=False, sample_interval_s=0.25)
+
+
+async def test_the_harness_measures_everything_and_loses_nothing(kafka_bootstrap: str, postgres_dsn: str,
+                                                                  tmp_path: Path) -> None:
+    result = await run_bench(TINY, Endpoints(kafka_bootstrap, postgres_dsn), tmp_path)
+
+    assert list(result) == list(RESULT_KEYS)
+    assert problems(result) == []
+    assert json.loads((tmp_path / "latest.json").read_text()) == result
+    assert result["lost"] == 0 and result["duplicates"] == 0
+    assert result["offered_load_per_s"] == 200.0
+    assert result["peer"] == {"name": "quixstreams", "throughput_per_s": None, "ratio": None}
+    # The pipeline cannot beat the broker it crosses three times.
+    assert result["e2e_throughput_per_s"] < result["kafka_ceiling_per_s"]
+
+    details = json.loads((tmp_path / "details.json").read_text())
+    assert details["problems"] == []
+    assert details["summary"]["delivery"] == {"generated": 100 + 2_000 + 1_000, "rows": 3_100, "lost": 0,
+                                              "duplicates": 0, "unexpected": 0}
+    assert details["summary"]["throughput_phase"]["rows"] == 2_000
+    for name in ("report.html", "throughput.png", "latency.png", "lag.png", "stages.png"):
+        assert (tmp_path / name).stat().st_size > 1_000, name
