@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 TEST_INFRA := $(CURDIR)/.infra/test
 PYTEST_ARGS ?=
 
-.PHONY: help install system-deps infra-up infra-up-3 infra-down test test-fast test-browser run model lint typecheck clean
+.PHONY: help audit install system-deps infra-up infra-up-3 infra-down test test-fast test-browser run model lint typecheck clean
 
 help:
 	@echo "make install     create .venv from uv.lock (idempotent, fast when nothing changed)"
@@ -63,7 +63,7 @@ test-fast: install system-deps
 	@set -o pipefail; \
 	trap '$(BIN)/mentionflow infra down --dir $(TEST_INFRA)' EXIT; \
 	$(BIN)/mentionflow infra up --nodes 1 --dir $(TEST_INFRA) && \
-	MENTIONFLOW_TEST_INFRA_DIR=$(TEST_INFRA) $(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+	MENTIONFLOW_TEST_INFRA_DIR=$(TEST_INFRA) $(BIN)/pytest -m "not slow and not network" $(PYTEST_ARGS)
 
 # The browser tests alone (they also run inside `make test`).
 test-browser: install system-deps
@@ -74,6 +74,10 @@ test-browser: install system-deps
 
 run: install system-deps
 	$(BIN)/mentionflow run
+
+# pip-audit of every locked package; needs pypi.org's vulnerability (JSON) API.
+audit: install
+	$(BIN)/pytest tests/audit -m network
 
 model: install
 	$(BIN)/python -m mentionflow.classify.train
@@ -86,6 +90,14 @@ typecheck: install
 
 clean:
 	rm -rf $(VENV) .infra .pytest_cache .hypothesis .mypy_cache .ruff_cache
+
+# Faults one scenario at a time (kill -9 each service, a broker, PostgreSQL restart, a SIGSTOP
+# rebalance, X answering 429/5xx) on 3 brokers + PostgreSQL; writes bench/out/chaos.json.
+# Scale down: CHAOS_MENTIONS=5000 CHAOS_REPLIES=100 CHAOS_STREAM_S=15 make chaos
+# (CHAOS_SCENARIOS="kill -9 publish,kill -9 broker" picks scenarios; see bench/chaos/__main__.py).
+.PHONY: chaos
+chaos: install
+	$(BIN)/python -m bench.chaos
 
 # End-to-end benchmark (bench/e2e.py): bench/out/latest.json, details.json and report.html with
 # plots. QUICK=1: 20,000 mentions and a 20 s latency run (under 3 minutes). Uses the stack named by
