@@ -196,6 +196,6 @@ def _print_banner(options: RunOptions, stack: infra_stack.Stack, x_base_url: str
         f"  kafka:       {stack.kafka.bootstrap_servers}   postgres: {stack.postgres.dsn}",
     ]
     if prometheus:
-        lines.append(f"  prometheus:  http://127.0.0.1:{ports['prometheus']}/targets")
+        lines.append(f"  prometheus:  http://127.0.0.1:{ports['prometheus']}/classic/targets")
     lines += [f"  logs:        {options.directory / 'logs'}", "Ctrl-C stops everything.", ""]
     print("\n".join(lines), flush=True)
