@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from mentionflow.db import create_pool, migrate, ping
-from mentionflow.http import HttpServer, create_app
+from mentionflow.http import HttpServer, ReadinessCheck, create_app
 from mentionflow.kafka.admin import broker_reachable, ensure_topics
 from mentionflow.kafka.producer import make_producer
 from mentionflow.kafka.runner import DlqLimitExceeded, Handler, Runner
@@ -56,6 +56,14 @@ class ServiceSpec:
     migrations: Path | None = None  # None: the service does not use PostgreSQL
     group_id: str | None = None
     close: Callable[[ServiceContext], Awaitable[None]] | None = None
+
+
+def readiness_checks(settings: ServiceSettings, pool: asyncpg.Pool | None) -> dict[str, ReadinessCheck]:
+    """What /readyz asks of every service: the broker answers, and the database when it has one."""
+    checks: dict[str, ReadinessCheck] = {"kafka": lambda: broker_reachable(settings.kafka)}
+    if pool is not None:
+        checks["postgres"] = lambda: ping(pool)
+    return checks
 
 
 async def wait_for_dependencies(settings: ServiceSettings, *, needs_db: bool, deadline_s: float) -> None:
@@ -103,10 +111,7 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings) -> int:
     instance = settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
     producer = make_producer(settings.kafka, client_id=f"{settings.kafka.client_id_prefix}-{spec.name}")
     await producer.start()
-    checks: dict[str, Callable[[], Awaitable[object]]] = {"kafka": lambda: broker_reachable(settings.kafka)}
-    if pool is not None:
-        checks["postgres"] = lambda: ping(pool)
-    app = create_app(spec.name, checks)
+    app = create_app(spec.name, readiness_checks(settings, pool))
     context = ServiceContext(settings=settings, producer=producer, pool=pool, app=app)
     handler = await spec.build_handler(context)
     runner = Runner(

@@ -13,12 +13,18 @@ import sys
 from pathlib import Path
 
 from mentionflow import accounts, queue
-from mentionflow.db import create_pool, migrate, ping
+from mentionflow.db import create_pool, migrate
 from mentionflow.http import HttpServer
-from mentionflow.kafka.admin import broker_reachable, ensure_topics
+from mentionflow.kafka.admin import ensure_topics
 from mentionflow.kafka.producer import make_producer
 from mentionflow.logs import configure_logging
-from mentionflow.service import DEPENDENCY_WAIT_S, EXIT_DEPENDENCY, EXIT_OK, wait_for_dependencies
+from mentionflow.service import (
+    DEPENDENCY_WAIT_S,
+    EXIT_DEPENDENCY,
+    EXIT_OK,
+    readiness_checks,
+    wait_for_dependencies,
+)
 
 from mentionflow_console import outbox
 from mentionflow_console.app import build_app
@@ -47,7 +53,7 @@ async def serve(settings: ConsoleSettings) -> int:
     producer = make_producer(settings.kafka, client_id=f"{settings.kafka.client_id_prefix}-console")
     await producer.start()
     app = build_app(settings=settings, pool=pool, producer=producer,
-                    checks={"kafka": lambda: broker_reachable(settings.kafka), "postgres": lambda: ping(pool)})
+                    checks=readiness_checks(settings, pool))
     http = HttpServer(app, settings.http)
     await http.start()
     log.info("console serving http on %s:%d", settings.http.host, http.port)

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
@@ -21,14 +20,20 @@ from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from mentionflow.brandconfig import AgencyConfig, default_config_path, load_config
-from mentionflow.db import create_pool, migrate, ping
+from mentionflow.db import create_pool, migrate
 from mentionflow.http import HttpServer, create_app
 from mentionflow.ingestion import BrandResolver
-from mentionflow.kafka.admin import broker_reachable, ensure_topics
+from mentionflow.kafka.admin import ensure_topics
 from mentionflow.kafka.producer import make_producer
 from mentionflow.logs import configure_logging
 from mentionflow.metrics import catalog
-from mentionflow.service import DEPENDENCY_WAIT_S, EXIT_DEPENDENCY, EXIT_OK, wait_for_dependencies
+from mentionflow.service import (
+    DEPENDENCY_WAIT_S,
+    EXIT_DEPENDENCY,
+    EXIT_OK,
+    readiness_checks,
+    wait_for_dependencies,
+)
 from mentionflow.xapi import RateLimitStatus, XSession
 from mentionflow.xapi.quota import quota_observer
 
@@ -90,9 +95,7 @@ class IngestService:
         await self.producer.start()
         self.ingestor = Ingestor(pool=pool, producer=self.producer, kafka=settings.kafka, dedup=settings.dedup)
         # 3. HTTP: ops routes + webhook + collectors
-        checks: dict[str, Callable[[], Awaitable[object]]] = {
-            "kafka": lambda: broker_reachable(settings.kafka), "postgres": lambda: ping(pool)}
-        self.app = app = create_app(SERVICE, checks)
+        self.app = app = create_app(SERVICE, readiness_checks(settings, pool))
         app.add_exception_handler(KafkaError, _unavailable)
         app.add_exception_handler(asyncpg.PostgresError, _unavailable)
         app.add_exception_handler(OSError, _unavailable)

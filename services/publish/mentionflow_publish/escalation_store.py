@@ -145,26 +145,38 @@ async def sync_one(conn: asyncpg.Connection, channels: ChannelDirectory, dedup_k
     resolved = record["resolved_at"] is not None or record["status"] == "resolved"
     acknowledged = record["acknowledged_at"] is not None or record["status"] == "acknowledged"
     if acknowledged and not resolved and record["acknowledge_sent"] is None:
-        await conn.execute(
-            "UPDATE escalations SET status = 'acknowledged', next_step_at = NULL, "
-            "acknowledged_at = coalesce(acknowledged_at, now()), updated_at = now() WHERE dedup_key = $1",
-            dedup_key)
-        await _page_action(conn, channels, row, "acknowledge", source_at)
-        await conn.execute(
-            "INSERT INTO publish_escalation_sync (dedup_key, acknowledge_sent) VALUES ($1, now()) "
-            "ON CONFLICT (dedup_key) DO UPDATE SET acknowledge_sent = now()", dedup_key)
+        await _finish(conn, channels, row, dedup_key, "acknowledge", source_at)
         changed = "acknowledged"
     if resolved and record["resolve_sent"] is None:
-        await conn.execute(
-            "UPDATE escalations SET status = 'resolved', next_step_at = NULL, "
-            "resolved_at = coalesce(resolved_at, now()), updated_at = now() WHERE dedup_key = $1",
-            dedup_key)
-        await _page_action(conn, channels, row, "resolve", source_at)
-        await conn.execute(
-            "INSERT INTO publish_escalation_sync (dedup_key, resolve_sent) VALUES ($1, now()) "
-            "ON CONFLICT (dedup_key) DO UPDATE SET resolve_sent = now()", dedup_key)
+        await _finish(conn, channels, row, dedup_key, "resolve", source_at)
         changed = "resolved"
     return changed
+
+
+# Per action: stop the escalation with that status, then record that its page was sent.
+_FINISH_SQL = {
+    "acknowledge": (
+        "UPDATE escalations SET status = 'acknowledged', next_step_at = NULL, "
+        "acknowledged_at = coalesce(acknowledged_at, now()), updated_at = now() WHERE dedup_key = $1",
+        "INSERT INTO publish_escalation_sync (dedup_key, acknowledge_sent) VALUES ($1, now()) "
+        "ON CONFLICT (dedup_key) DO UPDATE SET acknowledge_sent = now()",
+    ),
+    "resolve": (
+        "UPDATE escalations SET status = 'resolved', next_step_at = NULL, "
+        "resolved_at = coalesce(resolved_at, now()), updated_at = now() WHERE dedup_key = $1",
+        "INSERT INTO publish_escalation_sync (dedup_key, resolve_sent) VALUES ($1, now()) "
+        "ON CONFLICT (dedup_key) DO UPDATE SET resolve_sent = now()",
+    ),
+}
+
+
+async def _finish(conn: asyncpg.Connection, channels: ChannelDirectory, row: EscalationRow, dedup_key: str,
+                  action: PageAction, source_at: datetime) -> None:
+    """Stop the escalation, page `action` once per channel, and record that it was paged."""
+    stop, record_sent = _FINISH_SQL[action]
+    await conn.execute(stop, dedup_key)
+    await _page_action(conn, channels, row, action, source_at)
+    await conn.execute(record_sent, dedup_key)
 
 
 _NEEDS_SYNC = """

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -150,10 +151,8 @@ async def run_system(options: RunOptions) -> None:
         _print_banner(options, stack, x_base_url, users, prometheus is not None)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in ("SIGINT", "SIGTERM"):
-            import signal
-
-            loop.add_signal_handler(getattr(signal, sig), stop.set)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         print("\nstopping ...", flush=True)
     finally:

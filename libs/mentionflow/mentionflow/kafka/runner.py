@@ -296,6 +296,7 @@ class Runner:
             await asyncio.wait(workers, timeout=self.settings.shutdown_timeout_s)
         for tp in revoked:
             self._backlog.pop(tp, None)
+            self._initialised.pop(tp, None)
             self._paused.discard(tp)
             with contextlib.suppress(KeyError):
                 m.RUNNER_LAG.remove(self.service, tp.topic, str(tp.partition))
