@@ -22,7 +22,7 @@ help:
 # uv itself comes from PyPI, pinned; the lock file pins everything else.
 $(BIN)/python: pyproject.toml uv.lock libs/mentionflow/pyproject.toml $(wildcard services/*/pyproject.toml)
 	@$(UV) --version 2>/dev/null | grep -q "$(UV_VERSION)" || $(PYTHON) -m pip install -q "uv==$(UV_VERSION)"
-	$(UV) sync --frozen --all-packages --all-groups --python $(PYTHON)
+	$(UV) sync --frozen --all-packages --all-groups --no-group embed --python $(PYTHON)
 	@touch $(BIN)/python
 
 install: $(BIN)/python
@@ -79,7 +79,10 @@ run: install system-deps
 audit: install
 	$(BIN)/pytest tests/audit -m network
 
+# The `embed` group (sentence-transformers, PyTorch: gigabytes) is only for rebuilding the model:
+# word vectors are computed at training time and folded into the committed weights.
 model: install
+	$(UV) sync --frozen --all-packages --all-groups --python $(PYTHON)
 	$(BIN)/python -m mentionflow.classify.train
 
 lint: install

@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mentionflow.classify import BrandProfile, analyse, classify_mention, classify_text, upgrade_for_spike
+from mentionflow.classify import (
+    BrandProfile,
+    analyse,
+    analyse_mention,
+    classification_of,
+    classify_mention,
+    classify_text,
+)
 from mentionflow.classify.features import extract
 from mentionflow.classify.language import detect_language
 from mentionflow.classify.model import load_model
@@ -102,12 +109,13 @@ def test_classify_mention_and_spike_upgrade() -> None:
         source="replay",
     )
     c = classify_mention(m)
-    assert c.category == "complaint" and c.model_version == load_model().version
-    up = upgrade_for_spike(c, "inc-1")
+    assert c.category == "complaint" and c.model_version == load_model().version and c.incident_id is None
+    up = classification_of(analyse_mention(m), "inc-1")
     assert up.category == "crisis" and up.incident_id == "inc-1" and up.severity >= 0.8
-    assert upgrade_for_spike(up, "inc-1") == up  # idempotent
-    praise = classify_text("@QuickBite thank you, lovely food!")
-    kept = upgrade_for_spike(praise, "inc-1")
+    assert up.reasons[0] == "crisis:spike" and up.reasons.count("crisis:spike") == 1
+    assert up.model_dump(exclude={"category", "severity", "reasons", "incident_id"}) == c.model_dump(
+        exclude={"category", "severity", "reasons", "incident_id"})
+    kept = classification_of(analyse("@QuickBite thank you, lovely food!"), "inc-1")
     assert kept.category == "praise" and kept.incident_id == "inc-1"
 
 
@@ -188,3 +196,19 @@ def test_offsets_move_the_label_not_the_probabilities() -> None:
     fr, _ = model.predict_tokens(tokens, lang="fr")
     assert en.probabilities == fr.probabilities
     assert en.label in ("negative", "neutral", "positive")
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("@SpotifyCares Will do, thanks again!", False),
+        ("Have a nice day team", False),
+        ("What a great update", False),
+        ("will you refund me", True),
+        ("@BouffeGo @Livreur is it down for everyone", True),
+        ("do you deliver to Lyon", True),
+        ("quand est-ce que ma commande arrive", True),
+    ],
+)
+def test_an_auxiliary_opens_a_question_only_before_a_subject(text: str, question: bool) -> None:
+    assert classify_text(text).is_question is question

@@ -7,6 +7,7 @@ check (Kafka reachable, database answers) and is 503 naming the failing ones.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -58,8 +59,10 @@ class HttpServer:
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                                 access_log=False, lifespan="off")
         self.server = uvicorn.Server(config)
-        # The service installs its own signal handlers; uvicorn must not replace them.
-        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        # The service owns SIGTERM/SIGINT: it drains its consumer, then stops this server. uvicorn
+        # would otherwise install its own handlers while it serves (`Server.capture_signals`),
+        # stop serving at once and re-raise the signal after it exits.
+        self.server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign, assignment]
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

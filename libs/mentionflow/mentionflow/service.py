@@ -8,6 +8,7 @@ place, signal handlers that only set a flag, run, then flush in explicit steps.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -35,6 +36,20 @@ EXIT_OK = 0
 EXIT_DEPENDENCY = 2
 EXIT_DLQ_LIMIT = 3
 DEPENDENCY_WAIT_S = 60.0
+# Allocations between young-generation collections (CPython's default is 700). A consumer
+# allocates tens of objects per message and frees almost all of them by reference counting;
+# at 700 the collector ran every few messages and, with the batch in flight, cost a fifth
+# of the classify service's CPU (measured: ~25 us of ~140 us per mention).
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def settle_heap() -> None:
+    """Call once start-up is done: what exists now (modules, config, model weights) lives as
+    long as the process, so it is moved out of the collector's sight (`gc.freeze`) instead
+    of being re-scanned by every full collection; young collections run less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD)
 
 
 @dataclass
@@ -129,6 +144,7 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings) -> int:
     http = HttpServer(app, settings.http)
     await http.start()
     log.info("%s serving http on %s:%d", spec.name, settings.http.host, http.port)
+    settle_heap()
     # 4. signals only set a flag; the runner drains on its own
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from mentionflow.classify import BrandProfile, classify_mention, upgrade_for_spike
+from mentionflow.classify import BrandProfile, analyse_mention, classification_of
 from mentionflow.classify.spikes import SpikeDetector, SpikeSettings
 from mentionflow.events import DecodeError, decode, make_envelope
 from mentionflow.events.mentions_classified import MentionClassified
@@ -51,28 +52,38 @@ class ClassifyHandler:
 
     async def handle(self, messages: Sequence[IncomingMessage]) -> BatchResult:
         result = BatchResult()
+        outputs = result.outputs
         detector = self._detector(messages[0].partition)
+        profiles = self.profiles
+        # Metric increments are summed per batch: one labelled look-up per (brand, category).
+        classified: Counter[tuple[str, str]] = Counter()
         latest: datetime | None = None
-        for message in messages:
-            mention = message.envelope.payload.mention
-            classification = classify_mention(mention, self.profiles.get(mention.brand_id))
+        mentions = [message.envelope.payload.mention for message in messages]
+        # Analysis is pure, so the whole batch is analysed first, in one tight loop; the spike
+        # detector then sees the results in order, and each Classification is built once, with
+        # the spike upgrade (if the brand has an open incident) already applied.
+        results = [analyse_mention(mention, profiles.get(mention.brand_id)) for mention in mentions]
+        for message, mention, analysed in zip(messages, mentions, results, strict=True):
+            brand_id = mention.brand_id
             incidents = detector.observe(
-                mention.brand_id, mention.created_at, negative=classification.sentiment == "negative",
-                crisis=classification.category == "crisis", mention_id=mention.id,
+                brand_id, mention.created_at, negative=analysed.sentiment == "negative",
+                crisis=analysed.category == "crisis", mention_id=mention.id,
             )
-            incident_id = detector.open_incident(mention.brand_id)
-            if incident_id is not None:
-                classification = upgrade_for_spike(classification, incident_id)
-            m.CLASSIFY_MENTIONS.labels(mention.brand_id, classification.category).inc()
-            result.outputs.append(Output("mentions.classified", make_envelope(
+            classification = classification_of(analysed, detector.open_incident(brand_id))
+            classified[brand_id, classification.category] += 1
+            outputs.append(Output("mentions.classified", make_envelope(
                 "mentions.classified", MentionClassified(mention=mention, classification=classification),
-                brand_id=mention.brand_id, correlation_id=mention.id, occurred_at=message.envelope.occurred_at,
+                brand_id=brand_id, correlation_id=mention.id, occurred_at=message.envelope.occurred_at,
             )))
-            result.outputs.extend(self._incident_outputs(incidents))
-            latest = mention.created_at if latest is None else max(latest, mention.created_at)
+            if incidents:
+                outputs.extend(self._incident_outputs(incidents))
+            if latest is None or mention.created_at > latest:
+                latest = mention.created_at
         if latest is not None:
             # Brands gone quiet on this partition still get their incident closed.
-            result.outputs.extend(self._incident_outputs(detector.tick(latest)))
+            outputs.extend(self._incident_outputs(detector.tick(latest)))
+        for (brand_id, category), count in classified.items():
+            m.CLASSIFY_MENTIONS.labels(brand_id, category).inc(count)
         return result
 
     def _incident_outputs(self, incidents: list) -> list[Output]:
@@ -156,9 +167,9 @@ class ClassifyHandler:
             mention = decode("mentions.raw", value).payload.mention
         except DecodeError:
             return 0  # it went to the DLQ the first time
-        classification = classify_mention(mention, self.profiles.get(mention.brand_id))
-        detector.observe(mention.brand_id, mention.created_at, negative=classification.sentiment == "negative",
-                         crisis=classification.category == "crisis", mention_id=mention.id)
+        analysed = analyse_mention(mention, self.profiles.get(mention.brand_id))
+        detector.observe(mention.brand_id, mention.created_at, negative=analysed.sentiment == "negative",
+                         crisis=analysed.category == "crisis", mention_id=mention.id)
         return 1
 
     async def _committed(self, assigned: set[TopicPartition]) -> dict[TopicPartition, int]:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from mentionflow.brandconfig import AgencyConfig, load_config
 from mentionflow.classify import BrandProfile
+from mentionflow.classify.model import load_model
 from mentionflow.classify.spikes import SpikeSettings
 from mentionflow.service import ServiceContext, ServiceSpec, run_service
 
@@ -40,6 +41,9 @@ def build_spec(settings: ClassifySettings) -> ServiceSpec:
     )
 
     async def build(context: ServiceContext) -> ClassifyHandler:
+        # Load the model now, not on the first mention: start-up is where the runtime freezes
+        # the long-lived heap (see mentionflow.service.settle_heap), and the weights belong there.
+        load_model()
         return ClassifyHandler(kafka=settings.kafka, group_id=GROUP_ID, profiles=brand_profiles(config),
                                spike_settings=spike_settings, rebuild=timedelta(minutes=spikes.rebuild_minutes))
 

@@ -7,16 +7,18 @@ from mentionflow.classify.classifier import (
     BrandProfile,
     Result,
     analyse,
+    analyse_mention,
+    classification_of,
     classify_mention,
     classify_text,
-    upgrade_for_spike,
 )
 
 __all__ = [
     "BrandProfile",
     "Result",
     "analyse",
+    "analyse_mention",
+    "classification_of",
     "classify_mention",
     "classify_text",
-    "upgrade_for_spike",
 ]

@@ -6,7 +6,7 @@ How the categories combine (first match wins, in this order):
    discrimination, threats/violence, an outage with a "many users" marker, a brand's own
    crisis phrase), or a high-reach / VIP author is strongly negative. A crisis rule on a
    clearly positive text ("the new burger is fire 🔥") is suppressed and noted in reasons.
-   Inside a brand spike the service upgrades negative mentions with `upgrade_for_spike`.
+   Inside a brand spike the service upgrades negative mentions (`classification_of`).
 2. complaint — a complaint cue (still waiting, refund, not working, en retard, ...) unless
    the text is strongly positive (a "thanks, refund received!" is praise), or a negative
    sentiment without any cue. A furious question ("why is my order STILL not here?!") is a
@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mentionflow.classify.language import SUPPORTED, detect_language
 from mentionflow.classify.model import load_model
@@ -78,6 +79,10 @@ class Result(NamedTuple):
     model_version: str
 
 
+def _strength(hit: tuple[str, float]) -> float:
+    return -abs(hit[1])
+
+
 def _language(tokens: list[str], text: str, lang: str | None, brand: BrandProfile | None) -> tuple[str, str]:
     """(language, reason). The source's tag wins when it is one we serve (X tags are decent)."""
     if lang:
@@ -109,9 +114,15 @@ def analyse(
     sentiment = pred.label
     score = round(max(-1.0, min(1.0, pred.score)), 4)
 
-    reasons: list[str] = [f"sentiment:{sentiment}({max(pred.probabilities):.2f})"]
-    reasons += [f"lex:{w}({s:+.1f})" for w, s in sorted(feats.hits, key=lambda h: -abs(h[1]))[:3]]
-    reasons += [f"model:{name}" for name, _ in pred.top_features]
+    best_p = max(pred.probabilities)
+    reasons: list[str] = [f"sentiment:{sentiment}({best_p:.2f})"]
+    hits = feats.hits
+    if hits:
+        # The three strongest lexicon hits (stable order among equals); most mentions have one.
+        strongest = sorted(hits, key=_strength)[:3] if len(hits) > 1 else hits
+        reasons += [f"lex:{w}({s:+.1f})" for w, s in strongest]
+    for name, _ in pred.top_features:
+        reasons.append(f"model:{name}")
 
     found = scan(folded)
     crisis = crisis_hits(found)
@@ -166,7 +177,6 @@ def analyse(
     severity += 0.15 * min(1.0, math.log10(followers + 1) / 6)
     severity = round(min(1.0, severity), 4)
 
-    best_p = max(pred.probabilities)
     confidence = 0.5 * best_p + 0.5 * (0.9 if rule_backed else best_p)
     if category == "complaint" and not rule_backed:
         confidence = 0.5 * best_p + 0.5 * p_neg
@@ -195,32 +205,21 @@ def classify_text(
     brand: BrandProfile | None = None,
 ) -> Classification:
     """Classify one text (see the module docstring for how categories combine)."""
-    from mentionflow.events.mentions_classified import Classification
-
-    r = analyse(
-        text,
-        lang=lang,
-        author_followers=author_followers,
-        author_verified=author_verified,
-        author_handle=author_handle,
-        brand=brand,
-    )
-    return Classification(
-        category=r.category,
-        sentiment=r.sentiment,
-        sentiment_score=r.sentiment_score,
-        is_question=r.is_question,
-        severity=r.severity,
-        confidence=r.confidence,
-        language=r.language,
-        reasons=r.reasons,
-        model_version=r.model_version,
+    return classification_of(
+        analyse(
+            text,
+            lang=lang,
+            author_followers=author_followers,
+            author_verified=author_verified,
+            author_handle=author_handle,
+            brand=brand,
+        )
     )
 
 
-def classify_mention(mention: Mention, brand: BrandProfile | None = None) -> Classification:
-    """What the classify service calls for each mentions.raw event."""
-    return classify_text(
+def analyse_mention(mention: Mention, brand: BrandProfile | None = None) -> Result:
+    """`analyse` of one mentions.raw mention."""
+    return analyse(
         mention.text,
         lang=mention.lang,
         author_followers=mention.author.followers,
@@ -230,22 +229,44 @@ def classify_mention(mention: Mention, brand: BrandProfile | None = None) -> Cla
     )
 
 
-def upgrade_for_spike(classification: Classification, incident_id: str) -> Classification:
-    """A negative (or already crisis) mention inside a brand spike becomes a crisis.
+def classification_of(result: Result, incident_id: str | None = None) -> Classification:
+    """The `Classification` of `result`; `incident_id` is the brand's open spike, if any.
 
-    Positive and neutral mentions keep their category but carry the incident id, so the
-    console can group everything said during the incident. Idempotent.
+    Inside a spike, a negative (or already crisis) mention becomes a crisis; positive and
+    neutral mentions keep their category but carry the incident id, so the console can group
+    everything said during the incident. The model is validated by calling its validator
+    directly (the service builds one per mention: the keyword round trip of
+    `Classification(...)` costs more than the rules that decide it).
     """
-    if classification.category == "crisis" or classification.sentiment == "negative":
-        reasons = list(classification.reasons)
+    category, severity, reasons = result.category, result.severity, result.reasons
+    if incident_id is not None and (category == "crisis" or result.sentiment == "negative"):
+        category = "crisis"
+        severity = max(severity, 0.8)
         if "crisis:spike" not in reasons:
             reasons = ["crisis:spike", *reasons][:_MAX_REASONS]
-        return classification.model_copy(
-            update={
-                "category": "crisis",
-                "severity": max(classification.severity, 0.8),
-                "reasons": reasons,
-                "incident_id": incident_id,
-            }
-        )
-    return classification.model_copy(update={"incident_id": incident_id})
+    classification: Classification = _classification_validator().validate_python({
+        "category": category,
+        "sentiment": result.sentiment,
+        "sentiment_score": result.sentiment_score,
+        "is_question": result.is_question,
+        "severity": severity,
+        "confidence": result.confidence,
+        "language": result.language,
+        "reasons": reasons,
+        "model_version": result.model_version,
+        "incident_id": incident_id,
+    })
+    return classification
+
+
+@cache
+def _classification_validator() -> Any:
+    """Classification's pydantic validator, imported on first use (see the lazy import above)."""
+    from mentionflow.events.mentions_classified import Classification
+
+    return Classification.__pydantic_validator__
+
+
+def classify_mention(mention: Mention, brand: BrandProfile | None = None) -> Classification:
+    """The `Classification` of one mentions.raw mention, outside any spike."""
+    return classification_of(analyse_mention(mention, brand))

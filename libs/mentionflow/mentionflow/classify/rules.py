@@ -68,11 +68,14 @@ WIDESPREAD_RE = re.compile(
     r"|massive|des milliers|depuis (ce matin|hier|des heures)|toute la journee)"
 )
 
+# An auxiliary opens a question only when a subject follows it ("will you...", "is it..."):
+# "Will do, thanks!", "Have a nice day" and "Did it myself" are answers, not questions.
 QUESTION_START_RE = re.compile(
-    r"^(?:@\w+\s+)*(how|what|when|where|why|who|which|can|could|would|will|is|are|do|does"
-    r"|did|should|has|have|any ?one|anybody|any idea|comment|pourquoi|quand|quel|quelle"
-    r"|quels|quelles|combien|est-ce|est ce|pouvez|peut-on|peut on|pourriez|savez|ou est"
-    r"|ou sont|ou en est|c'est possible|y a-t-il|y a t il|vous avez)\b"
+    r"^(?:@\w+\s+)*(?:(how|what(?! an? )|when|where|why|who|which|any ?one|anybody|any idea"
+    r"|comment|pourquoi|quand|quel|quelle|quels|quelles|combien|est-ce|est ce|pouvez|peut-on"
+    r"|peut on|pourriez|savez|ou est|ou sont|ou en est|c'est possible|y a-t-il|y a t il|vous avez)"
+    r"|(?:can|could|would|will|is|are|do|does|did|should|has|have)\s+(?:i|you|u|we|they|he|she|it"
+    r"|this|that|these|those|there|the|my|your|ur|our|any|anyone|anybody|someone|somebody))\b"
 )
 QUESTION_ANY_RE = re.compile(
     r"(anyone know|does anyone|can you (help|tell|check|confirm)|can i |how (do|can|long)"
@@ -117,7 +120,9 @@ _LITERAL = frozenset("abcdefghijklmnopqrstuvwxyz'&-0123456789")
 def _alternatives(pattern: str) -> list[str]:
     """Top-level alternatives of "(a|b|c)" (the shape every rule above has)."""
     body = pattern[1:-1] if pattern.startswith("(") and pattern.endswith(")") else pattern
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in body:
         if ch == "|" and depth == 0:
             parts.append("".join(current))
@@ -156,20 +161,37 @@ for _name, _pattern in _SCANNED:
 _BOUNDED = {name: re.compile(r"(?<![a-z])" + p.pattern) for name, p in _SCANNED}
 
 
+# Raw word -> the rules it triggers. The trigger test of a word depends on the word alone and
+# mentions reuse a small vocabulary, so each distinct word is examined once (bounded: cleared
+# when full, which only costs recomputation).
+_WORD_TRIGGERS: dict[str, tuple[str, ...]] = {}
+_WORD_TRIGGERS_LIMIT = 50_000  # ~8 MB at most
+
+
+def _triggers(word: str) -> tuple[str, ...]:
+    """Rule names whose trigger a whitespace-separated word of folded text starts with."""
+    word = word.strip(_STRIP)
+    names = set(_BY_WORD.get(word, ()))
+    for stem, name in _BY_PREFIX.get(word[:3], ()):
+        if word.startswith(stem):
+            names.add(name)
+    return tuple(names)
+
+
 def scan(folded: str) -> dict[str, str]:
     """Rule name -> first matched text, for every rule that matches at a word start."""
     candidates: set[str] = set()
-    by_prefix, by_word = _BY_PREFIX, _BY_WORD
+    cache = _WORD_TRIGGERS
     for word in folded.split():
-        word = word.strip(_STRIP)
-        names = by_word.get(word)
+        names = cache.get(word)
+        if names is None:
+            if len(cache) >= _WORD_TRIGGERS_LIMIT:
+                cache.clear()
+            names = cache[word] = _triggers(word)
         if names:
-            candidates |= names
-        stems = by_prefix.get(word[:3])
-        if stems:
-            for stem, name in stems:
-                if word.startswith(stem):
-                    candidates.add(name)
+            candidates.update(names)
+    if not candidates:
+        return {}
     found: dict[str, str] = {}
     # Rule order, not set order: set iteration order changes with hash seeds between processes.
     for name, pattern in _BOUNDED.items():

@@ -73,7 +73,7 @@ class SpikeDetector:
         self._brands: dict[str, _BrandState] = {}
 
     def open_incident(self, brand_id: str) -> str | None:
-        """Id of the brand's open incident, if any (for `upgrade_for_spike`)."""
+        """Id of the brand's open incident, if any (for `classifier.classification_of`)."""
         state = self._brands.get(brand_id)
         return state.incident_id if state else None
 

@@ -49,12 +49,48 @@ _TOKEN_RE = re.compile(
 )
 _SPECIAL_FIRST = {"@": "@user", "!": "!", "?": "?", ".": ".", ",": ".", ";": ".", ":": "."}
 _SQUEEZE_RE = re.compile(r"(\w)\1{2,}")
+# Any text _SQUEEZE_RE changes has three equal characters in a row; this test is about three
+# times cheaper than the substitution (no character classes, no Python-level callback), and
+# most mentions have no such run, so the substitution is skipped.
+_TRIPLE_RE = re.compile(r"(.)\1\1", re.DOTALL)
 _ELISION = ("l'", "d'", "j'", "n'", "qu'", "c'", "s'", "m'", "t'")
 
 
 def fold(text: str) -> str:
     """Lower-case and strip the common Latin accents (the key form of every lexicon)."""
-    return text.lower().translate(_FOLD)
+    lowered = text.lower()
+    # The table maps one ASCII character only (the backtick): pure-ASCII text without one is
+    # already folded, and most mentions are pure ASCII (translate is the costly half).
+    if lowered.isascii() and "`" not in lowered:
+        return lowered
+    return lowered.translate(_FOLD)
+
+
+def _forms(tok: str) -> tuple[str, ...]:
+    """What one regex match contributes to the token list (it depends on the match alone)."""
+    first = tok[0]
+    if first.isalpha():
+        if first in "hw" and (tok == "http" or tok.startswith(("http://", "https://", "www."))):
+            return ("<url>",)
+        if "'" in tok:
+            # French elision: "l'appli" -> "l'", "appli"; English "don't" stays whole.
+            for prefix in _ELISION:
+                if tok.startswith(prefix) and len(tok) > len(prefix):
+                    rest = tok[len(prefix) :]
+                    return (prefix, rest.rstrip("'") or rest)
+            return (tok.rstrip("'") or tok,)
+        return (tok,)
+    if first.isdigit():
+        return ("<num>",)
+    if first == ":" and len(tok) > 1 and tok[1] not in ".,;:":
+        return (tok,)  # an emoticon such as ":(" or ":-d"
+    return (_SPECIAL_FIRST.get(first, tok),)
+
+
+# Match -> its forms. Mentions reuse a small vocabulary, so each distinct word is examined
+# once (bounded: cleared when full, e.g. by a stream of unique links; that only costs time).
+_FORMS: dict[str, tuple[str, ...]] = {}
+_FORMS_LIMIT = 50_000  # ~10 MB at most
 
 
 def tokenize(text: str, folded: str | None = None) -> list[str]:
@@ -62,30 +98,18 @@ def tokenize(text: str, folded: str | None = None) -> list[str]:
 
     `folded` may be passed when the caller already has `fold(text)` (saves a pass)."""
     out: list[str] = []
-    append = out.append
-    squeezed, elongated = _SQUEEZE_RE.subn(r"\1\1", fold(text) if folded is None else folded)
+    squeezed = fold(text) if folded is None else folded
+    elongated = 0
+    if _TRIPLE_RE.search(squeezed):
+        squeezed, elongated = _SQUEEZE_RE.subn(r"\1\1", squeezed)
     if elongated:
-        append("<elong>")
-    special = _SPECIAL_FIRST
+        out.append("<elong>")
+    cache = _FORMS
     for tok in _TOKEN_RE.findall(squeezed):
-        first = tok[0]
-        if first.isalpha():
-            if first in "hw" and (tok == "http" or tok.startswith(("http://", "https://", "www."))):
-                append("<url>")
-                continue
-            if "'" in tok:
-                # French elision: "l'appli" -> "l'", "appli"; English "don't" stays whole.
-                for prefix in _ELISION:
-                    if tok.startswith(prefix) and len(tok) > len(prefix):
-                        append(prefix)
-                        tok = tok[len(prefix) :]
-                        break
-                tok = tok.rstrip("'") or tok
-            append(tok)
-        elif first.isdigit():
-            append("<num>")
-        elif first == ":" and len(tok) > 1 and tok[1] not in ".,;:":
-            append(tok)  # an emoticon such as ":(" or ":-d"
-        else:
-            append(special.get(first, tok))
+        forms = cache.get(tok)
+        if forms is None:
+            if len(cache) >= _FORMS_LIMIT:
+                cache.clear()
+            forms = cache[tok] = _forms(tok)
+        out += forms
     return out

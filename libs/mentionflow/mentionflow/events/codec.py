@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from mentionflow.events.envelope import Envelope, EventModel, utcnow
+from mentionflow.events.envelope import Envelope, EventModel, random_event_id, utcnow
 from mentionflow.events.topics import TopicSpec, topic
 
 _ENVELOPE_BY_TOPIC: dict[str, type[Envelope[Any]]] = {}
@@ -46,18 +46,25 @@ def make_envelope(
     spec = topic(topic_name)
     if not isinstance(payload, spec.payload_model):
         raise TypeError(f"{topic_name} carries {spec.payload_model.__name__}, got {type(payload).__name__}")
-    return envelope_model(spec)(
-        event_type=spec.event_type,
-        schema_version=spec.schema_version,
-        occurred_at=occurred_at or utcnow(),
-        brand_id=brand_id,
-        correlation_id=correlation_id,
-        payload=payload,
-    )
+    # The validator is called directly (the hot path of every producing service); the payload,
+    # already a validated instance, is not validated again, the envelope's own fields are.
+    envelope: Envelope[Any] = envelope_model(spec).__pydantic_validator__.validate_python({
+        "event_id": random_event_id(),
+        "event_type": spec.event_type,
+        "schema_version": spec.schema_version,
+        "occurred_at": occurred_at or utcnow(),
+        "produced_at": utcnow(),
+        "brand_id": brand_id,
+        "correlation_id": correlation_id,
+        "payload": payload,
+    })
+    return envelope
 
 
 def encode(envelope: Envelope[Any]) -> bytes:
-    return orjson.dumps(envelope.model_dump(mode="python"))
+    """The envelope as JSON bytes, serialised by pydantic-core in one pass (no intermediate
+    dict). UTC datetimes come out as "...Z"; `decode` reads them back to equal values."""
+    return type(envelope).__pydantic_serializer__.to_json(envelope)
 
 
 def decode(topic_name: str, value: bytes | None) -> Envelope[Any]:

@@ -156,8 +156,14 @@ log4j.logger.org.apache.kafka.controller=INFO
 
 
 def _random_cluster_id() -> str:
-    # Kafka's Uuid string form: URL-safe base64 of 16 random bytes, no padding.
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """Kafka's Uuid string form: URL-safe base64 of 16 random bytes, no padding.
+
+    Like Kafka's own `Uuid.randomUuid`, an id starting with "-" is drawn again: one in 64
+    would otherwise be read as an option by `StorageTool format -t <id>` and fail the format."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def start_cluster(directory: Path, nodes: int = 1, *, timeout_s: float = 120.0) -> KafkaCluster:

@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -36,6 +36,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from mentionflow.events import DecodeError, decode, encode, key_for
 from mentionflow.events.envelope import Envelope
 from mentionflow.events.topics import DLQ_SUFFIX
+from mentionflow.kafka.sending import BatchSender
 from mentionflow.metrics import catalog as m
 from mentionflow.settings import KafkaSettings, RunnerSettings
 
@@ -122,28 +123,37 @@ class _Listener(ConsumerRebalanceListener):
 
 @dataclass
 class _DlqGuard:
-    """Counts poison messages; trips on a run of them or on too high a share of traffic."""
+    """Counts poison messages; trips on a run of them or on too high a share of traffic.
+
+    Called once per consumed record, so it keeps a running count of the poison messages in
+    the window instead of summing the window each time (O(1) per record)."""
 
     max_consecutive: int
     max_ratio: float
     window: int
     consecutive: int = 0
     recent: deque[bool] = field(default_factory=deque)
+    poison_in_window: int = 0
 
     def record(self, poison: bool) -> None:
-        self.consecutive = self.consecutive + 1 if poison else 0
-        self.recent.append(poison)
-        if len(self.recent) > self.window:
-            self.recent.popleft()
-        if self.consecutive > self.max_consecutive:
-            raise DlqLimitExceeded(
-                f"{self.consecutive} poison messages in a row (limit {self.max_consecutive})"
-            )
-        if len(self.recent) >= self.window:
-            ratio = sum(self.recent) / len(self.recent)
+        recent = self.recent
+        recent.append(poison)
+        if len(recent) > self.window:
+            self.poison_in_window -= recent.popleft()
+        if poison:
+            self.consecutive += 1
+            self.poison_in_window += 1
+            if self.consecutive > self.max_consecutive:
+                raise DlqLimitExceeded(
+                    f"{self.consecutive} poison messages in a row (limit {self.max_consecutive})"
+                )
+        else:
+            self.consecutive = 0
+        if len(recent) >= self.window:
+            ratio = self.poison_in_window / len(recent)
             if ratio > self.max_ratio:
                 raise DlqLimitExceeded(
-                    f"{ratio:.0%} of the last {len(self.recent)} messages were poison "
+                    f"{ratio:.0%} of the last {len(recent)} messages were poison "
                     f"(limit {self.max_ratio:.0%})"
                 )
 
@@ -175,6 +185,7 @@ class Runner:
         self.topics = list(topics)  # registry (logical) names
         self.handler = handler
         self.producer = producer
+        self._sender = BatchSender(producer)
         self.settings = settings
         self._on_assigned_cb = on_assigned
         self._on_revoked_cb = on_revoked
@@ -366,14 +377,16 @@ class Runner:
         started = time.perf_counter()
         good: list[IncomingMessage] = []
         poison: list[tuple[Any, BaseException, int]] = []
+        logical = self.kafka.logical(tp.topic)  # one partition's batch: one topic
+        guard = self._guard
         for record in records:
             try:
-                envelope = decode(self.kafka.logical(record.topic), record.value)
+                envelope = decode(logical, record.value)
             except DecodeError as exc:
-                self._guard.record(True)
+                guard.record(True)
                 poison.append((record, exc, 1))
                 continue
-            self._guard.record(False)
+            guard.record(False)
             good.append(
                 IncomingMessage(record.topic, record.partition, record.offset, record.key, record.value,
                                 tuple(record.headers or ()), record.timestamp, envelope)
@@ -442,15 +455,17 @@ class Runner:
         for message, reason in result.rejected:
             self._guard.record(True)
             poison.append((message, ValueError(reason), 1))
+        # Encoded once: a retry re-sends the same bytes.
+        records = [
+            (self.kafka.physical(out.topic), out.key if out.key is not None else key_for(out.topic, out.envelope),
+             encode(out.envelope))
+            for out in result.outputs
+        ]
         attempt = 0
         while True:
             attempt += 1
             try:
-                futures = []
-                for out in result.outputs:
-                    key = out.key if out.key is not None else key_for(out.topic, out.envelope)
-                    physical = self.kafka.physical(out.topic)
-                    futures.append(await self.producer.send(physical, encode(out.envelope), key=key))
+                futures = await self._sender.send_all(records)
                 for record, exc, attempts in poison:
                     futures.append(await self._send_dlq(record, exc, attempts))
                 await asyncio.gather(*futures)
@@ -461,13 +476,14 @@ class Runner:
                 await self._backoff(tp, attempt, exc)
                 if self._stopping.is_set():
                     raise asyncio.CancelledError from exc
-        for out in result.outputs:
-            m.RUNNER_PRODUCED.labels(self.service, out.topic).inc()
-        for record, exc, _ in poison:
-            error = type(exc).__name__ if not isinstance(exc, DecodeError) else f"DecodeError.{exc.kind}"
+        if result.outputs:
+            for topic_name, count in Counter(out.topic for out in result.outputs).items():
+                m.RUNNER_PRODUCED.labels(self.service, topic_name).inc(count)
+        for record, failure, _ in poison:
+            error = type(failure).__name__ if not isinstance(failure, DecodeError) else f"DecodeError.{failure.kind}"
             m.RUNNER_DLQ.labels(self.service, record.topic, error).inc()
             log.warning("%s: dead-lettered %s[%d]@%d: %s: %s", self.service, record.topic,
-                        record.partition, record.offset, type(exc).__name__, exc)
+                        record.partition, record.offset, type(failure).__name__, failure)
 
     async def _send_dlq(self, record: Any, exc: BaseException, attempts: int) -> asyncio.Future[Any]:
         error_class = f"DecodeError.{exc.kind}" if isinstance(exc, DecodeError) else type(exc).__name__

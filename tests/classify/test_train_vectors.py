@@ -1,0 +1,82 @@
+"""Training with word vectors: the projection folds into per-word weights, and it generalises.
+
+Uses tiny hand-made vectors (no embedding model): what is tested is `train`'s arithmetic and
+what it buys, not MiniLM.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from mentionflow.classify import train
+from mentionflow.classify.datasets import Example
+from mentionflow.classify.features import extract
+from mentionflow.classify.model import CLASSES, dense_vector
+from mentionflow.classify.tokenize import tokenize
+
+# Three directions: praise-like, blame-like, plain. The sentiment words are invented, so that no
+# lexicon knows them: only the labels and the vectors teach them. "blissum" and "grumox" never
+# appear in a labelled example; their vectors sit next to words that do.
+_DIRECTIONS = {
+    "blissa": [1.0, 0.0, 0.0], "joyva": [0.95, 0.05, 0.0], "blissum": [0.9, 0.1, 0.0],
+    "grumo": [0.0, 1.0, 0.0], "sadra": [0.05, 0.95, 0.0], "grumox": [0.1, 0.9, 0.0],
+    "delivery": [0.0, 0.0, 1.0], "order": [0.0, 0.05, 0.95], "today": [0.05, 0.0, 0.95],
+}  # fmt: skip
+
+
+def _vectors() -> train.WordVectors:
+    words = sorted(_DIRECTIONS)
+    matrix = np.array([_DIRECTIONS[w] for w in words])
+    return train.WordVectors(words, matrix / np.linalg.norm(matrix, axis=1, keepdims=True))
+
+
+def _examples() -> list[Example]:
+    texts = {
+        "positive": ["blissa delivery today", "joyva order", "blissa order today", "joyva delivery"],
+        "negative": ["grumo delivery today", "sadra order", "grumo order today", "sadra delivery"],
+        "neutral": ["delivery today", "order today", "the order", "a delivery"],
+    }
+    return [
+        Example(f"{label}-{i}-{r}", text, "en", label)
+        for label, rows in texts.items()
+        for i, text in enumerate(rows)
+        for r in range(3)  # df >= 2 for every word
+    ]
+
+
+def test_summed_vectors_split_plain_and_negated_words() -> None:
+    vectors = _vectors()
+    summed = vectors.summed(extract(tokenize("order today, not grumo")).sparse)
+    dim = vectors.matrix.shape[1]
+    row = vectors.matrix.__getitem__
+    order, today, grumo = (row(vectors.index[w]) for w in ("order", "today", "grumo"))
+    assert np.allclose(summed[:dim], train._VECTOR_SCALE * (order + today))
+    assert np.allclose(summed[dim:], train._VECTOR_SCALE * grumo)  # "not" negates what follows
+
+
+def test_folded_weights_give_the_logits_of_the_explicit_projection() -> None:
+    vectors = _vectors()
+    rng = np.random.default_rng(7)
+    projection = rng.normal(size=(len(CLASSES), 2 * vectors.matrix.shape[1]))
+    unfolded = {"bias": [0.1, 0.2, 0.3], "dense": [[0.0] * 3 for _ in dense_vector(extract([]))],
+                "sparse": {"w:blissa": [0.5, -0.5, 0.25], "w:the": [0.1, 0.1, 0.1]}}
+    folded = train._fold_vectors(unfolded, vectors, projection)
+    for text in ("blissa delivery", "not grumox", "the blissum order, not sadra", "nothing known"):
+        feats = extract(tokenize(text))
+        explicit = np.array(train._logits(unfolded, text)) + projection @ vectors.summed(feats.sparse)
+        assert np.allclose(train._logits(folded, text), explicit), text
+
+
+@pytest.mark.parametrize(("unseen", "towards", "away"), [("blissum", "positive", "negative"),
+                                                        ("grumox", "negative", "positive")])
+def test_a_word_never_labelled_leans_like_its_neighbours(unseen: str, towards: str, away: str) -> None:
+    weights = train._fit(_examples(), 1.0, _vectors())
+
+    def lean(text: str) -> float:
+        logits = train._logits(weights, text)
+        return logits[CLASSES.index(towards)] - logits[CLASSES.index(away)]
+
+    assert lean(f"{unseen} delivery") - lean("delivery") > 0.3
+    # Without vectors the unseen word has no weight at all.
+    plain = train._fit(_examples(), 1.0, train.WordVectors([], np.zeros((0, 3))))
+    assert f"w:{unseen}" not in plain["sparse"]
