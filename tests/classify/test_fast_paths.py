@@ -116,3 +116,18 @@ def _tokenize_reference(text: str) -> list[str]:
 def test_tokenize_with_its_match_cache_equals_the_reference(texts: list[str]) -> None:
     for text in texts + texts:  # the second pass runs on a warm cache
         assert tokenize(text) == _tokenize_reference(text)
+
+
+_WEIGHT = st.floats(min_value=-2, max_value=2, allow_nan=False).map(lambda v: round(v, 1))  # ties happen
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(_WEIGHT, _WEIGHT, _WEIGHT), max_size=30), st.integers(min_value=1, max_value=4))
+def test_top_features_are_the_strongest_pushes_earliest_first(weights: list, explain: int) -> None:
+    from mentionflow.classify.model import SentimentModel
+
+    used = [(f"w:t{i}", w) for i, w in enumerate(weights)]
+    prediction = SentimentModel._finish(0.0, 0.0, 0.0, (0.0, 0.0, 0.0), used, explain)
+    k = prediction.label_index
+    pushes = sorted(((n, w[k] - (w[0] + w[1] + w[2]) / 3) for n, w in used), key=lambda item: -item[1])
+    assert prediction.top_features == [(n, v) for n, v in pushes[:explain] if v > 0]
