@@ -1,6 +1,6 @@
 """Benchmark: `mentionflow classify` as a whole process vs VADER doing the same JSONL in/out.
 
-Usage: .venv/bin/python bench/classify_cli.py [--n 30000]
+Usage: .venv/bin/python bench/classify_cli.py [--n 30000] [--rounds 5]
 Needs the `bench` dependency group (vaderSentiment). Input: the TweetEval test texts from the
 reference data when present (read at run time, never copied), else the project's own EN/FR
 sets repeated. Both sides read the same JSON Lines file on stdin and write JSON Lines to a
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,8 @@ def _timed(cmd: list[str], infile: Path, outfile: Path) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=30_000)
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="alternating runs of each side; the medians are compared")
     args = parser.parse_args()
     texts, source = _texts(args.n)
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,9 +72,18 @@ def main() -> int:
         )
         ours_out, vader_out = Path(tmp) / "ours.jsonl", Path(tmp) / "vader.jsonl"
         module_out = Path(tmp) / "module.jsonl"
-        ours = _timed([str(VENV_BIN / "mentionflow"), "classify"], infile, ours_out)
-        module = _timed([sys.executable, "-m", "mentionflow.cli.classify"], infile, module_out)
-        vader = _timed([sys.executable, "-c", _VADER_SCRIPT], infile, vader_out)
+        # Alternated rounds, medians compared: on this shared 2-core machine the same command's
+        # time varies by 25 % from one run to the next; one run of each side said little.
+        sides = {
+            "ours": ([str(VENV_BIN / "mentionflow"), "classify"], ours_out),
+            "module": ([sys.executable, "-m", "mentionflow.cli.classify"], module_out),
+            "vader": ([sys.executable, "-c", _VADER_SCRIPT], vader_out),
+        }
+        times: dict[str, list[float]] = {side: [] for side in sides}
+        for _ in range(args.rounds):
+            for side, (cmd, outfile) in sides.items():
+                times[side].append(_timed(cmd, infile, outfile))
+        ours, module, vader = (statistics.median(times[side]) for side in sides)
         counts = [p.read_bytes().count(b"\n") for p in (ours_out, module_out, vader_out)]
         if module_out.read_bytes() != ours_out.read_bytes():
             raise SystemExit("console script and module produced different output")
@@ -79,6 +91,7 @@ def main() -> int:
         raise SystemExit(f"line count mismatch (ours, module, vader): {counts}")
     result = {
         "texts": len(texts),
+        "rounds": args.rounds,
         "source": source,
         "mentionflow_seconds": round(ours, 3),
         "mentionflow_texts_per_s": round(len(texts) / ours),
@@ -88,11 +101,12 @@ def main() -> int:
         "vader_seconds": round(vader, 3),
         "vader_texts_per_s": round(len(texts) / vader),
         "ratio_mentionflow_over_vader": round(vader / ours, 3),
+        "seconds_per_round": {side: [round(t, 3) for t in runs] for side, runs in times.items()},
     }
     out_dir = REPO / "bench" / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "classify_cli.json").write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
-    print(f"{len(texts)} texts ({source})")
+    print(f"{len(texts)} texts ({source}), median of {args.rounds} alternated rounds")
     print(f"mentionflow classify: {result['mentionflow_texts_per_s']:>7} texts/s ({ours:.2f} s)")
     print(f"python -m mentionflow.cli.classify: {result['module_texts_per_s']:>7} texts/s "
           f"({module:.2f} s)")

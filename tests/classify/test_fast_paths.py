@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mentionflow.classify import rules
@@ -131,3 +134,34 @@ def test_top_features_are_the_strongest_pushes_earliest_first(weights: list, exp
     k = prediction.label_index
     pushes = sorted(((n, w[k] - (w[0] + w[1] + w[2]) / 3) for n, w in used), key=lambda item: -item[1])
     assert prediction.top_features == [(n, v) for n, v in pushes[:explain] if v > 0]
+
+
+_PLAIN_WORDS = ["love", "great", "awful", "refund", "order", "the", "app", "zzzunknown", "merci", "nul", ":(",
+                "😡", ".", "!", "?", "<url>", "@user", "<num>", "delivery", "thanks"]
+
+
+@functools.cache
+def _full_loop_model():  # noqa: ANN202
+    """A second copy of the model whose every token counts as a modifier: it always takes the
+    full loop of `predict_tokens`, never the unmodified path."""
+    from mentionflow.classify.model import ARTIFACT, SentimentModel
+
+    model = SentimentModel(orjson.loads(ARTIFACT.read_bytes()))
+    model._modifiers = frozenset(_PLAIN_WORDS) | {"<unknown>"}
+    return model
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PLAIN_WORDS), max_size=25), st.sampled_from([None, "en", "fr"]),
+       st.integers(min_value=0, max_value=3))
+def test_the_unmodified_path_equals_the_full_loop(tokens: list[str], lang: str | None, explain: int) -> None:
+    from mentionflow.classify.model import load_model
+
+    fast = load_model()
+    assert fast._modifiers.isdisjoint(_PLAIN_WORDS)  # so every draw takes the unmodified path
+    # "<unknown>" (no weight, in no lexicon) makes even an empty draw take the full loop.
+    want, want_feats = _full_loop_model().predict_tokens([*tokens, "<unknown>"], lang=lang, explain=explain)
+    got, got_feats = fast.predict_tokens(tokens, lang=lang, explain=explain)
+    assert got == want
+    assert (got_feats.lex_pos, got_feats.lex_neg, got_feats.vader_pos, got_feats.vader_neg, got_feats.hits) == (
+        want_feats.lex_pos, want_feats.lex_neg, want_feats.vader_pos, want_feats.vader_neg, want_feats.hits)

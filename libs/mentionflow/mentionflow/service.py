@@ -8,7 +8,6 @@ place, signal handlers that only set a flag, run, then flush in explicit steps.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import signal
@@ -23,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from mentionflow.db import create_pool, migrate, ping
+from mentionflow.heap import settle_heap
 from mentionflow.http import HttpServer, ReadinessCheck, create_app
 from mentionflow.kafka.admin import broker_reachable, ensure_topics
 from mentionflow.kafka.producer import make_producer
@@ -36,22 +36,6 @@ EXIT_OK = 0
 EXIT_DEPENDENCY = 2
 EXIT_DLQ_LIMIT = 3
 DEPENDENCY_WAIT_S = 60.0
-# Allocations between young-generation collections (CPython's default is 700). A consumer
-# allocates tens of objects per message and frees almost all of them by reference counting;
-# at 700 the collector ran every few messages and, with the batch in flight, cost a fifth
-# of the classify service's CPU (measured: ~25 us of ~140 us per mention).
-GC_YOUNG_THRESHOLD = 10_000
-
-
-def settle_heap() -> None:
-    """Call once start-up is done: what exists now (modules, config, model weights) lives as
-    long as the process, so it is moved out of the collector's sight (`gc.freeze`) instead
-    of being re-scanned by every full collection; young collections run less often."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG_THRESHOLD)
-
-
 @dataclass
 class ServiceContext:
     """What a service's handler factory gets: shared clients, built and started here."""

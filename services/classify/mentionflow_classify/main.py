@@ -42,7 +42,7 @@ def build_spec(settings: ClassifySettings) -> ServiceSpec:
 
     async def build(context: ServiceContext) -> ClassifyHandler:
         # Load the model now, not on the first mention: start-up is where the runtime freezes
-        # the long-lived heap (see mentionflow.service.settle_heap), and the weights belong there.
+        # the long-lived heap (see mentionflow.heap.settle_heap), and the weights belong there.
         load_model()
         return ClassifyHandler(kafka=settings.kafka, group_id=GROUP_ID, profiles=brand_profiles(config),
                                spike_settings=spike_settings, rebuild=timedelta(minutes=spikes.rebuild_minutes))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import orjson
@@ -69,7 +69,8 @@ _Weights = tuple[float, float, float]
 
 
 class SentimentModel:
-    """Weights + a pure `predict(features)`. Thread-safe: nothing mutates after __init__.
+    """Weights + a pure `predict(features)`. Thread-safe: nothing mutates after __init__ (but
+    the `sparse` view, built once on first use).
 
     The label adds per-language offsets to the logits (tuned at training time to balance the
     recall of the three classes, see `train.py`). The probabilities (hence `score`) are the
@@ -85,12 +86,18 @@ class SentimentModel:
         self._offsets: dict[str, _Weights] = {lang: (o[0], o[1], o[2]) for lang, o in offsets.items()}
         self._default_offsets = self._offsets.get(DEFAULT_OFFSETS_LANG, (0.0, 0.0, 0.0))
         self.dense: list[_Weights] = [tuple(w) for w in artifact["dense"]]  # type: ignore[misc]
-        # The rows stay the lists the artifact parsed to (tens of thousands of them: copying them
-        # into tuples was a third of the load time, which `mentionflow classify` pays per run).
-        self.sparse: dict[str, Sequence[float]] = artifact["sparse"]
-        # The fast path looks tokens up directly, without building "w:"/"n:" feature names.
-        self._plain = {n[2:]: w for n, w in self.sparse.items() if n[0] == "w"}
-        self._negated = {n[2:]: w for n, w in self.sparse.items() if n[0] == "n"}
+        # Token -> weights, for plain and for negated occurrences: the maps as parsed (tens of
+        # thousands of rows; rebuilding them was 40 % of the load, which `mentionflow classify`
+        # pays on every run).
+        self._plain: dict[str, Sequence[float]] = artifact["plain"]
+        self._negated: dict[str, Sequence[float]] = artifact["negated"]
+        # Tokens that change how the tokens after (or before) them count.
+        self._modifiers = NEGATORS | CONTRASTS | frozenset(INTENSIFIERS)
+
+    @cached_property
+    def sparse(self) -> dict[str, Sequence[float]]:
+        """Weights by feature name ("w:token", "n:token"), as `features.extract` names them."""
+        return {**{"w:" + t: w for t, w in self._plain.items()}, **{"n:" + t: w for t, w in self._negated.items()}}
 
     def offsets(self, lang: str | None) -> _Weights:
         return self._offsets.get(lang, self._default_offsets) if lang else self._default_offsets
@@ -101,7 +108,10 @@ class SentimentModel:
         """Same result as `predict(extract(tokens), lang=lang)` in one pass (the hot path).
 
         `features.extract` stays the reference the training uses; a test holds the two equal.
+        The returned `Features` carry the lexicon sums and hits (`sparse` is not collected).
         """
+        if self._modifiers.isdisjoint(tokens):
+            return self._predict_unmodified(tokens, lang, explain)
         lexicons, negators, stops, boosts = LEXICONS, NEGATORS, NEGATION_STOPS, INTENSIFIERS
         plain, negated = self._plain, self._negated
         seen: set[str] = set()
@@ -153,7 +163,52 @@ class SentimentModel:
             if tok in negators:
                 negated_for = _NEGATION_REACH
             boost = boosts.get(tok, 1.0)
-        feats = Features(seen, lex_pos, lex_neg, hits, vader_pos, vader_neg)
+        return self._conclude(s0, s1, s2, Features(set(), lex_pos, lex_neg, hits, vader_pos, vader_neg),
+                              lang, used, explain)
+
+    def _predict_unmodified(
+        self, tokens: list[str], lang: str | None, explain: int
+    ) -> tuple[Prediction, Features]:
+        """`predict_tokens` for the common mention without a negator, intensifier or contrast:
+        every factor is 1, so the weights are a plain sum over the distinct tokens and the
+        lexicon scores a plain sum over all of them; two light loops instead of the full one
+        (a test holds it equal to the full loop)."""
+        plain = self._plain
+        s0, s1, s2 = self._bias
+        used: list[tuple[str, Sequence[float]]] = []
+        for tok in dict.fromkeys(tokens):  # distinct, in first-seen order (ties in `explain`)
+            w = plain.get(tok)
+            if w is not None:
+                s0 += w[0]
+                s1 += w[1]
+                s2 += w[2]
+                if explain:
+                    used.append(("w:" + tok, w))
+        lex_pos = lex_neg = vader_pos = vader_neg = 0.0
+        hits: list[tuple[str, float]] = []
+        lexicons = LEXICONS
+        for tok in [t for t in tokens if t in lexicons]:
+            own, vader = lexicons[tok]
+            if own is not None:
+                hits.append((tok, own))
+                if own > 0:
+                    lex_pos += own
+                else:
+                    lex_neg -= own
+            if vader is not None:
+                if own is None:
+                    hits.append((tok, vader))
+                if vader > 0:
+                    vader_pos += vader
+                else:
+                    vader_neg -= vader
+        return self._conclude(s0, s1, s2, Features(set(), lex_pos, lex_neg, hits, vader_pos, vader_neg),
+                              lang, used, explain)
+
+    def _conclude(
+        self, s0: float, s1: float, s2: float, feats: Features, lang: str | None,
+        used: list[tuple[str, Sequence[float]]], explain: int,
+    ) -> tuple[Prediction, Features]:
         for x, (w0, w1, w2) in zip(dense_vector(feats), self.dense, strict=True):
             if x:
                 s0 += x * w0

@@ -269,6 +269,8 @@ def _export(weights: dict, offsets: dict[str, list[float]]) -> dict:
         for name, w in weights["sparse"].items()
         if max(abs(v) for v in w) >= 0.02  # pruned: too weak to matter, keeps the artifact small
     }
+    # Keyed by token, one map per form ("w:" plain, "n:" negated): the inference looks tokens
+    # up directly, and the loader uses these maps as parsed.
     return {
         "version": MODEL_VERSION,
         "classes": list(CLASSES),
@@ -276,7 +278,8 @@ def _export(weights: dict, offsets: dict[str, list[float]]) -> dict:
         "offsets": offsets,
         "dense_names": list(DENSE_NAMES),
         "dense": [[round(v, 4) for v in row] for row in weights["dense"]],
-        "sparse": dict(sorted(sparse.items())),
+        "plain": {name[2:]: w for name, w in sorted(sparse.items()) if name.startswith("w:")},
+        "negated": {name[2:]: w for name, w in sorted(sparse.items()) if name.startswith("n:")},
     }
 
 
@@ -301,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         artifact = _export(_fold(weights, a, b), offsets)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(orjson.dumps(artifact) + b"\n")
-    log.info("wrote %s (%d sparse features)", args.out, len(artifact["sparse"]))
+    log.info("wrote %s (%d sparse features)", args.out, len(artifact["plain"]) + len(artifact["negated"]))
     return 0
 
 
