@@ -62,6 +62,10 @@ async def test_pages_are_deduplicated_acknowledgement_stops_escalation_and_the_s
         await conn.close()
         await produce_events(kafka_settings, "escalations", [escalation_event("inc-c", action="acknowledge")])
         await eventually(lambda: _has(pagerduty, "acknowledge", 2), timeout_s=30, what="acknowledgements")
+        # The kill below tests the escalation timer across a restart, not a kill between
+        # PagerDuty's answer and its record (that re-sends an acknowledge: at-least-once).
+        await eventually(lambda: _all_sent(fresh_database_dsn), timeout_s=30,
+                         what="the acknowledgements recorded as sent")
     finally:
         service.send_signal(signal.SIGKILL)
         assert await asyncio.to_thread(service.wait, 15) == -signal.SIGKILL
@@ -74,11 +78,7 @@ async def test_pages_are_deduplicated_acknowledgement_stops_escalation_and_the_s
         await eventually(lambda: _has(pagerduty, "resolve", 1), timeout_s=30, what="resolve")
         await eventually(lambda: _has(chat, "any", 6), timeout_s=30, what="chat messages")
 
-        async def all_sent() -> bool:
-            rows = await fetch(fresh_database_dsn, "SELECT status FROM publish_deliveries")
-            return bool(rows) and all(r["status"] == "sent" for r in rows)
-
-        await eventually(all_sent, timeout_s=60, what="every delivery recorded as sent")
+        await eventually(lambda: _all_sent(fresh_database_dsn), timeout_s=60, what="every delivery recorded as sent")
     finally:
         restarted.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(restarted.wait, 20) == 0
@@ -104,6 +104,11 @@ async def test_pages_are_deduplicated_acknowledgement_stops_escalation_and_the_s
     assert {d["status"] for d in deliveries} == {"sent"}
     attempts = await fetch(fresh_database_dsn, "SELECT count(*) AS n FROM publish_delivery_attempts")
     assert attempts[0]["n"] == sum(d["attempts"] for d in deliveries) == len(deliveries) + 1
+
+
+async def _all_sent(dsn: str) -> bool:
+    rows = await fetch(dsn, "SELECT status FROM publish_deliveries")
+    return bool(rows) and all(r["status"] == "sent" for r in rows)
 
 
 async def _has(receiver: Receiver, action: str, count: int) -> bool:
