@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
-from mentionflow.ingestion.replay import PartitionBatcher
 from mentionflow.kafka.producer import make_producer
 from mentionflow.settings import KafkaSettings
+from mentionflow_tools.replay import PartitionBatcher
 
 # The replay CLI's producer options: big batches, a longer linger; throughput is the point.
 BULK_PRODUCER = {"linger_ms": 20, "max_batch_size": 1024 * 1024, "max_request_size": 8 * 1024 * 1024}

@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from mentionflow.fakex import AddUsers, FakeUser, FakeXServer, FakeXState
+from mentionflow_tools.fakex import AddUsers, FakeUser, FakeXServer, FakeXState
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.console.factories import PASSWORD, insert_incident, insert_item

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 from mentionflow.events.mentions_raw import UNKNOWN_BRAND, Author, Mention, mention_id
-from mentionflow.ingestion.replay import PartitionBatcher
 from mentionflow.settings import KafkaSettings
+from mentionflow_tools.replay import PartitionBatcher
 
 from tests.ingest.conftest import raw_events
 
@@ -20,7 +20,7 @@ from tests.ingest.conftest import raw_events
 def run_replay(kafka: KafkaSettings, config_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MENTIONFLOW_KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
            "MENTIONFLOW_KAFKA__TOPIC_PREFIX": kafka.topic_prefix, "MENTIONFLOW_BRAND_CONFIG": str(config_path)}
-    return subprocess.run([sys.executable, "-m", "mentionflow.cli.main", "replay", *args, "--no-progress"],
+    return subprocess.run([sys.executable, "-m", "mentionflow_tools.cli.main", "replay", *args, "--no-progress"],
                           env=env, capture_output=True, text=True, timeout=60)
 
 

@@ -13,7 +13,6 @@ import orjson
 import pytest
 from fastapi import FastAPI
 from mentionflow.events.mentions_raw import MAX_TEXT_CHARS, UNKNOWN_BRAND, mention_id
-from mentionflow.fakex import FakeXServer
 from mentionflow.ingestion import BrandResolver
 from mentionflow.settings import KafkaSettings
 from mentionflow.xapi import XSession
@@ -21,6 +20,7 @@ from mentionflow_ingest.http_api import mentions_router
 from mentionflow_ingest.pipeline import Ingestor
 from mentionflow_ingest.poller import MentionPoller
 from mentionflow_ingest.webhook import webhook_router
+from mentionflow_tools.fakex import FakeXServer
 from pydantic import SecretStr
 
 from tests.ingest.conftest import ACME, CREDENTIALS, add_tweets, polling_settings, raw_count, raw_events

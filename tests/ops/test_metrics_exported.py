@@ -22,9 +22,9 @@ import asyncpg
 import httpx
 import pytest
 import yaml
-from mentionflow.infra.processes import free_port
 from mentionflow.kafka.admin import ensure_topics
 from mentionflow.settings import KafkaSettings
+from mentionflow_tools.infra.processes import free_port
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import eventually

@@ -11,9 +11,6 @@ from collections.abc import AsyncIterator
 import aiohttp
 import orjson
 import pytest
-from mentionflow.fakex import FakeXServer, FakeXState
-from mentionflow.fakex.feeder import MentionFeeder
-from mentionflow.generate import DEMO_BRANDS, TrafficGenerator
 from mentionflow.xapi import (
     XApiSettings,
     XClient,
@@ -23,6 +20,9 @@ from mentionflow.xapi import (
     fetch_mentions,
     post_reply,
 )
+from mentionflow_tools.fakex import FakeXServer, FakeXState
+from mentionflow_tools.fakex.feeder import MentionFeeder
+from mentionflow_tools.generate import DEMO_BRANDS, TrafficGenerator
 from pydantic import SecretStr
 
 from .conftest import BRAND
@@ -119,7 +119,7 @@ async def test_feeder_adds_due_mentions_that_polling_then_sees(fake: FakeXServer
 @pytest.mark.slow
 async def test_serve_command_runs_as_a_process():
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "mentionflow.cli.main", "fake-x", "serve", "--port", "0",
+        sys.executable, "-m", "mentionflow_tools.cli.main", "fake-x", "serve", "--port", "0",
         "--token", "tok=hexafone", "--rate-limit", "users_mentions=7/60",
         stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from mentionflow.fakex import AddMentions, FakeTweet, FakeXServer, Fault
 from mentionflow.xapi import XClient, fetch_mentions, fetch_mentions_page, lookup_user
+from mentionflow_tools.fakex import AddMentions, FakeTweet, FakeXServer, Fault
 
 from .conftest import BRAND, FAN, OTHER_BRAND, STAR, add_mentions
 

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_DEPENDENCY = 2
 EXIT_DLQ_LIMIT = 3
+EXIT_BAD_CONFIG = 4  # the brand config is missing or refused
 DEPENDENCY_WAIT_S = 60.0
 @dataclass
 class ServiceContext:

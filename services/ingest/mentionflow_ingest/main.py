@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from mentionflow.brandconfig import AgencyConfig, default_config_path, load_config
+from mentionflow.brandconfig import AgencyConfig, ConfigError, default_config_path, load_config
 from mentionflow.db import create_pool, migrate
 from mentionflow.http import HttpServer, create_app
 from mentionflow.ingestion import BrandResolver
@@ -29,6 +29,7 @@ from mentionflow.logs import configure_logging
 from mentionflow.metrics import catalog
 from mentionflow.service import (
     DEPENDENCY_WAIT_S,
+    EXIT_BAD_CONFIG,
     EXIT_DEPENDENCY,
     EXIT_OK,
     readiness_checks,
@@ -162,7 +163,11 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 async def serve(settings: IngestSettings) -> int:
     log.info("starting %s with settings %s", SERVICE, settings.redacted())
-    config = load_config(settings.brand_config or default_config_path())
+    try:
+        config = load_config(settings.brand_config or default_config_path())
+    except ConfigError as exc:
+        log.error("brand config refused:\n%s", exc)
+        return EXIT_BAD_CONFIG
     service = IngestService(settings, config)
     loop = asyncio.get_running_loop()
     stop_requested = asyncio.Event()

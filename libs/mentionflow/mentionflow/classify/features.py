@@ -6,7 +6,7 @@ to add nothing on cross-validation and cost half the inference time) and the den
 sums of two lexicons: our own (`lexicon.SENTIMENT`) and VADER's (`vader.VADER_LEXICON`), each
 with the same negation, intensifier and contrast ("but": what came before is damped) handling.
 Any change here changes what the committed weights mean: bump MODEL_VERSION in `train.py` and
-rebuild the artifact with `python -m mentionflow.classify.train`.
+rebuild the artifact with `python -m mentionflow_tools.training.train`.
 """
 
 from __future__ import annotations

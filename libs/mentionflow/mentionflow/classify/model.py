@@ -1,7 +1,7 @@
 """The sentiment model: a multinomial logistic regression over `features.extract` output.
 
 The weights live in `model/sentiment.json` inside the package (committed; rebuilt by
-`python -m mentionflow.classify.train`). Nothing is downloaded. Inference is pure Python:
+`python -m mentionflow_tools.training.train`). Nothing is downloaded. Inference is pure Python:
 a few dict look-ups and additions per token, so one core scores tens of thousands of
 mentions per second. The artifact is loaded once, lazily, on first use (`load_model`).
 """
