@@ -73,7 +73,7 @@ class SentimentModel:
     the `sparse` view, built once on first use).
 
     The label adds per-language offsets to the logits (tuned at training time to balance the
-    recall of the three classes, see `train.py`). The probabilities (hence `score`) are the
+    recall of the three classes, see `mentionflow_tools.training.train`). The probabilities (hence `score`) are the
     plain softmax, calibrated on the training mix: the offsets move the label boundary, they
     do not make every mention look more negative to the category rules and severity.
     """
