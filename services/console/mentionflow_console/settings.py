@@ -22,6 +22,5 @@ class ConsoleOptions(BaseModel):
 
 
 class ConsoleSettings(ServiceSettings):
-    service_name: str = "console"
     http: HttpSettings = HttpSettings(port=8080)
     console: ConsoleOptions = ConsoleOptions()

@@ -85,7 +85,6 @@ class DedupSettings(BaseModel):
 
 
 class IngestSettings(ServiceSettings):
-    service_name: str = "ingest"
     brand_config: Path | None = Field(default=None, description="default: MENTIONFLOW_BRAND_CONFIG or the demo")
     x: XPollingSettings = XPollingSettings()
     webhook: WebhookSettings = WebhookSettings()
