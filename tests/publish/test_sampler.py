@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import asyncpg
-from mentionflow import queue
-from mentionflow.db import migrate
+from mentionflow.db import migrate_all
 from mentionflow.metrics import catalog
+from mentionflow_publish.main import MIGRATIONS
 from mentionflow_publish.sampler import StateSampler
 
 _INSERT = """
@@ -26,7 +26,7 @@ def _value(metric, *labels: str) -> float:  # noqa: ANN001
 async def test_gauges_follow_the_database_and_breaches_count_once(fresh_database_dsn: str) -> None:
     pool = await asyncpg.create_pool(fresh_database_dsn, min_size=1, max_size=3)
     try:
-        await migrate(pool, queue.COMPONENT, queue.MIGRATIONS)
+        await migrate_all(pool, MIGRATIONS)
         brand = "sampler-brand"
         async with pool.acquire() as conn:
             await conn.execute(_INSERT, brand, "1", "care", 30, "new", 120, json.dumps({}))

@@ -19,16 +19,15 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
-from mentionflow.db import create_pool, migrate, ping
+from mentionflow.db import Migrations, create_pool, migrate, ping
 from mentionflow.heap import settle_heap
 from mentionflow.http import HttpServer, ReadinessCheck, create_app
 from mentionflow.kafka.admin import broker_reachable, ensure_topics
@@ -51,20 +50,12 @@ EXIT_HTTP_FAILED = 8  # the HTTP server could not start (port taken, bad host)
 
 
 @dataclass(frozen=True)
-class Migrations:
-    """One ordered set of SQL migrations, tracked under `component` in schema_migrations."""
-
-    component: str
-    folder: Path
-
-
-@dataclass(frozen=True)
 class BackgroundTask:
     """A loop that runs beside the consumer and the HTTP app. `run(stopping)` returns soon after
     `stopping` is set; one still running after the drain timeout is cancelled."""
 
     name: str
-    run: Callable[[asyncio.Event], Awaitable[None]]
+    run: Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 @dataclass

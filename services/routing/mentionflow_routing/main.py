@@ -8,13 +8,12 @@ import sys
 
 from mentionflow.brandconfig import ConfigError, default_config_path, load_config
 from mentionflow.logs import configure_logging
-from mentionflow.service import ServiceContext, ServiceSpec, run_service
+from mentionflow.service import EXIT_BAD_CONFIG, ServiceContext, ServiceParts, ServiceSpec, run_service
 
 from mentionflow_routing.handler import RoutingHandler
 from mentionflow_routing.settings import RoutingSettings
 
 GROUP_ID = "mentionflow-routing"
-EXIT_BAD_CONFIG = 4
 log = logging.getLogger(__name__)
 
 
@@ -28,10 +27,10 @@ def main() -> None:
         log.error("brand config %s refused:\n%s", path, exc)
         sys.exit(EXIT_BAD_CONFIG)
 
-    async def build(context: ServiceContext) -> RoutingHandler:
-        return RoutingHandler(config)
+    async def build(context: ServiceContext) -> ServiceParts:
+        return ServiceParts(handler=RoutingHandler(config))
 
-    spec = ServiceSpec(name="routing", consumes=["mentions.classified", "incidents"], build_handler=build,
+    spec = ServiceSpec(name="routing", consumes=["mentions.classified", "incidents"], build=build,
                        group_id=GROUP_ID)
     sys.exit(run_service(spec, settings))
 

@@ -133,7 +133,7 @@ CONSOLE_LIVE_STREAMS = Gauge(
 )
 CONSOLE_OUTBOX_RESENT = Counter(
     "mentionflow_console_outbox_resent_total",
-    "replies.requested events re-sent by the outbox relay after the first produce was not acknowledged.",
+    "Requests (replies, incident actions) re-sent by the relay after the first produce was not acknowledged.",
 )
 
 # --- routing -----------------------------------------------------------------------------
