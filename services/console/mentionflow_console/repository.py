@@ -126,8 +126,27 @@ async def item_history(db: Db, *, item_id: uuid.UUID) -> list[asyncpg.Record]:
 
 # --- incidents -----------------------------------------------------------------------------
 
-INCIDENT_COLUMNS = domain.INCIDENT_COLUMNS
-INCIDENTS = domain.INCIDENT_FROM
+# An incident as people see it: publish's row (incidents), with the console's requests not yet applied
+# shown as done (and listed in `pending`), so a lead sees the effect of an action at once.
+INCIDENTS = """
+incidents i
+LEFT JOIN console_requests ack ON ack.incident_id = i.incident_id AND ack.action = 'acknowledge'
+LEFT JOIN console_requests res ON res.incident_id = i.incident_id AND res.action = 'resolve'
+"""
+INCIDENT_COLUMNS = """
+    i.incident_id, i.brand_id,
+    CASE WHEN res.request_id IS NOT NULL THEN 'closed' ELSE i.status END AS status,
+    i.opened_at, i.updated_at, coalesce(i.closed_at, res.requested_at) AS closed_at, i.negative_count,
+    i.crisis_count, i.rate_per_minute, i.baseline_per_minute, i.summary,
+    coalesce(i.acknowledged_at, ack.requested_at, res.requested_at) AS acknowledged_at,
+    coalesce(i.acknowledged_by, ack.requested_by, res.requested_by) AS acknowledged_by,
+    coalesce(i.resolved_at, res.requested_at) AS resolved_at,
+    coalesce(i.resolved_by, res.requested_by) AS resolved_by,
+    array_remove(ARRAY[
+        CASE WHEN ack.request_id IS NOT NULL AND i.acknowledged_at IS NULL THEN 'acknowledge' END,
+        CASE WHEN res.request_id IS NOT NULL AND i.resolved_at IS NULL THEN 'resolve' END], NULL) AS pending,
+    (SELECT count(*) FROM queue_items q WHERE q.incident_id = i.incident_id) AS mention_count
+"""
 
 
 async def list_incidents(db: Db, *, scope: Scope, brand: str | None, include_closed: bool) -> list[asyncpg.Record]:

@@ -39,7 +39,7 @@ from mentionflow_ingest.webhook import webhook_router
 log = logging.getLogger(__name__)
 
 SERVICE = "ingest"
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = (Migrations(SERVICE, Path(__file__).parent / "migrations"),)
 
 
 def observe_x_call(endpoint: str, status: int | None, rate_limit: RateLimitStatus | None) -> None:
@@ -86,7 +86,7 @@ def build_spec(settings: IngestSettings, config: AgencyConfig) -> ServiceSpec:
         log.info("ingest polling %d account(s)", len(tasks) - 1)
         return ServiceParts(tasks=tasks)
 
-    return ServiceSpec(name=SERVICE, build=build, migrations=[Migrations(SERVICE, MIGRATIONS)],
+    return ServiceSpec(name=SERVICE, build=build, migrations=MIGRATIONS,
                        drain_timeout_s=settings.drain_timeout_s)
 
 

@@ -8,8 +8,8 @@ Who writes what (one writer per table; the README's table of owners):
   beside publish's item, and `console_requests` (the events it asked publish for, shown as
   pending until publish's applied state arrives).
 
-The read models below join the two sides; both services read through them, so "the status of
-an item" or "open" means one thing everywhere.
+The item read model below joins the two sides; both services read through it, so "the status
+of an item" or "open" means one thing everywhere.
 """
 
 from __future__ import annotations
@@ -98,25 +98,3 @@ ITEM_COLUMNS = f"""
     q.url, q.mention_created_at, q.created_at, {ITEM_UPDATED_AT} AS updated_at, {ITEM_VERSION} AS version
 """
 ITEM_DETAIL_COLUMNS = ITEM_COLUMNS + ", q.mention, q.classification, q.decision, q.decided_at, q.received_at"
-
-# An incident as people see it: publish's row, with the console's requests not yet applied
-# shown as done (and listed in `pending`), so a lead sees the effect of an action at once.
-INCIDENT_FROM = """
-incidents i
-LEFT JOIN console_requests ack ON ack.incident_id = i.incident_id AND ack.action = 'acknowledge'
-LEFT JOIN console_requests res ON res.incident_id = i.incident_id AND res.action = 'resolve'
-"""
-INCIDENT_COLUMNS = """
-    i.incident_id, i.brand_id,
-    CASE WHEN res.request_id IS NOT NULL THEN 'closed' ELSE i.status END AS status,
-    i.opened_at, i.updated_at, coalesce(i.closed_at, res.requested_at) AS closed_at, i.negative_count,
-    i.crisis_count, i.rate_per_minute, i.baseline_per_minute, i.summary,
-    coalesce(i.acknowledged_at, ack.requested_at, res.requested_at) AS acknowledged_at,
-    coalesce(i.acknowledged_by, ack.requested_by, res.requested_by) AS acknowledged_by,
-    coalesce(i.resolved_at, res.requested_at) AS resolved_at,
-    coalesce(i.resolved_by, res.requested_by) AS resolved_by,
-    array_remove(ARRAY[
-        CASE WHEN ack.request_id IS NOT NULL AND i.acknowledged_at IS NULL THEN 'acknowledge' END,
-        CASE WHEN res.request_id IS NOT NULL AND i.resolved_at IS NULL THEN 'resolve' END], NULL) AS pending,
-    (SELECT count(*) FROM queue_items q WHERE q.incident_id = i.incident_id) AS mention_count
-"""
