@@ -25,6 +25,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI
 
 from mentionflow.db import Migrations, create_pool, migrate, ping
@@ -185,10 +186,21 @@ async def _start(spec: ServiceSpec, settings: ServiceSettings, stack: contextlib
     app = create_app(spec.name, readiness_checks(settings, pool), **spec.app_options)
     context = ServiceContext(settings=settings, producer=producer, pool=pool, app=app, resources=stack)
     parts: ServiceParts = await _step("build", EXIT_BUILD_FAILED, spec.build(context))
+    if spec.consumes and parts.handler is None:
+        raise StartupFailed("build", EXIT_BUILD_FAILED, ValueError(f"{spec.name} consumes but built no handler"))
+    # 4. HTTP, then the background tasks (stopped first, before HTTP and the clients close)
+    http = HttpServer(app, settings.http)
+    stack.push_async_callback(http.stop)
+    await _step("http", EXIT_HTTP_FAILED, http.start())
+    drain_s = spec.drain_timeout_s or settings.runner.shutdown_timeout_s
+    tasks = [asyncio.create_task(task.run(stopping), name=f"{spec.name}:{task.name}") for task in parts.tasks]
+    for task in tasks:
+        task.add_done_callback(_log_failure)
+    stack.push_async_callback(_stop_tasks, tasks, stopping, drain_s)
+    # 5. the consumer, last: it exists only once nothing else can fail (run() closes it)
     runner = None
     if spec.consumes:
-        if parts.handler is None:
-            raise StartupFailed("build", EXIT_BUILD_FAILED, ValueError(f"{spec.name} consumes but built no handler"))
+        assert parts.handler is not None
         instance = settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
         runner = Runner(
             service=spec.name,
@@ -202,15 +214,6 @@ async def _start(spec: ServiceSpec, settings: ServiceSettings, stack: contextlib
             on_revoked=getattr(parts.handler, "on_partitions_revoked", None),
             client_id=f"{settings.kafka.client_id_prefix}-{spec.name}-{instance}",
         )
-    # 4. HTTP, then the background tasks (stopped first, before HTTP and the clients close)
-    http = HttpServer(app, settings.http)
-    stack.push_async_callback(http.stop)
-    await _step("http", EXIT_HTTP_FAILED, http.start())
-    drain_s = spec.drain_timeout_s or settings.runner.shutdown_timeout_s
-    tasks = [asyncio.create_task(task.run(stopping), name=f"{spec.name}:{task.name}") for task in parts.tasks]
-    for task in tasks:
-        task.add_done_callback(_log_failure)
-    stack.push_async_callback(_stop_tasks, tasks, stopping, drain_s)
     return context, runner, http.port
 
 
@@ -271,6 +274,9 @@ async def _run(spec: ServiceSpec, runner: Runner | None, stop: asyncio.Event) ->
     except DlqLimitExceeded as exc:
         log.error("%s stopped by the DLQ limit: %s", spec.name, exc)
         return EXIT_DLQ_LIMIT
+    except KafkaError as exc:  # the consumer could not join (the broker went away after start-up)
+        log.error("%s consumer failed: %s: %s", spec.name, type(exc).__name__, exc)
+        return EXIT_KAFKA_UNREACHABLE
     finally:
         stop_watch.cancel()
     return EXIT_OK

@@ -232,10 +232,10 @@ class Runner:
 
     async def run(self) -> None:
         self.consumer.subscribe([self.kafka.physical(t) for t in self.topics], listener=_Listener(self))
-        await self.consumer.start()
-        self.started.set()
-        log.info("%s consuming %s", self.service, ", ".join(self.topics))
-        try:
+        try:  # a consumer that fails to start is closed too
+            await self.consumer.start()
+            self.started.set()
+            log.info("%s consuming %s", self.service, ", ".join(self.topics))
             await self._fetch_loop()
         finally:
             await self._drain()
