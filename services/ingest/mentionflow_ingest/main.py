@@ -19,14 +19,7 @@ from fastapi.responses import JSONResponse
 from mentionflow.brandconfig import AgencyConfig, default_config_path, load_config
 from mentionflow.ingestion import BrandResolver
 from mentionflow.metrics import catalog
-from mentionflow.service import (
-    BackgroundTask,
-    Migrations,
-    ServiceContext,
-    ServiceParts,
-    ServiceSpec,
-    run_service,
-)
+from mentionflow.service import BackgroundTask, Migrations, ServiceContext, ServiceParts, ServiceSpec, run_service
 from mentionflow.xapi import RateLimitStatus, XSession
 from mentionflow.xapi.quota import quota_observer
 

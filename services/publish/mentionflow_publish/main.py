@@ -23,14 +23,7 @@ from pathlib import Path
 
 import asyncpg
 from mentionflow.brandconfig import AgencyConfig, load_config
-from mentionflow.service import (
-    BackgroundTask,
-    Migrations,
-    ServiceContext,
-    ServiceParts,
-    ServiceSpec,
-    run_service,
-)
+from mentionflow.service import BackgroundTask, Migrations, ServiceContext, ServiceParts, ServiceSpec, run_service
 from mentionflow.xapi import XSession
 
 from mentionflow_publish.channels import ChannelDirectory

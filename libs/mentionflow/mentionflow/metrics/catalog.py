@@ -119,7 +119,7 @@ CONSOLE_ACTIONS = Counter(
 )
 CONSOLE_REPLIES_REQUESTED = Counter(
     "mentionflow_console_replies_requested_total",
-    "Replies requested from the console (rows written to reply_outbox).",
+    "Replies requested from the console (replies.requested events recorded and produced).",
     ["brand"],
 )
 CONSOLE_LOGINS = Counter(
