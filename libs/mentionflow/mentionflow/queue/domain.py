@@ -86,7 +86,9 @@ def escalation_after(status: str, action: str) -> EscalationStatus | None:
 # ---- read models (SQL fragments) ------------------------------------------------------------
 # An item as people see it: publish's row, with the console's work state over it.
 ITEM_FROM = "queue_items q LEFT JOIN queue_work w ON w.item_id = q.id"
-ITEM_STATUS = "coalesce(w.status, q.status)"
+# queue_items.status is the pipeline's (new, escalated); rows from before the split may still hold
+# a person's status there, which the console's migration copied into queue_work: read as 'new'.
+ITEM_STATUS = "coalesce(w.status, CASE WHEN q.status = 'escalated' THEN 'escalated' ELSE 'new' END)"
 ITEM_TAGS = "coalesce(w.tags, q.tags)"
 # Both sides only ever increase their counter, so the sum does too: a change on either side is seen.
 ITEM_VERSION = "(q.version + coalesce(w.version, 0))"
