@@ -35,8 +35,6 @@ class ItemAction(StrEnum):
 
 # What the pipeline may set (publish): a crisis, or anything routing escalates, enters escalated.
 PIPELINE_STATUSES = frozenset({ItemStatus.NEW, ItemStatus.ESCALATED})
-# What people may set (console).
-CM_STATUSES = frozenset({ItemStatus.NEW, ItemStatus.CLAIMED, ItemStatus.REPLIED, ItemStatus.RESOLVED})
 # An item still in someone's queue: every status but resolved (the console's "open" filter).
 UNRESOLVED = (ItemStatus.NEW, ItemStatus.CLAIMED, ItemStatus.REPLIED, ItemStatus.ESCALATED)
 # An item whose SLA clock runs: nobody has answered it yet (queue depth, SLA breaches).
@@ -63,11 +61,6 @@ class EscalationStatus(StrEnum):
     TRIGGERED = "triggered"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
-
-
-class IncidentStatus(StrEnum):
-    OPEN = "open"
-    CLOSED = "closed"
 
 
 # An escalation's status is its one marker of state (acknowledged_at / resolved_at only say when).
