@@ -16,10 +16,19 @@ import asyncpg
 from aiokafka.errors import KafkaError
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from mentionflow.brandconfig import AgencyConfig, default_config_path, load_config
+from mentionflow.brandconfig import AgencyConfig, ConfigError, default_config_path, load_config
 from mentionflow.ingestion import BrandResolver
+from mentionflow.logs import configure_logging
 from mentionflow.metrics import catalog
-from mentionflow.service import BackgroundTask, Migrations, ServiceContext, ServiceParts, ServiceSpec, run_service
+from mentionflow.service import (
+    EXIT_BAD_CONFIG,
+    BackgroundTask,
+    Migrations,
+    ServiceContext,
+    ServiceParts,
+    ServiceSpec,
+    run_service,
+)
 from mentionflow.xapi import RateLimitStatus, XSession
 from mentionflow.xapi.quota import quota_observer
 
@@ -111,7 +120,12 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 def main() -> None:
     settings = IngestSettings()
-    config = load_config(settings.brand_config or default_config_path())
+    try:
+        config = load_config(settings.brand_config or default_config_path())
+    except ConfigError as exc:
+        configure_logging(SERVICE, settings.log_level, json=settings.log_json)
+        log.error("brand config refused:\n%s", exc)
+        sys.exit(EXIT_BAD_CONFIG)
     sys.exit(run_service(build_spec(settings, config), settings))
 
 
