@@ -22,6 +22,7 @@ from mentionflow_tools.fakex import AddUsers, FakeUser, FakeXServer, FakeXState
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.console.factories import PASSWORD, insert_incident, insert_item
+from tests.helpers import eventually
 from tests.publish.support import publish_env, start_publish
 
 BRAND_ACCOUNT = FakeUser(id="2100000000000000001", username="Brand-AHelp", name="Brand A")
@@ -152,8 +153,14 @@ async def test_agent_claims_replies_and_lead_acknowledges(console, publish, brow
     crisis_shot = SCREENS / "crisis.png"
     await lead.screenshot(path=str(crisis_shot), full_page=True)
     await card.get_by_role("button", name=f"Acknowledge incident {incident}").click()
-    await expect(lead.locator(f"#incident-{incident}")).to_contain_text("acknowledged by lead")
-    escalation = await console.pool.fetchval("SELECT status FROM escalations WHERE dedup_key = $1", incident)
-    assert escalation == "acknowledged"
+    await expect(lead.locator(f"#incident-{incident}")).to_contain_text("acknowledged by lead")  # at once
+
+    async def applied_by_publish() -> bool:  # the console asked by event; publish owns escalations
+        status = await console.pool.fetchval("SELECT status FROM escalations WHERE dedup_key = $1", incident)
+        return status == "acknowledged"
+
+    await eventually(applied_by_publish, timeout_s=30, what="publish acknowledging the escalation")
+    await lead.reload()
+    await expect(lead.locator(f"#incident-{incident}")).not_to_contain_text("pending")
     await lead.screenshot(path=str(SCREENS / "crisis-acknowledged.png"), full_page=True)
     print(f"\nscreenshots: {queue_shot} {crisis_shot}")

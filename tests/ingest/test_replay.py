@@ -11,8 +11,8 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 from mentionflow.events.mentions_raw import UNKNOWN_BRAND, Author, Mention, mention_id
+from mentionflow.kafka.sending import BatchSender
 from mentionflow.settings import KafkaSettings
-from mentionflow_tools.replay import PartitionBatcher
 
 from tests.ingest.conftest import raw_events
 
@@ -83,9 +83,9 @@ async def test_replay_partitions_like_the_services_producer(kafka_settings: Kafk
     await producer.start()
     try:
         topic = kafka_settings.physical("mentions.raw")
-        batcher = PartitionBatcher(producer, topic, sorted(await producer.partitions_for(topic)))
+        sender = BatchSender(producer)
         for brand in ("acme", "globex", "unknown", "hexafone", "skylark"):
             meta = await (await producer.send(topic, b"{}", key=brand.encode()))
-            assert batcher.partition_for(brand.encode()) == meta.partition
+            assert await sender.partition_for(topic, brand.encode()) == meta.partition
     finally:
         await producer.stop()

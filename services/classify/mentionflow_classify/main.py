@@ -9,7 +9,7 @@ from mentionflow.brandconfig import AgencyConfig, load_config
 from mentionflow.classify import BrandProfile
 from mentionflow.classify.model import load_model
 from mentionflow.classify.spikes import SpikeSettings
-from mentionflow.service import ServiceContext, ServiceSpec, run_service
+from mentionflow.service import ServiceContext, ServiceParts, ServiceSpec, run_service
 
 from mentionflow_classify.handler import ClassifyHandler
 from mentionflow_classify.settings import ClassifySettings
@@ -40,14 +40,15 @@ def build_spec(settings: ClassifySettings) -> ServiceSpec:
         calm_period=timedelta(minutes=spikes.calm_minutes),
     )
 
-    async def build(context: ServiceContext) -> ClassifyHandler:
+    async def build(context: ServiceContext) -> ServiceParts:
         # Load the model now, not on the first mention: start-up is where the runtime freezes
         # the long-lived heap (see mentionflow.heap.settle_heap), and the weights belong there.
         load_model()
-        return ClassifyHandler(kafka=settings.kafka, group_id=GROUP_ID, profiles=brand_profiles(config),
-                               spike_settings=spike_settings, rebuild=timedelta(minutes=spikes.rebuild_minutes))
+        return ServiceParts(handler=ClassifyHandler(
+            kafka=settings.kafka, group_id=GROUP_ID, profiles=brand_profiles(config),
+            spike_settings=spike_settings, rebuild=timedelta(minutes=spikes.rebuild_minutes)))
 
-    return ServiceSpec(name="classify", consumes=["mentions.raw"], build_handler=build, group_id=GROUP_ID)
+    return ServiceSpec(name="classify", consumes=["mentions.raw"], build=build, group_id=GROUP_ID)
 
 
 def main() -> None:

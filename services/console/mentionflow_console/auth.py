@@ -22,7 +22,6 @@ from mentionflow.accounts.tokens import new_secret, secret_hash
 SESSION_COOKIE = "mf_session"
 LOGIN_CSRF_COOKIE = "mf_login_csrf"
 CSRF_HEADER = "X-CSRF-Token"
-CSRF_FIELD = "csrf_token"
 
 Db: TypeAlias = "asyncpg.Pool | asyncpg.Connection"
 

@@ -161,6 +161,8 @@ class IncidentOut(BaseModel):
     acknowledged_by: str | None
     resolved_at: datetime | None
     resolved_by: str | None
+    pending: list[str] = Field(default_factory=list,
+                               description="actions requested here that publish has not applied yet")
     mention_count: int
     volume: list[VolumePoint] = Field(default_factory=list)
     mentions: list[ItemSummary] = Field(default_factory=list)

@@ -17,11 +17,10 @@ class ConsoleOptions(BaseModel):
     live_keepalive_s: float = Field(default=15.0, gt=0)
     outbox_relay_interval_s: float = Field(default=5.0, gt=0)
     outbox_relay_after_s: float = Field(default=10.0, gt=0,
-                                        description="re-send replies still 'requested' after this long")
+                                        description="re-send requests the broker has not acknowledged after this long")
     page_size: int = Field(default=200, ge=1, le=1000)
 
 
 class ConsoleSettings(ServiceSettings):
-    service_name: str = "console"
     http: HttpSettings = HttpSettings(port=8080)
     console: ConsoleOptions = ConsoleOptions()

@@ -85,7 +85,6 @@ class DedupSettings(BaseModel):
 
 
 class IngestSettings(ServiceSettings):
-    service_name: str = "ingest"
     brand_config: Path | None = Field(
         default=None, description="brand config file or folder (MENTIONFLOW_BRAND_CONFIG); required: no default"
     )

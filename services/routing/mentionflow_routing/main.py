@@ -8,7 +8,7 @@ import sys
 
 from mentionflow.brandconfig import ConfigError, default_config_path, load_config
 from mentionflow.logs import configure_logging
-from mentionflow.service import EXIT_BAD_CONFIG, ServiceContext, ServiceSpec, run_service
+from mentionflow.service import EXIT_BAD_CONFIG, ServiceContext, ServiceParts, ServiceSpec, run_service
 
 from mentionflow_routing.handler import RoutingHandler
 from mentionflow_routing.settings import RoutingSettings
@@ -26,10 +26,10 @@ def main() -> None:
         log.error("brand config refused:\n%s", exc)
         sys.exit(EXIT_BAD_CONFIG)
 
-    async def build(context: ServiceContext) -> RoutingHandler:
-        return RoutingHandler(config)
+    async def build(context: ServiceContext) -> ServiceParts:
+        return ServiceParts(handler=RoutingHandler(config))
 
-    spec = ServiceSpec(name="routing", consumes=["mentions.classified", "incidents"], build_handler=build,
+    spec = ServiceSpec(name="routing", consumes=["mentions.classified", "incidents"], build=build,
                        group_id=GROUP_ID)
     sys.exit(run_service(spec, settings))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -18,10 +17,6 @@ DirOption = Annotated[
     Path,
     typer.Option("--dir", help="State folder (pids, ports, data, logs).", envvar="MENTIONFLOW_INFRA_DIR"),
 ]
-
-
-def _default_dir() -> Path:
-    return Path(os.environ.get("MENTIONFLOW_INFRA_DIR", ".infra")).resolve()
 
 
 @app.command()

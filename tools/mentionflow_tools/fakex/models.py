@@ -17,10 +17,6 @@ def snowflake(at: datetime, worker: int, sequence: int) -> int:
     return (ms << 22) | ((worker & 0x3FF) << 12) | (sequence & 0xFFF)
 
 
-def snowflake_time(tweet_id: int) -> datetime:
-    return datetime.fromtimestamp(((tweet_id >> 22) + TWEPOCH_MS) / 1000, UTC)
-
-
 class FakeUser(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 

@@ -220,13 +220,14 @@ async def _crisis_page(request: Request, session: auth.Session, pool: DbPool, br
 
 @router.post("/crisis/{incident_id}/{action}")
 async def incident_action(request: Request, incident_id: str, action: str, session: UiSession, pool: DbPool,
-                          csrf_token: CsrfField = "") -> Response:
+                          producer: Producer, settings: Settings, csrf_token: CsrfField = "") -> Response:
     try:
         _check_csrf(session, csrf_token)
         if action == "acknowledge":
-            await actions.acknowledge_incident(pool, user=session.user, incident_id=incident_id)
+            await actions.acknowledge_incident(pool, producer, settings.kafka, user=session.user,
+                                               incident_id=incident_id)
         elif action == "resolve":
-            await actions.resolve_incident(pool, user=session.user, incident_id=incident_id)
+            await actions.resolve_incident(pool, producer, settings.kafka, user=session.user, incident_id=incident_id)
         else:
             raise NotFound(f"no action {action}")
     except ConsoleError as exc:

@@ -1,5 +1,5 @@
 -- One row per reply id, the idempotency key of a post to X.
--- console inserts 'requested' and produces replies.requested; publish moves it to 'pending'
+-- publish inserts 'requested' from replies.requested (the console asks by event), moves it to 'pending'
 -- before posting, then 'sent' (with the tweet id) or 'failed' (with the reason).
 CREATE TABLE reply_outbox (
     reply_id                text        PRIMARY KEY,
