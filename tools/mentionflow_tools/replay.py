@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
-
 from mentionflow.events.mentions_raw import Mention
 from mentionflow.ingestion.encoding import encode_mention_event
 from mentionflow.kafka.sending import BatchSender
