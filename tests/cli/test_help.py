@@ -8,7 +8,6 @@ texts are read as rich markup: a stray "[/...]" in one crashes that command's --
 from __future__ import annotations
 
 from collections.abc import Iterator
-
 from typing import Any
 
 import pytest
