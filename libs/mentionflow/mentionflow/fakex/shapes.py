@@ -39,9 +39,9 @@ def render_user(user: FakeUser, fields: set[str]) -> dict[str, Any]:
         out["public_metrics"] = {
             "followers_count": user.followers,
             "following_count": user.following,
-            # The specification requires `post_count`; the live API and X's data dictionary
-            # call it `tweet_count` (../shared/notes/x-api.md lists what tweepy users read).
-            # Both are sent, so a client written from either finds its count.
+            # The specification (UserPublicMetrics) requires `post_count`; X's own docs show
+            # the live API answering `tweet_count` (docs.x.com, Users > Follows quickstart,
+            # an api.x.com response). Both are sent, so a client written from either finds it.
             "tweet_count": user.tweet_count,
             "post_count": user.tweet_count,
             "listed_count": user.followers // 500,
