@@ -126,3 +126,14 @@ async def test_a_request_outside_the_operation_fails(
 
     verdicts = _verdicts(x_spec, recorder, check_request=True)
     assert expected in "\n".join(p for v in verdicts for p in v.request_problems)
+
+
+async def test_a_request_without_credentials_fails(fake: FakeXServer, recorder: ExchangeRecorder,
+                                                   x_spec: XSpec) -> None:
+    async with aiohttp.ClientSession(fake.base_url) as http:
+        async with http.get(f"/2/users/{BRAND.id}/mentions"):
+            pass
+
+    verdicts = _verdicts(x_spec, recorder, check_request=True)
+    problems = "\n".join(p for v in verdicts for p in v.request_problems)
+    assert "Security" in problems, problems
