@@ -62,7 +62,9 @@ def serve(
     token: Annotated[list[str] | None, typer.Option(
         help="TOKEN=BRAND_ID: posts with this access token act as that brand's account")] = None,
     rate_limit: Annotated[list[str] | None, typer.Option(
-        help="endpoint=LIMIT[/WINDOW_S], e.g. users_mentions=450/900")] = None,
+        # No square brackets: typer reads help texts as rich markup ("[/...]" is a tag).
+        help="endpoint=LIMIT or endpoint=LIMIT/WINDOW_S (default window 900 s), "
+             "e.g. users_mentions=450/900")] = None,
     log_level: str = "INFO",
     log_json: Annotated[bool, typer.Option(help="JSON log lines on stderr")] = False,
 ) -> None:

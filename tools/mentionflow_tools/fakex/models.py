@@ -27,6 +27,8 @@ class FakeUser(BaseModel):
     following: int = Field(default=0, ge=0)
     tweet_count: int = Field(default=0, ge=0)
     verified: bool = False
+    suspended: bool = Field(default=False, description="lookups and expansions leave it out, "
+                                                       "with a partial error saying so")
     description: str = ""
     created_at: datetime = datetime(2015, 3, 1, tzinfo=UTC)
 

@@ -19,13 +19,14 @@ import asyncio
 import hashlib
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote
 
 import orjson
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from pydantic import BaseModel, ValidationError
 
 from mentionflow_tools.fakex.models import AddMentions, AddUsers, CallRecord, Fault
@@ -75,7 +76,7 @@ def _x_endpoint(state: FakeXState, endpoint: str, handler: Handler,
     async def serve(request: web.Request) -> web.StreamResponse:
         path_user_id = request.match_info.get(user_param) if user_param else None
         body: Any = None
-        if request.can_read_body:
+        if request.body_exists:  # read() caches: a middleware may have read it
             raw = await request.read()
             try:
                 body = orjson.loads(raw) if raw else None
@@ -154,9 +155,10 @@ def _validated(model: type[BaseModel], raw: Any) -> BaseModel | web.Response:
         return _json(422, {"errors": exc.errors(include_url=False, include_context=False)}, {})
 
 
-def build_app(state: FakeXState) -> web.Application:
-    """The aiohttp application serving `state` (does not own it)."""
-    app = web.Application(client_max_size=64 * 1024 * 1024)
+def build_app(state: FakeXState, middlewares: Sequence[Middleware] = ()) -> web.Application:
+    """The aiohttp application serving `state` (does not own it); `middlewares` see every
+    exchange (the contract test records them)."""
+    app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=middlewares)
     app[STATE_KEY] = state
 
     def endpoint(name: str, handler: Handler, user_param: str | None = "id") -> Any:
@@ -233,10 +235,11 @@ class FakeXServer:
     """The fake served on host:port (port 0 picks a free one); `base_url` once started."""
 
     def __init__(self, state: FakeXState | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, middlewares: Sequence[Middleware] = ()) -> None:
         self.state = state or FakeXState()
         self._host = host
         self._port = port
+        self._middlewares = tuple(middlewares)
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -247,7 +250,7 @@ class FakeXServer:
         return f"http://{self._host}:{self.port}"
 
     async def start(self) -> FakeXServer:
-        self._runner = web.AppRunner(build_app(self.state), access_log=None)
+        self._runner = web.AppRunner(build_app(self.state, self._middlewares), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
         await site.start()

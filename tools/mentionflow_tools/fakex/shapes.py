@@ -4,6 +4,11 @@ Like X, only id, text and edit_history_tweet_ids (tweets) and id, name, username
 come by default; everything else must be asked for with tweet.fields / user.fields, so a
 client that forgets to ask gets what X would give it. Text comes back with &, < and >
 as HTML entities, as X does.
+
+Held to X's OpenAPI specification by tests/contract. Where the specification (xdk's
+`specs/openapi.json`, 2.167) names things "post" and the live API and tweepy "tweet"
+(tweet.fields, referenced_tweets, edit_history_tweet_ids), the fake serves the live names;
+the contract test maps them (see tests/contract/spec.py for the list and its sources).
 """
 
 from __future__ import annotations
@@ -34,7 +39,11 @@ def render_user(user: FakeUser, fields: set[str]) -> dict[str, Any]:
         out["public_metrics"] = {
             "followers_count": user.followers,
             "following_count": user.following,
+            # The specification (UserPublicMetrics) requires `post_count`; X's own docs show
+            # the live API answering `tweet_count` (docs.x.com, Users > Follows quickstart,
+            # an api.x.com response). Both are sent, so a client written from either finds it.
             "tweet_count": user.tweet_count,
+            "post_count": user.tweet_count,
             "listed_count": user.followers // 500,
         }
     if "verified" in fields:
@@ -98,15 +107,42 @@ def garbage_items(count: int, base_id: int) -> list[Any]:
     return [variants[i % len(variants)] for i in range(count)]
 
 
+# The specification's problem types are URIs on api.x.com (older live responses used the
+# api.twitter.com host); nothing in mentionflow reads `type`, so the fake follows the spec.
+PROBLEMS_BASE = "https://api.x.com/2/problems/"
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> dict[str, Any]:
-    """X v2 problem JSON (the shape of 401/403/429 bodies)."""
-    return {"title": title, "detail": detail, "type": "about:blank", "status": status, **extra}
+    """The body of a failed request (4xx/5xx), served as application/json.
+
+    The specification's `default` response for application/json is its Error object, which
+    requires `code` (int) and `message`; the live API's bodies carry the problem fields
+    title, detail, type and status, and tweepy reports `detail`. Both sets are sent.
+    """
+    return {"code": status, "message": detail, "title": title, "detail": detail,
+            "type": "about:blank", "status": status, **extra}
 
 
 def invalid_request(parameter: str, value: str, message: str) -> dict[str, Any]:
-    return {
-        "errors": [{"parameters": {parameter: [value]}, "message": message}],
-        "title": "Invalid Request",
-        "detail": "One or more parameters to your request was invalid.",
-        "type": "https://api.twitter.com/2/problems/invalid-request",
-    }
+    """400 for a bad query parameter or body field, naming it (X's invalid-request problem)."""
+    return problem(
+        400, "Invalid Request", "One or more parameters to your request was invalid.",
+        type=PROBLEMS_BASE + "invalid-request",
+        errors=[{"parameters": {parameter: [value]}, "message": message}],
+    )
+
+
+def not_found_user(value: str, parameter: str, *, suspended: bool = False) -> dict[str, Any]:
+    """A partial error of a 200 answer: a user X cannot show (unknown, or suspended).
+
+    X reports a suspended account as a resource-not-found problem whose title is Forbidden
+    and whose detail says so; an unknown one as "Could not find user".
+    """
+    if suspended:
+        title, detail = "Forbidden", f"User has been suspended: [{value}]."
+    else:
+        what = "username" if parameter == "username" else "id"
+        title, detail = "Not Found Error", f"Could not find user with {what}: [{value}]."
+    return {"value": value, "detail": detail, "title": title, "resource_type": "user",
+            "parameter": parameter, "resource_id": value,
+            "type": PROBLEMS_BASE + "resource-not-found"}

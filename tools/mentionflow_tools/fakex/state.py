@@ -27,6 +27,7 @@ from mentionflow_tools.fakex.models import (
 from mentionflow_tools.fakex.shapes import (
     invalid_request,
     mention_entities,
+    not_found_user,
     problem,
     render_tweet,
     render_user,
@@ -185,24 +186,19 @@ class FakeXState:
     # ----------------------------------------------------------------- endpoints
 
     def users_mentions(self, user_id: str, query: dict[str, str]) -> Reply:
-        return self._timeline(self._mentions_of.get(user_id, []), query)
+        return self._timeline(user_id, self._mentions_of.get(user_id, []), query)
 
     def users_tweets(self, user_id: str, query: dict[str, str]) -> Reply:
-        return self._timeline(self._tweets_by.get(user_id, []), query)
+        return self._timeline(user_id, self._tweets_by.get(user_id, []), query)
 
     def user_by_username(self, username: str, query: dict[str, str]) -> Reply:
         user_id = self._ids_by_username.get(username.lower())
-        if user_id is None:
-            return 200, {"errors": [{
-                "value": username,
-                "detail": f"Could not find user with username: [{username}].",
-                "title": "Not Found Error",
-                "resource_type": "user",
-                "parameter": "username",
-                "resource_id": username,
-                "type": "https://api.twitter.com/2/problems/resource-not-found",
-            }]}
-        return 200, {"data": render_user(self.users[user_id], split_fields(query.get("user.fields")))}
+        user = self.users.get(user_id) if user_id is not None else None
+        if user is None or user.suspended:
+            # X answers 200 with the problem in `errors` and no `data`.
+            return 200, {"errors": [not_found_user(username, "username",
+                                                   suspended=user is not None)]}
+        return 200, {"data": render_user(user, split_fields(query.get("user.fields")))}
 
     def users_me(self, acting_user_id: str, query: dict[str, str]) -> Reply:
         user = self.users.get(acting_user_id, DEFAULT_ACCOUNT)
@@ -242,8 +238,14 @@ class FakeXState:
 
     # ----------------------------------------------------------------- timelines
 
-    def _timeline(self, ids: list[int], query: dict[str, str]) -> Reply:
-        """Newest first, bounded by since_id / until_id / start_time / end_time; paged."""
+    def _timeline(self, owner_id: str, ids: list[int], query: dict[str, str]) -> Reply:
+        """Newest first, bounded by since_id / until_id / start_time / end_time; paged.
+
+        The timeline of a suspended account is a 200 with only the partial error.
+        """
+        owner = self.users.get(owner_id)
+        if owner is not None and owner.suspended:
+            return 200, {"errors": [not_found_user(owner_id, "id", suspended=True)]}
         try:
             max_results = int(query.get("max_results", "10"))
         except ValueError:
@@ -298,15 +300,12 @@ class FakeXState:
         if "author_id" in expansions:
             user_fields = split_fields(query.get("user.fields"))
             authors = dict.fromkeys(t["author_id"] for t in picked)
-            body["includes"] = {"users": [render_user(self.users[a], user_fields)
-                                          for a in authors if a in self.users]}
-            missing = [a for a in authors if a not in self.users]
-            if missing:
-                body["errors"] = [{"value": a, "detail": f"Could not find user with id: [{a}].",
-                                   "title": "Not Found Error", "resource_type": "user",
-                                   "parameter": "author_id", "resource_id": a,
-                                   "type": "https://api.twitter.com/2/problems/resource-not-found"}
-                                  for a in missing]
+            shown = [a for a in authors if a in self.users and not self.users[a].suspended]
+            body["includes"] = {"users": [render_user(self.users[a], user_fields) for a in shown]}
+            hidden = [a for a in authors if a not in shown]
+            if hidden:
+                body["errors"] = [not_found_user(a, "author_id", suspended=a in self.users)
+                                  for a in hidden]
         meta: dict[str, Any] = {"result_count": len(picked), "newest_id": str(picked[0]["id"]),
                                 "oldest_id": str(picked[-1]["id"])}
         if more:
