@@ -41,7 +41,9 @@ async def console(fresh_database_dsn: str, kafka_bootstrap: str, topic_prefix: s
     await ensure_topics(kafka_settings, ["replies.requested"])
     settings = ConsoleSettings(
         kafka=kafka_settings, postgres=PostgresSettings(dsn=fresh_database_dsn), http=HttpSettings(port=0),
-        console=ConsoleOptions(live_poll_interval_s=0.1, login_max_failures=3, login_window_s=600))
+        # The tests talk plain http to 127.0.0.1: the development cookie switch, said explicitly.
+        console=ConsoleOptions(live_poll_interval_s=0.1, login_max_failures=3, login_window_s=600,
+                               insecure_dev_cookies=True))
     pool = await asyncpg.create_pool(fresh_database_dsn, min_size=1, max_size=8)
     await migrate_all(pool)
     people = await add_team(pool)

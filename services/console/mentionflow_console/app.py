@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from mentionflow.browser_headers import BrowserProtections
 from mentionflow.http import create_app
 
 from mentionflow_console.api import audit, incidents, items, users
@@ -37,7 +38,10 @@ def _is_api(request: Request) -> bool:
 
 def build_app(*, settings: ConsoleSettings, pool: asyncpg.Pool, producer: AIOKafkaProducer,
               checks: dict[str, Callable[[], Awaitable[object]]] | None = None) -> FastAPI:
-    app = create_app("console", checks, description=DESCRIPTION, version="1")
+    # No /docs or /redoc: they run inline script from a CDN, which the console's CSP forbids (and
+    # nothing may be fetched from outside at run time). The schema stays at /openapi.json.
+    app = create_app("console", checks, description=DESCRIPTION, version="1", docs_url=None, redoc_url=None)
+    app.add_middleware(BrowserProtections, cacheable_prefixes=("/static/",))
     templates = make_templates()
     app.state.settings = settings
     app.state.pool = pool

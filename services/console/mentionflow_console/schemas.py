@@ -67,6 +67,7 @@ class Author(BaseModel):
 class ItemSummary(BaseModel):
     id: uuid.UUID
     brand_id: str
+    external_id: str = Field(description="the post's id on X")
     queue: str
     team: str | None
     priority: str
@@ -83,7 +84,7 @@ class ItemSummary(BaseModel):
     author: Author
     text: str
     conversation_id: str | None
-    url: str | None
+    url: str | None = Field(description="as received; shown only through the console's safe-link rule")
     mention_created_at: datetime
     updated_at: datetime
     version: int
@@ -193,7 +194,8 @@ class Problem(BaseModel):
 
 def item_summary(row: asyncpg.Record, now: datetime) -> ItemSummary:
     return ItemSummary(
-        id=row["id"], brand_id=row["brand_id"], queue=row["queue"], team=row["team"], priority=row["priority"],
+        id=row["id"], brand_id=row["brand_id"], external_id=row["external_id"], queue=row["queue"], team=row["team"],
+        priority=row["priority"],
         sla_due_at=row["sla_due_at"], sla_seconds_left=int((row["sla_due_at"] - now).total_seconds()),
         status=row["status"], assignee=row["assignee"], category=row["category"], sentiment=row["sentiment"],
         severity=row["severity"], language=row["language"], incident_id=row["incident_id"], tags=list(row["tags"]),
