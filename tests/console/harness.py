@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import asyncpg
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 from mentionflow.http import HttpServer
 from mentionflow.kafka.admin import ensure_topics
 from mentionflow.kafka.producer import make_producer
@@ -27,6 +29,7 @@ class Console:
     kafka: KafkaSettings
     people: People
     settings: ConsoleSettings
+    producer: AIOKafkaProducer
 
     def client(self, username: str | None = None) -> httpx.AsyncClient:
         headers = self.people.auth(username) if username else {}
@@ -49,11 +52,20 @@ async def console(fresh_database_dsn: str, kafka_bootstrap: str, topic_prefix: s
     people = await add_team(pool)
     producer = make_producer(kafka_settings, client_id="console-tests")
     await producer.start()
+    try:
+        async with serving(settings, pool, producer) as base_url:
+            yield Console(base_url, pool, kafka_settings, people, settings, producer)
+    finally:
+        await producer.stop()
+        await pool.close()
+
+
+@asynccontextmanager
+async def serving(settings: ConsoleSettings, pool: asyncpg.Pool, producer: AIOKafkaProducer) -> AsyncIterator[str]:
+    """The console app with these settings served on 127.0.0.1; yields its base URL."""
     server = HttpServer(build_app(settings=settings, pool=pool, producer=producer), settings.http)
     await server.start()
     try:
-        yield Console(f"http://127.0.0.1:{server.port}", pool, kafka_settings, people, settings)
+        yield f"http://127.0.0.1:{server.port}"
     finally:
         await server.stop()
-        await producer.stop()
-        await pool.close()

@@ -20,8 +20,8 @@ from mentionflow.metrics import catalog
 from mentionflow_console import actions, auth, charts, reads, repository
 from mentionflow_console.deps import DbPool, Producer, Settings, UiSession
 from mentionflow_console.errors import ConsoleError, Forbidden, NotFound
-from mentionflow_console.settings import ConsoleOptions
 from mentionflow_console.schemas import Category, Name, SearchText, StatusFilter, Username
+from mentionflow_console.settings import ConsoleOptions
 
 router = APIRouter(include_in_schema=False)
 FormText = Annotated[str, Form()]

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 
 from mentionflow_console.schemas import ItemSummary
-from mentionflow_console.web.links import post_url, profile_url, safe_url
+from mentionflow_console.links import post_url, profile_url, safe_url
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
