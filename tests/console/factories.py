@@ -59,8 +59,8 @@ async def insert_item(pool: asyncpg.Pool, *, brand: str, priority: str = "P3", s
         "$13, $14, $15, $16, $17, $18, $19, $19, $20::jsonb, $21::jsonb, $22::jsonb, $19) RETURNING id",
         brand, external_id, mention.id, decision.queue, decision.team, priority, decision.sla_due_at, status,
         assignee, category, language, incident_id, mention.author.handle, followers, verified, mention.text,
-        conversation_id, url or f"https://x.com/{mention.author.handle}/status/{external_id}", now, mention.model_dump_json(),
-        classification.model_dump_json(), decision.model_dump_json())
+        conversation_id, url or f"https://x.com/{mention.author.handle}/status/{external_id}", now,
+        mention.model_dump_json(), classification.model_dump_json(), decision.model_dump_json())
 
 
 async def insert_incident(pool: asyncpg.Pool, *, brand: str, incident_id: str | None = None,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-from mentionflow_console.schemas import ItemSummary
 from mentionflow_console.links import post_url, profile_url, safe_url
+from mentionflow_console.schemas import ItemSummary
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
