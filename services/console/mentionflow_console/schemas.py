@@ -10,6 +10,7 @@ import asyncpg
 from mentionflow.events.replies_requested import MAX_REPLY_CHARS
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
+from mentionflow_console.links import post_url
 from mentionflow_console.repository import parse_json
 
 Status = Literal["new", "claimed", "replied", "resolved", "escalated"]
@@ -84,7 +85,8 @@ class ItemSummary(BaseModel):
     author: Author
     text: str
     conversation_id: str | None
-    url: str | None = Field(description="as received; shown only through the console's safe-link rule")
+    url: str | None = Field(description="the post on X, built by the safe-link rule (links.py): never a "
+                                        "stored URL of another scheme or host")
     mention_created_at: datetime
     updated_at: datetime
     version: int
@@ -201,7 +203,8 @@ def item_summary(row: asyncpg.Record, now: datetime) -> ItemSummary:
         severity=row["severity"], language=row["language"], incident_id=row["incident_id"], tags=list(row["tags"]),
         author=Author(handle=row["author_handle"], followers=row["author_followers"],
                       verified=row["author_verified"]),
-        text=row["text"], conversation_id=row["conversation_id"], url=row["url"],
+        text=row["text"], conversation_id=row["conversation_id"],
+        url=post_url(row["author_handle"], row["external_id"], row["url"]),
         mention_created_at=row["mention_created_at"], updated_at=row["updated_at"], version=row["version"])
 
 
