@@ -49,9 +49,12 @@ class BrowserProtections:
             await self.app(scope, receive, send)
             return
         cacheable = bool(self.cacheable_prefixes) and str(scope["path"]).startswith(self.cacheable_prefixes)
+        started = False
 
         async def send_protected(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers[name] = value
@@ -59,4 +62,14 @@ class BrowserProtections:
                     headers["Cache-Control"] = NO_STORE
             await send(message)
 
-        await self.app(scope, receive, send_protected)
+        try:
+            await self.app(scope, receive, send_protected)
+        except Exception:
+            # Starlette's own 500 is sent outside this middleware, without the headers: send
+            # ours, then re-raise so the error is still logged (the outer layer sees a started
+            # response and sends nothing more).
+            if not started:
+                await send_protected({"type": "http.response.start", "status": 500,
+                                      "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+                await send_protected({"type": "http.response.body", "body": b"Internal Server Error"})
+            raise
