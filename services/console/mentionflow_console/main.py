@@ -37,6 +37,9 @@ CONSOLE_MIGRATIONS = Path(__file__).parent / "migrations"
 
 async def serve(settings: ConsoleSettings) -> int:
     log.info("starting console with settings %s", settings.redacted())
+    if settings.console.insecure_dev_cookies:
+        log.warning("insecure_dev_cookies is on: session cookies lack the Secure flag (development only; "
+                    "unset MENTIONFLOW_CONSOLE__INSECURE_DEV_COOKIES behind https)")
     # 1. dependencies first, so start order does not matter
     try:
         await wait_for_dependencies(settings, needs_db=True, deadline_s=DEPENDENCY_WAIT_S)
