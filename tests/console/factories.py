@@ -44,14 +44,17 @@ async def insert_item(pool: asyncpg.Pool, *, brand: str, priority: str = "P3", s
                       text: str | None = None, status: str = "new", assignee: str | None = None,
                       category: str = "question", language: str = "en", queue_name: str | None = None,
                       conversation_id: str | None = None, incident_id: str | None = None,
-                      followers: int = 120, verified: bool = False) -> uuid.UUID:
+                      followers: int = 120, verified: bool = False, handle: str | None = None,
+                      author_name: str | None = None, url: str | None = None) -> uuid.UUID:
+    """A queue row; `handle`, `author_name` and `url` as stored, unchecked (the row may be old or hostile)."""
     n = next(_counter)
     now = datetime.now(UTC)
     external_id = str(10**17 + n)
     mention = Mention(
         id=mention_id("x", external_id, brand), external_id=external_id, brand_id=brand,
         account_handle=f"{brand.title()}Help", text=text or f"@{brand} question number {n}?", lang=language,
-        author=Author(id=str(n), handle=f"user{n}", name=f"User {n}", followers=followers, verified=verified),
+        author=Author(id=str(n), handle=handle or f"user{n}", name=author_name or f"User {n}", followers=followers,
+                      verified=verified),
         created_at=now, received_at=now, source="generator", conversation_id=conversation_id)
     classification = Classification(
         category=category, sentiment="negative", sentiment_score=-0.4, is_question=True, severity=0.4,
@@ -69,7 +72,8 @@ async def insert_item(pool: asyncpg.Pool, *, brand: str, priority: str = "P3", s
         "$12, $13, $14, $15, $16, $17, $18, $18, $19::jsonb, $20::jsonb, $21::jsonb, $18) RETURNING id",
         brand, external_id, mention.id, decision.queue, decision.team, priority, decision.sla_due_at,
         status if status in PIPELINE_STATUSES else "new", category, language, incident_id, mention.author.handle,
-        followers, verified, mention.text, conversation_id, f"https://x.com/user{n}/status/{external_id}", now,
+        followers, verified, mention.text, conversation_id,
+        url or f"https://x.com/{mention.author.handle}/status/{external_id}", now,
         mention.model_dump_json(), classification.model_dump_json(), decision.model_dump_json())
     if status not in PIPELINE_STATUSES or assignee is not None:  # people's state: the console's table
         await pool.execute("INSERT INTO queue_work (item_id, brand_id, status, assignee) VALUES ($1, $2, $3, $4)",

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 from mentionflow.service import RunningService, serve
 from mentionflow.settings import HttpSettings, KafkaSettings, PostgresSettings
 from mentionflow_console.main import build_spec
@@ -29,6 +31,7 @@ class Console:
     kafka: KafkaSettings
     people: People
     settings: ConsoleSettings
+    app: FastAPI  # the running app (its routes, for the authorisation matrix)
 
     def client(self, username: str | None = None) -> httpx.AsyncClient:
         headers = self.people.auth(username) if username else {}
@@ -43,23 +46,36 @@ async def console(fresh_database_dsn: str, kafka_bootstrap: str, topic_prefix: s
     settings = ConsoleSettings(
         kafka=kafka_settings, postgres=PostgresSettings(dsn=fresh_database_dsn, pool_max_size=8),
         http=HttpSettings(port=0), log_json=False,
-        console=ConsoleOptions(live_poll_interval_s=0.1, login_max_failures=3, login_window_s=600))
+        # The tests talk plain http to 127.0.0.1: the development cookie switch, said explicitly.
+        console=ConsoleOptions(live_poll_interval_s=0.1, login_max_failures=3, login_window_s=600,
+                               insecure_dev_cookies=True))
     # publish's queue schema: the console reads it (publish writes it; factories.py plays publish)
     pool = await asyncpg.create_pool(fresh_database_dsn, min_size=1, max_size=2)
     await migrate_publish_schema(pool)
+    try:
+        async with serving(settings) as running:
+            people = await add_team(pool)
+            yield Console(base_url_of(running), pool, kafka_settings, people, settings, running.context.app)
+    finally:
+        await pool.close()
+
+
+@asynccontextmanager
+async def serving(settings: ConsoleSettings) -> AsyncIterator[RunningService]:
+    """A console with these settings, started by serve() on 127.0.0.1."""
     spec = replace(build_spec(settings), topics=CONSOLE_TOPICS)
     stop = asyncio.Event()
     started: asyncio.Future[RunningService] = asyncio.get_running_loop().create_future()
-    serving = asyncio.create_task(serve(spec, settings, stop=stop, started=started.set_result))
-    await asyncio.wait([started, serving], return_when=asyncio.FIRST_COMPLETED)
+    running = asyncio.create_task(serve(spec, settings, stop=stop, started=started.set_result))
+    await asyncio.wait([started, running], return_when=asyncio.FIRST_COMPLETED)
     if not started.done():
-        await pool.close()
-        raise RuntimeError(f"console did not start: exit {serving.result()}")
-    running = started.result()
-    people = await add_team(pool)
+        raise RuntimeError(f"console did not start: exit {running.result()}")
     try:
-        yield Console(f"http://127.0.0.1:{running.http_port}", pool, kafka_settings, people, settings)
+        yield started.result()
     finally:
         stop.set()
-        await serving
-        await pool.close()
+        await running
+
+
+def base_url_of(running: RunningService) -> str:
+    return f"http://127.0.0.1:{running.http_port}"

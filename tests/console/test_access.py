@@ -148,7 +148,7 @@ async def test_session_cookie_flags(console):
         response = await login(client, "agent-a")
         set_cookie = response.headers["set-cookie"].lower()
         assert "mf_session=" in set_cookie and "httponly" in set_cookie and "samesite=lax" in set_cookie
-        assert "secure" not in set_cookie  # cookie_secure is off in this test's settings
+        assert "secure" not in set_cookie  # the harness turns the insecure_dev_cookies switch on
 
 
 async def test_login_form_needs_its_csrf_cookie(console):

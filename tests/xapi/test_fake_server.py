@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import orjson
 import pytest
+from mentionflow.browser_headers import SECURITY_HEADERS
 from mentionflow.xapi import (
     XApiSettings,
     XClient,
@@ -73,6 +74,20 @@ async def test_control_endpoints_reject_bad_input(fake: FakeXServer, http: aioht
     async with http.post(f"{fake.base_url}/_fake/mentions", data=b"{not json") as response:
         assert response.status == 400
     assert fake.state.calls() == []
+
+
+async def test_every_answer_carries_the_browser_protections(fake: FakeXServer, http: aiohttp.ClientSession):
+    # The fake is served to browsers too (make run): same headers as the console, errors included.
+    answers = [http.get(f"{fake.base_url}/_fake/calls"), http.get(f"{fake.base_url}/2/users/me"),
+               http.get(f"{fake.base_url}/no/such/page"), http.post(f"{fake.base_url}/_fake/mentions", data=b"{")]
+    statuses = []
+    for answer in answers:
+        async with answer as response:
+            statuses.append(response.status)
+            for name, value in SECURITY_HEADERS.items():
+                assert response.headers.get(name) == value, (response.url, name)
+            assert response.headers["Cache-Control"] == "no-store"
+    assert statuses == [200, 401, 404, 400]
 
 
 async def test_x_endpoints_need_some_authorization(fake: FakeXServer,

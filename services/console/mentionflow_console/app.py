@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from mentionflow.browser_headers import BrowserProtections
 
 from mentionflow_console.api import audit, incidents, items, users
 from mentionflow_console.deps import LoginRequired
@@ -33,12 +34,16 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-APP_OPTIONS = {"description": DESCRIPTION, "version": "1"}
+# No /docs or /redoc: they run inline script from a CDN, which the console's CSP forbids (and
+# nothing may be fetched from outside at run time). The schema stays at /openapi.json.
+APP_OPTIONS = {"description": DESCRIPTION, "version": "1", "docs_url": None, "redoc_url": None}
 
 
 def configure_app(app: FastAPI, *, settings: ConsoleSettings, pool: asyncpg.Pool, producer: AIOKafkaProducer) -> None:
-    """Add the console's routes, pages, static files and error translation to `app` (made by
-    mentionflow.http.create_app with APP_OPTIONS, so it also serves /healthz /readyz /metrics)."""
+    """Add the console's routes, pages, static files, browser protections and error translation
+    to `app` (made by mentionflow.http.create_app with APP_OPTIONS, so it also serves /healthz
+    /readyz /metrics)."""
+    app.add_middleware(BrowserProtections, cacheable_prefixes=("/static/",))
     templates = make_templates()
     app.state.settings = settings
     app.state.pool = pool

@@ -6,6 +6,7 @@ the relay that re-sends requests the broker did not acknowledge.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from mentionflow.service import BackgroundTask, Migrations, ServiceContext, Serv
 from mentionflow_console import outbox
 from mentionflow_console.app import APP_OPTIONS, configure_app
 from mentionflow_console.settings import ConsoleSettings
+
+log = logging.getLogger(__name__)
 
 SERVICE = "console"
 CONSOLE_MIGRATIONS = Path(__file__).parent / "migrations"
@@ -26,6 +29,9 @@ def build_spec(settings: ConsoleSettings) -> ServiceSpec:
     async def build(context: ServiceContext) -> ServiceParts:
         pool, producer = context.pool, context.producer
         assert pool is not None
+        if settings.console.insecure_dev_cookies:
+            log.warning("insecure_dev_cookies is on: session cookies lack the Secure flag (development only; "
+                        "unset MENTIONFLOW_CONSOLE__INSECURE_DEV_COOKIES behind https)")
         configure_app(context.app, settings=settings, pool=pool, producer=producer)
 
         async def relay(stopping: asyncio.Event) -> None:

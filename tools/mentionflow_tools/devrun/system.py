@@ -64,6 +64,8 @@ def service_env(options: RunOptions, stack: infra_stack.Stack, config: AgencyCon
         "PYTHONUNBUFFERED": "1",
     }
     envs = {name: {**common, "MENTIONFLOW_HTTP__PORT": str(options.ports[name])} for name in SERVICES}
+    # make run serves the console over plain http on 127.0.0.1: cookies without Secure, said explicitly.
+    envs["console"]["MENTIONFLOW_CONSOLE__INSECURE_DEV_COOKIES"] = "true"
     envs["ingest"].update({
         "MENTIONFLOW_HTTP_API__API_KEYS": json.dumps([DEMO_INGEST_KEY]),
         "MENTIONFLOW_WEBHOOK__CONSUMER_SECRET": DEMO_WEBHOOK_SECRET,

@@ -27,6 +27,7 @@ from urllib.parse import unquote
 import orjson
 from aiohttp import web
 from aiohttp.typedefs import Middleware
+from mentionflow.browser_headers import NO_STORE, SECURITY_HEADERS
 from pydantic import BaseModel, ValidationError
 
 from mentionflow_tools.fakex.models import AddMentions, AddUsers, CallRecord, Fault
@@ -155,10 +156,28 @@ def _validated(model: type[BaseModel], raw: Any) -> BaseModel | web.Response:
         return _json(422, {"errors": exc.errors(include_url=False, include_context=False)}, {})
 
 
+@web.middleware
+async def _browser_protections(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+                               ) -> web.StreamResponse:
+    """The console's browser headers on every answer, errors included (aiohttp raises those)."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        _protect(exc.headers)
+        raise
+    _protect(response.headers)
+    return response
+
+
+def _protect(headers: Any) -> None:
+    headers.update(SECURITY_HEADERS)
+    headers["Cache-Control"] = NO_STORE
+
+
 def build_app(state: FakeXState, middlewares: Sequence[Middleware] = ()) -> web.Application:
     """The aiohttp application serving `state` (does not own it); `middlewares` see every
     exchange (the contract test records them)."""
-    app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=middlewares)
+    app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[_browser_protections, *middlewares])
     app[STATE_KEY] = state
 
     def endpoint(name: str, handler: Handler, user_param: str | None = "id") -> Any:
