@@ -162,11 +162,11 @@ async def test_the_service_process_serves_health_classifies_and_stops_on_sigterm
     assert sum((await committed_offsets(kafka_settings, GROUP_ID, "mentions.raw")).values()) == 50
 
 
-async def test_spike_state_is_rebuilt_from_history_when_a_partition_is_reassigned(
+async def test_spike_state_is_restored_from_classified_history_when_a_partition_is_reassigned(
     kafka_settings: KafkaSettings, runner_settings: RunnerSettings
 ) -> None:
     """A consumer that takes over a partition in the middle of a spike knows the incident:
-    its detector replays the partition's recent history up to the group's committed offset."""
+    its detector is restored from the partition's recent mentions.classified records."""
     angry = "@orbit the app is down again, I can't pay anything, absolutely furious"
     at = datetime.now(UTC)  # history is looked up by Kafka timestamp: recent means now
     spike = [raw(i, "orbit", angry, at + timedelta(seconds=i * 0.2)) for i in range(120)]
@@ -177,7 +177,7 @@ async def test_spike_state_is_rebuilt_from_history_when_a_partition_is_reassigne
         await producer.start()
         runner = Runner(service="classify", group_id=group, topics=["mentions.raw"], handler=handler,
                         producer=producer, kafka=kafka_settings, settings=runner_settings,
-                        on_assigned=handler.on_partitions_assigned, on_revoked=handler.on_partitions_revoked)
+                        on_assigned=handler.on_partitions_assigned, restore=handler.restore_partitions)
         task = asyncio.create_task(runner.run())
 
         async def done() -> bool:

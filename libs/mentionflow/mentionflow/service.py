@@ -212,6 +212,7 @@ async def _start(spec: ServiceSpec, settings: ServiceSettings, stack: contextlib
             settings=settings.runner,
             on_assigned=getattr(parts.handler, "on_partitions_assigned", None),
             on_revoked=getattr(parts.handler, "on_partitions_revoked", None),
+            restore=getattr(parts.handler, "restore_partitions", None),
             client_id=f"{settings.kafka.client_id_prefix}-{spec.name}-{instance}",
         )
     return context, runner, http.port

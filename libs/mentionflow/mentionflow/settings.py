@@ -112,6 +112,9 @@ class RunnerSettings(BaseModel):
     session_timeout_ms: int = Field(default=10_000, ge=1000)
     heartbeat_interval_ms: int = Field(default=3_000, ge=100)
     max_poll_interval_ms: int = Field(default=300_000, ge=1000)
+    group_instance_id: str | None = Field(
+        default=None, description="static group membership (KIP-345): unique per replica, stable across restarts"
+    )
 
 
 class ServiceSettings(BaseSettings):

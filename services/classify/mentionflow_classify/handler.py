@@ -1,30 +1,33 @@
 """mentions.raw → mentions.classified (+ incidents).
 
 Each partition has its own spike detector: mention topics are keyed by brand, so a brand's
-window lives in exactly one partition and one consumer. When a partition is assigned, its
-detector is rebuilt by re-classifying the recent history of that partition up to the
-group's committed offset (what was processed before the hand-over), without emitting.
+window lives in exactly one partition and one consumer. When a partition comes to this
+replica, its detector is restored from the lightweight fields of the partition's recent
+mentions.classified records (`restore`), after the rebalance, with the partition paused;
+no text is classified again.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 from mentionflow.classify import BrandProfile, analyse_mention, classification_of
 from mentionflow.classify.spikes import SpikeDetector, SpikeSettings
-from mentionflow.events import DecodeError, decode, make_envelope
+from mentionflow.events import make_envelope
 from mentionflow.events.mentions_classified import MentionClassified
 from mentionflow.kafka.runner import BatchResult, IncomingMessage, Output
 from mentionflow.metrics import catalog as m
 from mentionflow.settings import KafkaSettings
 
+from mentionflow_classify.restore import restore_detectors
+
 log = logging.getLogger(__name__)
+_NONE: frozenset[str] = frozenset()
 
 
 class ClassifyHandler:
@@ -43,6 +46,10 @@ class ClassifyHandler:
         self.spike_settings = spike_settings
         self.rebuild = rebuild
         self.detectors: dict[int, SpikeDetector] = {}
+        # The offset after the last message handled per partition: the detector's position.
+        self.positions: dict[int, int] = {}
+        # Mentions a restore already counted; a redelivery of them is not counted again.
+        self.replayed_ids: dict[int, set[str]] = {}
 
     def _detector(self, partition: int) -> SpikeDetector:
         detector = self.detectors.get(partition)
@@ -53,7 +60,9 @@ class ClassifyHandler:
     async def handle(self, messages: Sequence[IncomingMessage]) -> BatchResult:
         result = BatchResult()
         outputs = result.outputs
-        detector = self._detector(messages[0].partition)
+        partition = messages[0].partition
+        detector = self._detector(partition)
+        replayed = self.replayed_ids.get(partition) or _NONE
         profiles = self.profiles
         # Metric increments are summed per batch: one labelled look-up per (brand, category).
         classified: Counter[tuple[str, str]] = Counter()
@@ -65,7 +74,7 @@ class ClassifyHandler:
         results = [analyse_mention(mention, profiles.get(mention.brand_id)) for mention in mentions]
         for message, mention, analysed in zip(messages, mentions, results, strict=True):
             brand_id = mention.brand_id
-            incidents = detector.observe(
+            incidents = [] if mention.id in replayed else detector.observe(
                 brand_id, mention.created_at, negative=analysed.sentiment == "negative",
                 crisis=analysed.category == "crisis", mention_id=mention.id,
             )
@@ -82,6 +91,7 @@ class ClassifyHandler:
         if latest is not None:
             # Brands gone quiet on this partition still get their incident closed.
             outputs.extend(self._incident_outputs(detector.tick(latest)))
+        self.positions[partition] = messages[-1].offset + 1
         for (brand_id, category), count in classified.items():
             m.CLASSIFY_MENTIONS.labels(brand_id, category).inc(count)
         return result
@@ -98,85 +108,40 @@ class ClassifyHandler:
         return outputs
 
     # ---- rebalance ----------------------------------------------------------------
-    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        for tp in revoked:
-            self.detectors.pop(tp.partition, None)
-
+    # The runner calls on_partitions_assigned inside the rebalance (kept short), then
+    # restore_partitions outside it with the partitions paused. Detectors survive a revoke:
+    # with the eager protocol every rebalance revokes everything, and the sticky assignor
+    # gives most partitions back; a partition whose committed offset is where this handler
+    # stopped was not touched by anyone else meanwhile, so its detector is still exact.
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        if self.rebuild <= timedelta(0) or not assigned:
+        """Forget the state of partitions that went to another member (eager: `assigned` is
+        the whole assignment)."""
+        kept = {tp.partition for tp in assigned}
+        for partition in [p for p in self.detectors if p not in kept]:
+            self._forget(partition)
+
+    async def restore_partitions(self, committed: dict[TopicPartition, int]) -> None:
+        """Make each partition's detector reflect the mentions before its committed offset:
+        kept when this handler stopped exactly there, else rebuilt from mentions.classified."""
+        todo = []
+        for tp, offset in committed.items():
+            if self.positions.get(tp.partition) == offset and tp.partition in self.detectors:
+                continue
+            self._forget(tp.partition)
+            if offset > 0 and self.rebuild > timedelta(0):
+                todo.append(tp.partition)
+        if not todo:
             return
-        try:
-            replayed = await self._rebuild(assigned)
-        except Exception:  # a detector starting empty is degraded, not broken
-            log.exception("could not rebuild spike state for %s", sorted(assigned))
-            return
-        log.info("rebuilt spike state from %d recent mentions", replayed)
+        started = time.perf_counter()
+        restored = await restore_detectors(self.kafka, todo, datetime.now(UTC) - self.rebuild, self.spike_settings)
+        for partition, state in restored.items():
+            self.detectors[partition] = state.detector
+            self.replayed_ids[partition] = set(state.tail_ids)
+        count = sum(state.mentions for state in restored.values())
+        log.info("restored spike state of partitions %s from %d classified mentions in %.2fs",
+                 sorted(todo), count, time.perf_counter() - started)
 
-    async def _rebuild(self, assigned: set[TopicPartition]) -> int:
-        committed = {tp: stop for tp, stop in (await self._committed(assigned)).items() if stop > 0}
-        if not committed:
-            return 0  # a fresh group: no history to rebuild
-        since_ms = int((datetime.now(UTC) - self.rebuild).timestamp() * 1000)
-        reader = AIOKafkaConsumer(**self.kafka.client_kwargs(), group_id=None, enable_auto_commit=False)
-        await reader.start()
-        try:
-            return await self._replay_history(reader, committed, since_ms)
-        finally:
-            try:
-                await reader.stop()
-            except asyncio.CancelledError:
-                # aiokafka's stop can surface the cancellation of its own internal task; only
-                # a cancellation of this task itself must propagate.
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    raise
-
-    async def _replay_history(self, reader: AIOKafkaConsumer, todo: dict[TopicPartition, int],
-                              since_ms: int) -> int:
-        """Feed each partition's records from `since_ms` up to its committed offset to its
-        detector; returns how many were replayed."""
-        replayed = 0
-        reader.assign(list(todo))
-        starts = await reader.offsets_for_times({tp: since_ms for tp in todo})
-        for tp in list(todo):
-            found = starts.get(tp)
-            if found is None or found.offset >= todo[tp]:
-                del todo[tp]
-            else:
-                reader.seek(tp, found.offset)
-        while todo:
-            batch = await reader.getmany(*todo, timeout_ms=1000)
-            if not batch:
-                break
-            for tp, records in batch.items():
-                stop = todo.get(tp)
-                if stop is None or not records:
-                    continue
-                detector = self._detector(tp.partition)
-                for record in records:
-                    if record.offset >= stop:
-                        break
-                    replayed += self._replay_one(detector, record.value)
-                if records[-1].offset + 1 >= stop:
-                    del todo[tp]
-                    reader.pause(tp)
-        return replayed
-
-    def _replay_one(self, detector: SpikeDetector, value: bytes | None) -> int:
-        try:
-            mention = decode("mentions.raw", value).payload.mention
-        except DecodeError:
-            return 0  # it went to the DLQ the first time
-        analysed = analyse_mention(mention, self.profiles.get(mention.brand_id))
-        detector.observe(mention.brand_id, mention.created_at, negative=analysed.sentiment == "negative",
-                         crisis=analysed.category == "crisis", mention_id=mention.id)
-        return 1
-
-    async def _committed(self, assigned: set[TopicPartition]) -> dict[TopicPartition, int]:
-        admin = AIOKafkaAdminClient(**self.kafka.client_kwargs())
-        await admin.start()
-        try:
-            offsets = await admin.list_consumer_group_offsets(self.group_id, partitions=list(assigned))
-        finally:
-            await admin.close()
-        return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+    def _forget(self, partition: int) -> None:
+        self.detectors.pop(partition, None)
+        self.positions.pop(partition, None)
+        self.replayed_ids.pop(partition, None)

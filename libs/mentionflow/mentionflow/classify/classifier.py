@@ -259,6 +259,13 @@ def classification_of(result: Result, incident_id: str | None = None) -> Classif
     return classification
 
 
+def was_crisis_before_spike(category: str, reasons: list[str]) -> bool:
+    """Whether a classified mention was a crisis on its own, before any spike upgrade: what
+    the spike detector counted it as (`classification_of` upgrades negatives to "crisis" and
+    adds "crisis:spike"; a crisis of its own carries a "crisis:<rule>" reason besides)."""
+    return category == "crisis" and any(r.startswith("crisis:") and r != "crisis:spike" for r in reasons)
+
+
 @cache
 def _classification_validator() -> Any:
     """Classification's pydantic validator, imported on first use (see the lazy import above)."""

@@ -18,6 +18,16 @@ message at a time so that only the message that keeps failing goes to the DLQ. A
 runner instead of dead-lettering all traffic after a bad
 deploy. On rebalance, revoked partitions finish their batch and commit before the hand-over.
 `stop()` (from a signal handler) stops fetching; in-flight batches finish and commit.
+
+Rebalances (see `mentionflow.kafka.rebalance` for what the pinned aiokafka supports):
+- the rebalance callbacks stay short. Preparing a newly assigned partition (the dead-letter
+  index below, then the service's `restore` of its per-partition state) runs as a task
+  *after* the callback returned, with that partition paused; it is resumed once ready, and
+  the other partitions keep flowing meanwhile. A revoke cancels the preparation.
+- each poison record is dead-lettered once, also across rebalances and restarts: its DLQ
+  record goes to the DLQ partition `source partition mod DLQ partitions` and carries its
+  source coordinates in headers; preparing a partition reads the tail of that DLQ partition
+  for records of this service at or past the committed offset, and those are not sent again.
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from mentionflow.events import DecodeError, decode, encode, key_for
 from mentionflow.events.envelope import Envelope
 from mentionflow.events.topics import DLQ_SUFFIX
+from mentionflow.kafka.rebalance import DeadLetterIndex, assignment_strategies
 from mentionflow.kafka.sending import BatchSender
 from mentionflow.metrics import catalog as m
 from mentionflow.settings import KafkaSettings, RunnerSettings
@@ -109,6 +120,8 @@ class Handler(Protocol):
 
 
 PartitionCallback = Callable[[set[TopicPartition]], Awaitable[None]]
+# Restores per-partition state, given each assigned partition's committed offset (0: none).
+RestoreCallback = Callable[[dict[TopicPartition, int]], Awaitable[None]]
 
 
 class _Listener(ConsumerRebalanceListener):
@@ -190,6 +203,7 @@ class Runner:
         settings: RunnerSettings,
         on_assigned: PartitionCallback | None = None,
         on_revoked: PartitionCallback | None = None,
+        restore: RestoreCallback | None = None,
         client_id: str | None = None,
     ) -> None:
         self.service = service
@@ -201,6 +215,7 @@ class Runner:
         self.settings = settings
         self._on_assigned_cb = on_assigned
         self._on_revoked_cb = on_revoked
+        self._restore_cb = restore
         self.consumer = AIOKafkaConsumer(
             **kafka.client_kwargs(),
             group_id=group_id,
@@ -212,15 +227,19 @@ class Runner:
             heartbeat_interval_ms=settings.heartbeat_interval_ms,
             max_poll_interval_ms=settings.max_poll_interval_ms,
             max_partition_fetch_bytes=4 * 1024 * 1024,
+            partition_assignment_strategy=assignment_strategies(),
+            group_instance_id=settings.group_instance_id,
         )
         self._backlog: dict[TopicPartition, deque[Any]] = {}
         self._workers: dict[TopicPartition, asyncio.Task[None]] = {}
         self._wakeups: dict[TopicPartition, asyncio.Event] = {}
         self._revoking: set[TopicPartition] = set()
-        # Partitions whose on_assigned callback (e.g. state rebuild) has not finished yet:
-        # aiokafka may already fetch for them, but nothing is handled before the callback ends.
+        # Partitions whose preparation (dead-letter index, state restore) has not finished yet:
+        # they are paused, and records fetched before the pause wait in their backlog.
         self._initialised: dict[TopicPartition, asyncio.Event] = {}
-        self._paused: set[TopicPartition] = set()
+        self._preparing: dict[TopicPartition, asyncio.Task[None]] = {}
+        self._paused: set[TopicPartition] = set()  # by backpressure
+        self._dead_letters = DeadLetterIndex(service, kafka)
         self._stopping = asyncio.Event()
         self._fatal: BaseException | None = None
         self._guards: dict[TopicPartition, _DlqGuard] = {}
@@ -281,6 +300,11 @@ class Runner:
 
     async def _drain(self) -> None:
         """Let every worker finish its current batch (bounded by the shutdown timeout)."""
+        preparing = set(self._preparing.values())
+        for task in preparing:
+            task.cancel()
+        await asyncio.gather(*preparing, return_exceptions=True)
+        self._preparing.clear()
         for event in self._wakeups.values():
             event.set()
         workers = list(self._workers.values())
@@ -294,27 +318,65 @@ class Runner:
 
     # ---- rebalancing -----------------------------------------------------------------
     async def _on_assigned(self, assigned: set[TopicPartition]) -> None:
+        """Short on purpose: a long rebalance callback stalls the whole group's join (the
+        livelock of issue 16). Preparation runs in `_prepare`, the partitions paused."""
         m.RUNNER_REBALANCES.labels(self.service, "assigned").inc()
         for tp in assigned:
             self._initialised[tp] = asyncio.Event()
         self.assigned |= assigned
         self._revoking -= assigned
         log.info("%s assigned %s", self.service, _fmt(assigned))
+        if not assigned:
+            return
+        with contextlib.suppress(IllegalStateError):
+            self.consumer.pause(*assigned)
+        if self._on_assigned_cb is not None:
+            await self._on_assigned_cb(assigned)
+        task = asyncio.create_task(self._prepare(assigned), name=f"{self.service}:prepare")
+        for tp in assigned:
+            self._preparing[tp] = task
+
+    async def _prepare(self, assigned: set[TopicPartition]) -> None:
+        """Load the dead-letter index, restore the service's state, then let the partitions flow.
+        A failure leaves the state degraded (logged), never the partitions stuck."""
+        started = time.perf_counter()
         try:
-            if self._on_assigned_cb is not None:
-                await self._on_assigned_cb(assigned)
+            committed = {tp: await self._committed_offset(tp) for tp in assigned}
+            await self._dead_letters.load(self.producer, committed)
+            if self._restore_cb is not None:
+                await self._restore_cb(committed)
+            log.info("%s prepared %s in %.2fs", self.service, _fmt(assigned), time.perf_counter() - started)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s could not prepare %s; continuing without restored state", self.service,
+                          _fmt(assigned))
         finally:
             for tp in assigned:
-                self._initialised[tp].set()
+                if self._preparing.get(tp) is asyncio.current_task():
+                    del self._preparing[tp]
+                    self._initialised[tp].set()
+                    if tp in self.assigned and tp not in self._paused:
+                        with contextlib.suppress(IllegalStateError):
+                            self.consumer.resume(tp)
+
+    async def _committed_offset(self, tp: TopicPartition) -> int:
+        offset = await self.consumer.committed(tp)
+        return offset if offset is not None and offset >= 0 else 0
 
     async def _on_revoked(self, revoked: set[TopicPartition]) -> None:
         """Finish and commit the current batch of each revoked partition before the hand-over."""
         m.RUNNER_REBALANCES.labels(self.service, "revoked").inc()
         self._revoking |= revoked
+        preparing = {self._preparing.pop(tp) for tp in revoked if tp in self._preparing}
+        for task in preparing:
+            task.cancel()
         workers = [self._workers[tp] for tp in revoked if tp in self._workers]
         for tp in revoked:
             if tp in self._wakeups:
                 self._wakeups[tp].set()
+            if tp in self._initialised:
+                self._initialised[tp].set()  # a worker waiting for preparation sees the revoke
         if workers:
             await asyncio.wait(workers, timeout=self.settings.shutdown_timeout_s)
         for tp in revoked:
@@ -322,6 +384,7 @@ class Runner:
             self._initialised.pop(tp, None)
             self._guards.pop(tp, None)
             self._paused.discard(tp)
+            self._dead_letters.forget(tp)
             with contextlib.suppress(KeyError):
                 m.RUNNER_LAG.remove(self.service, tp.topic, str(tp.partition))
         self.assigned -= revoked
@@ -345,7 +408,8 @@ class Runner:
                 self.consumer.pause(tp)
                 self._paused.add(tp)
             elif backlog <= limit and tp in self._paused:
-                self.consumer.resume(tp)
+                if tp not in self._preparing:  # its preparation resumes it when done
+                    self.consumer.resume(tp)
                 self._paused.discard(tp)
         except IllegalStateError:  # partition no longer assigned
             self._paused.discard(tp)
@@ -497,14 +561,19 @@ class Runner:
              encode(out.envelope))
             for out in outputs
         ]
+        # Dead-lettered once: not those already in the DLQ (an earlier owner's, or an earlier
+        # attempt of this one whose acknowledgement arrived).
+        poison = [entry for entry in poison if not self._dead_letters.contains(tp, entry[0].offset)]
         attempt = 0
         while True:
             attempt += 1
+            dlq_sends: list[tuple[int, asyncio.Future[Any]]] = []
             try:
                 futures = await self._sender.send_all(records)
                 for record, exc, attempts in poison:
-                    futures.append(await self._send_dlq(record, exc, attempts))
-                await asyncio.gather(*futures)
+                    if not self._dead_letters.contains(tp, record.offset):
+                        dlq_sends.append((record.offset, await self._send_dlq(record, exc, attempts)))
+                await asyncio.gather(*futures, *(future for _, future in dlq_sends))
                 break
             except KafkaError as exc:
                 # An idempotent producer dedups its own retries; a re-send after a failed
@@ -513,6 +582,10 @@ class Runner:
                 if self._stopping.is_set():
                     log.info("%s: stopping; outputs of %s left unacknowledged and uncommitted", self.service, tp)
                     return False
+            finally:
+                for offset, future in dlq_sends:
+                    if future.done() and not future.cancelled() and future.exception() is None:
+                        self._dead_letters.add(tp, offset)
         for topic_name, count in Counter(out.topic for out in outputs).items():
             m.RUNNER_PRODUCED.labels(self.service, topic_name).inc(count)
         for record, failure, _ in poison:
@@ -533,7 +606,10 @@ class Runner:
             ("dlq.service", self.service.encode()),
             ("dlq.attempts", str(attempts).encode()),
         ]
-        return await self.producer.send(record.topic + DLQ_SUFFIX, record.value, key=record.key, headers=headers)
+        dlq_topic = record.topic + DLQ_SUFFIX
+        partition = await self._dead_letters.dlq_partition(self.producer, dlq_topic, record.partition)
+        return await self.producer.send(dlq_topic, record.value, key=record.key, headers=headers,
+                                        partition=partition)
 
     async def _commit(self, tp: TopicPartition, next_offset: int) -> None:
         try:
@@ -545,6 +621,7 @@ class Runner:
             m.RUNNER_COMMIT_FAILURES.labels(self.service).inc()
             log.warning("%s: commit of %s@%d failed: %s", self.service, tp, next_offset, exc)
             return
+        self._dead_letters.committed(tp, next_offset)
         highwater = self.consumer.highwater(tp)
         if highwater is not None:
             m.RUNNER_LAG.labels(self.service, tp.topic, str(tp.partition)).set(max(0, highwater - next_offset))
