@@ -15,7 +15,7 @@ class SpikeOptions(BaseModel):
     min_count: int = Field(default=30, ge=1)
     ratio: float = Field(default=4.0, gt=1)
     calm_minutes: float = Field(default=10, gt=0)
-    # How far back the state of a newly assigned partition is rebuilt from mentions.raw.
+    # How far back the state of a newly assigned partition is restored from mentions.classified.
     rebuild_minutes: float = Field(default=30, ge=0)
 
 
