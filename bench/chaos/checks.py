@@ -167,11 +167,18 @@ class DlqCheck:
     records: int
     poison_found: set[str]
     unexpected: list[str]
+    # DLQ records per (poison id, dead-lettering service): a topic with two consumer groups
+    # has one copy per group; more is a poison record dead-lettered twice.
+    copies: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def duplicates(self, poison_ids: set[str]) -> int:
+        return sum(n - 1 for (poison_id, _), n in self.copies.items() if poison_id in poison_ids and n > 1)
 
 
 async def dlq_check(kafka: KafkaSettings, topics: Sequence[str]) -> DlqCheck:
     found: set[str] = set()
     unexpected: list[str] = []
+    copies: Counter[tuple[str, str]] = Counter()
     total = 0
     for topic in topics:
         for record in await read_to_end(kafka, topic + ".dlq"):
@@ -183,7 +190,8 @@ async def dlq_check(kafka: KafkaSettings, topics: Sequence[str]) -> DlqCheck:
                                   f"{headers.get('dlq.error.message', b'').decode()[:200]}")
             else:
                 found.add(marker.decode())
-    return DlqCheck(records=total, poison_found=found, unexpected=unexpected)
+                copies[marker.decode(), headers.get("dlq.service", b"?").decode()] += 1
+    return DlqCheck(records=total, poison_found=found, unexpected=unexpected, copies=copies)
 
 
 async def raw_redeliveries(kafka: KafkaSettings) -> int:

@@ -97,6 +97,7 @@ class ScenarioResult:
     replies_lost: int = 0
     poison_injected: int = 0
     poison_in_dlq: int = 0
+    dlq_duplicates: int = 0  # DLQ records beyond one per poison record and consuming service
     dlq_unexpected: int = 0
     lag: dict[str, int] = field(default_factory=dict)
     feed_retries: int = 0
@@ -107,7 +108,7 @@ class ScenarioResult:
     def passed(self) -> bool:
         return (self.lost == 0 and self.duplicates == 0 and self.double_replies == 0 and self.replies_lost == 0
                 and self.poison_in_dlq == self.poison_injected and self.dlq_unexpected == 0
-                and self.recovery_s is not None)
+                and self.dlq_duplicates == 0 and self.recovery_s is not None)
 
     def row(self) -> dict[str, Any]:
         return {
@@ -116,7 +117,8 @@ class ScenarioResult:
             "recovery_s": None if self.recovery_s is None else round(self.recovery_s, 1),
             "replies": self.replies, "replies_lost": self.replies_lost,
             "poison_injected": self.poison_injected, "poison_in_dlq": self.poison_in_dlq,
-            "dlq_unexpected": self.dlq_unexpected, "lag": self.lag, "feed_retries": self.feed_retries,
+            "dlq_duplicates": self.dlq_duplicates, "dlq_unexpected": self.dlq_unexpected, "lag": self.lag,
+            "feed_retries": self.feed_retries,
             "fault_s": round(self.fault_s, 1),
             "passed": self.passed, "notes": self.notes,
         }
@@ -157,6 +159,7 @@ class Harness:
         self._progress = asyncio.Event()
         self._feed_done = False
         self._fault_s = 0.0
+        self._scenario_cleanups: list[Callable[[], None]] = []
         self._stack = contextlib.AsyncExitStack()
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -338,6 +341,35 @@ class Harness:
         service.start()
         await service.wait_ready(self.config.ready_timeout_s)
 
+    def until_scenario_end(self, cleanup: Callable[[], None]) -> None:
+        """Run `cleanup` once the scenario's checks are done (e.g. stop a CPU hog that must
+        weigh on the recovery too)."""
+        self._scenario_cleanups.append(cleanup)
+
+    def replicas(self, base: str) -> list[str]:
+        """The running replicas of service `base` ("classify", "routing"), by name."""
+        return [name for name, s in self.services.items()
+                if (name == base or name.startswith(base + "-")) and s.running()]
+
+    async def scale(self, base: str, count: int) -> None:
+        """Scale service `base` to `count` running replicas: extra replicas are started (and
+        removed again when scaled down, by SIGTERM), the harness's own ones stopped and left
+        for the end-of-fault restart."""
+        running = self.replicas(base)
+        model = self.services[running[0]] if running else next(
+            s for n, s in self.services.items() if n == base or n.startswith(base + "-"))
+        while len(running) < count:
+            name = f"{base}-scale{len(self.services)}-{self.rng.randrange(10**6)}"
+            self.services[name] = ServiceProcess(name, model.module, dict(model.env), self.log_dir)
+            self.services[name].start()
+            running.append(name)
+        await asyncio.gather(*(self.services[n].wait_ready(self.config.ready_timeout_s) for n in running))
+        while len(running) > count:
+            name = running.pop()  # the last started first: the harness's first replica stays
+            await asyncio.to_thread(self.services[name].stop, 30)
+            if "-scale" in name:
+                del self.services[name]
+
     # ---- one scenario -----------------------------------------------------------------
     async def run_scenario(self, name: str, fault: Callable[[Harness], Awaitable[None]], *, mentions: int,
                            replies: int) -> ScenarioResult:
@@ -369,7 +401,12 @@ class Harness:
                 log.warning("%s is down after the fault; restarting", service.name)
                 await self.restart(service.name)
 
-        converged = await self._wait_converged(keys, requested)
+        try:
+            converged = await self._wait_converged(keys, requested)
+        finally:
+            cleanups, self._scenario_cleanups = self._scenario_cleanups, []
+            for cleanup in cleanups:
+                cleanup()
         recovery = time.monotonic() - cleared if converged else None
         if not converged:
             for service in self.services.values():
@@ -384,7 +421,8 @@ class Harness:
             scenario=name, mentions=len(batch), lost=queue.lost, duplicates=queue.duplicates,
             double_replies=replies_check.double_replies, recovery_s=recovery, replies=len(requested),
             replies_lost=replies_check.lost, poison_injected=len(injected),
-            poison_in_dlq=len(injected & dlq.poison_found), dlq_unexpected=len(dlq.unexpected), lag=lag,
+            poison_in_dlq=len(injected & dlq.poison_found), dlq_duplicates=dlq.duplicates(injected),
+            dlq_unexpected=len(dlq.unexpected), lag=lag,
             feed_retries=self.collector.stats.retries - retries_before, fault_s=self._fault_s,
         )
         result.notes += [f"reply failed: {f}" for f in replies_check.failed[:5]]

@@ -110,3 +110,27 @@ class ServiceProcess:
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError(f"{self.name} not ready after {timeout_s:.0f}s; see {self.log_files()[-1]}")
             await asyncio.sleep(0.25)
+
+
+@dataclass
+class CpuHog:
+    """`count` busy-looping processes beside the services: a machine under load (the load
+    average rises by about `count`). `stop()` kills them."""
+
+    count: int
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start(self) -> None:
+        for _ in range(self.count):
+            self.processes.append(subprocess.Popen(
+                [sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        log.info("started %d CPU hogs", self.count)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
+        self.processes.clear()
+        log.info("stopped the CPU hogs")

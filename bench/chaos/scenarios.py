@@ -9,6 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bench.chaos.harness import SESSION_TIMEOUT_MS, Harness
+from bench.chaos.processes import CpuHog
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +65,10 @@ async def restart_postgres(harness: Harness) -> None:
         await asyncio.to_thread(postgres.start)
 
 
-async def sigstop_rebalance(harness: Harness) -> None:
+async def sigstop_rebalance(harness: Harness, name: str = "classify-1") -> None:
     """SIGSTOP one classify replica past its session timeout: the group hands its partitions to
     the other replica; SIGCONT then: its stale batch must not commit over the new owner's."""
-    target = harness.services["classify-1"]
+    target = harness.services[name]
     await harness.at_fraction(harness.random_fraction(0.2, 0.4))
     async with harness.fault_window():
         target.pause()
@@ -75,6 +76,32 @@ async def sigstop_rebalance(harness: Harness) -> None:
             await asyncio.sleep(SESSION_TIMEOUT_MS / 1000 * 1.5 + 3)
         finally:
             target.resume()
+
+
+async def cpu_pressure(harness: Harness) -> None:
+    """Four busy processes beside the services for the whole scenario (load ≥ 4 on 2 cores),
+    recovery included; inside it a kill -9 of one classify replica and a SIGSTOP of the other
+    past its session timeout (the two faults of the livelock of issue 16)."""
+    hog = CpuHog(4)
+    hog.start()
+    harness.until_scenario_end(hog.stop)
+    await harness.at_fraction(harness.random_fraction(0.1, 0.2))
+    async with harness.fault_window():
+        harness.services["classify-1"].kill9()
+        await asyncio.sleep(harness.random_fraction(0.2, 1.5))
+        await harness.restart("classify-1")
+    await sigstop_rebalance(harness, "classify-2")
+
+
+async def scale_storm(harness: Harness) -> None:
+    """classify and routing scaled 1 → 3 → 1 replicas five times while the mentions stream in:
+    ten rebalances of each group, partitions moving with their state."""
+    services = ("classify", "routing")
+    await asyncio.gather(*(harness.scale(name, 1) for name in services))
+    for cycle in range(5):
+        await harness.at_fraction(cycle / 5)
+        await asyncio.gather(*(harness.scale(name, 3) for name in services))
+        await asyncio.gather(*(harness.scale(name, 1) for name in services))
 
 
 async def x_outage(harness: Harness) -> None:
@@ -99,4 +126,6 @@ SCENARIOS: dict[str, Fault] = {
     "restart postgresql": restart_postgres,
     "sigstop rebalance": sigstop_rebalance,
     "x api 429/5xx for a minute": x_outage,
+    "cpu pressure (kill -9, sigstop)": cpu_pressure,
+    "scale storm 1-3-1 x5": scale_storm,
 }
