@@ -126,6 +126,6 @@ SCENARIOS: dict[str, Fault] = {
     "restart postgresql": restart_postgres,
     "sigstop rebalance": sigstop_rebalance,
     "x api 429/5xx for a minute": x_outage,
-    "cpu pressure (kill -9, sigstop)": cpu_pressure,
-    "scale storm 1-3-1 x5": scale_storm,
+    "cpu pressure": cpu_pressure,
+    "scale storm": scale_storm,
 }
