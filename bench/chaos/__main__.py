@@ -3,8 +3,10 @@
     CHAOS_MENTIONS=50000 CHAOS_REPLIES=1000 .venv/bin/python -m bench.chaos
 
 Variables: CHAOS_MENTIONS and CHAOS_REPLIES (totals, split evenly over the scenarios),
-CHAOS_SCENARIOS (comma-separated names, default all), CHAOS_STREAM_S (40: each scenario's
-mentions are paced over this many seconds, so faults hit a busy pipeline), CHAOS_X_OUTAGE_S (60),
+CHAOS_SCENARIOS (comma-separated names, default all), CHAOS_LONG_HISTORY (1000000: the mentions
+of the long-history spike-state restore timed after the scenarios, 0: skip), CHAOS_STREAM_S (40:
+each scenario's mentions are paced over this many seconds, so faults hit a busy pipeline),
+CHAOS_X_OUTAGE_S (60),
 CHAOS_RECOVERY_TIMEOUT_S (300), CHAOS_SEED (7), CHAOS_DIR (.infra/chaos), CHAOS_OUT
 (bench/out/chaos.json). Exit status 1 when any scenario lost, duplicated or double-posted.
 """
@@ -20,6 +22,7 @@ import time
 from pathlib import Path
 
 from bench.chaos.harness import REPO, ChaosConfig, Harness
+from bench.chaos.long_history import measure_restore
 from bench.chaos.scenarios import SCENARIOS
 
 
@@ -56,6 +59,9 @@ async def main() -> int:
             rows.append(result)
             await asyncio.to_thread(_write, out, [r.row() for r in rows])
         final = await harness.final_checks()
+        history = int(os.environ.get("CHAOS_LONG_HISTORY", "1000000"))
+        if history:  # after the checks: its topics have a prefix of their own
+            final["long_history_restore"] = await measure_restore(harness.kafka, history, config.partitions)
     await asyncio.to_thread(_write, out.with_name(out.stem + "-final.json"), final)
     print(f"{'scenario':28} {'mentions':>8} {'lost':>5} {'dup':>4} {'2x':>3} {'replies':>7} {'fault_s':>8} "
           f"{'recovery_s':>10}")

@@ -63,11 +63,10 @@ async def produce_history(kafka: KafkaSettings, mentions: int) -> None:
         await producer.stop()
 
 
-async def main() -> dict[str, object]:
-    mentions = int(os.environ.get("LONG_HISTORY_MENTIONS", "1000000"))
-    partitions = int(os.environ.get("LONG_HISTORY_PARTITIONS", "12"))
-    kafka = ServiceSettings().kafka.model_copy(update={"topic_prefix": f"history{uuid.uuid4().hex[:8]}.",
-                                               "partitions_override": partitions})
+async def measure_restore(base: KafkaSettings, mentions: int, partitions: int = 12) -> dict[str, object]:
+    """Produce `mentions` of history on a fresh prefix of `base`'s cluster and time the restore."""
+    kafka = base.model_copy(update={"topic_prefix": f"history{uuid.uuid4().hex[:8]}.",
+                                    "partitions_override": partitions})
     await ensure_topics(kafka)
     started = time.perf_counter()
     await produce_history(kafka, mentions)
@@ -83,6 +82,11 @@ async def main() -> dict[str, object]:
     return {"mentions": mentions, "partitions": partitions, "produce_s": round(produce_s, 1),
             "restore_s": round(restore_s, 1), "restored_per_s": round(mentions / restore_s),
             "open_incidents_after_restore": open_incidents}
+
+
+async def main() -> dict[str, object]:
+    return await measure_restore(ServiceSettings().kafka, int(os.environ.get("LONG_HISTORY_MENTIONS", "1000000")),
+                                 int(os.environ.get("LONG_HISTORY_PARTITIONS", "12")))
 
 
 if __name__ == "__main__":
