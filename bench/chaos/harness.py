@@ -99,6 +99,7 @@ class ScenarioResult:
     poison_in_dlq: int = 0
     dlq_duplicates: int = 0  # DLQ records beyond one per poison record and consuming service
     dlq_unexpected: int = 0
+    failures: list[str] = field(default_factory=list)  # what a scenario's own checks found
     lag: dict[str, int] = field(default_factory=dict)
     feed_retries: int = 0
     fault_s: float = 0.0
@@ -108,7 +109,7 @@ class ScenarioResult:
     def passed(self) -> bool:
         return (self.lost == 0 and self.duplicates == 0 and self.double_replies == 0 and self.replies_lost == 0
                 and self.poison_in_dlq == self.poison_injected and self.dlq_unexpected == 0
-                and self.dlq_duplicates == 0 and self.recovery_s is not None)
+                and self.dlq_duplicates == 0 and not self.failures and self.recovery_s is not None)
 
     def row(self) -> dict[str, Any]:
         return {
@@ -117,7 +118,8 @@ class ScenarioResult:
             "recovery_s": None if self.recovery_s is None else round(self.recovery_s, 1),
             "replies": self.replies, "replies_lost": self.replies_lost,
             "poison_injected": self.poison_injected, "poison_in_dlq": self.poison_in_dlq,
-            "dlq_duplicates": self.dlq_duplicates, "dlq_unexpected": self.dlq_unexpected, "lag": self.lag,
+            "dlq_duplicates": self.dlq_duplicates, "dlq_unexpected": self.dlq_unexpected,
+            "failures": self.failures, "lag": self.lag,
             "feed_retries": self.feed_retries,
             "fault_s": round(self.fault_s, 1),
             "passed": self.passed, "notes": self.notes,
@@ -156,10 +158,12 @@ class Harness:
         self._poison_cursor = 0
         self._sent = [0]
         self._stream_size = 1
+        self._stream_s = config.stream_s
         self._progress = asyncio.Event()
         self._feed_done = False
         self._fault_s = 0.0
         self._scenario_cleanups: list[Callable[[], None]] = []
+        self._scenario_failures: list[str] = []
         self._stack = contextlib.AsyncExitStack()
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -346,6 +350,11 @@ class Harness:
         weigh on the recovery too)."""
         self._scenario_cleanups.append(cleanup)
 
+    def fail(self, reason: str) -> None:
+        """A check of the scenario itself failed (it then does not pass)."""
+        log.warning("scenario check failed: %s", reason)
+        self._scenario_failures.append(reason)
+
     def replicas(self, base: str) -> list[str]:
         """The running replicas of service `base` ("classify", "routing"), by name."""
         return [name for name, s in self.services.items()
@@ -372,7 +381,7 @@ class Harness:
 
     # ---- one scenario -----------------------------------------------------------------
     async def run_scenario(self, name: str, fault: Callable[[Harness], Awaitable[None]], *, mentions: int,
-                           replies: int) -> ScenarioResult:
+                           replies: int, stream_s: float | None = None) -> ScenarioResult:
         assert self.collector is not None
         log.info("scenario %r: %d mentions, %d replies", name, mentions, replies)
         batch = self.source.take(mentions)
@@ -382,6 +391,8 @@ class Harness:
         self._stream_size = len(batch)
         self._feed_done = False
         self._fault_s = 0.0
+        self._scenario_failures = []
+        self._stream_s = self.config.stream_s if stream_s is None else stream_s
         retries_before = self.collector.stats.retries
         injected = await self._inject_poison(name)
 
@@ -424,6 +435,7 @@ class Harness:
             poison_in_dlq=len(injected & dlq.poison_found), dlq_duplicates=dlq.duplicates(injected),
             dlq_unexpected=len(dlq.unexpected), lag=lag,
             feed_retries=self.collector.stats.retries - retries_before, fault_s=self._fault_s,
+            failures=list(self._scenario_failures),
         )
         result.notes += [f"reply failed: {f}" for f in replies_check.failed[:5]]
         result.notes += [f"unexpected DLQ record: {u}" for u in dlq.unexpected[:5]]
@@ -437,7 +449,7 @@ class Harness:
         assert self.collector is not None
         try:
             await self.collector.send(batch, progress=self._progress, sent_counter=self._sent,
-                                      duration_s=self.config.stream_s)
+                                      duration_s=self._stream_s)
         finally:
             self._feed_done = True
             self._progress.set()

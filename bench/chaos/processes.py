@@ -68,6 +68,21 @@ class ServiceProcess:
             self.process.wait(timeout=30)
             log.info("killed %s with SIGKILL", self.name)
 
+    def rss_bytes(self) -> int:
+        """Resident memory of the running process (Linux /proc), 0 when it is not running."""
+        if not self.running():
+            return 0
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        return 0
+
+    def error_lines(self) -> int:
+        """ERROR (and worse) log lines over every incarnation's log."""
+        return sum(text.count('"level":"ERROR"') + text.count('"level":"CRITICAL"')
+                   for text in (path.read_text(errors="replace") for path in self.log_files()))
+
     def pause(self) -> None:
         os.kill(self.pid, signal.SIGSTOP)
 

@@ -116,6 +116,28 @@ async def x_outage(harness: Harness) -> None:
             harness.x_state.end_outage()
 
 
+SOAK_RSS_GROWTH = 0.10
+
+
+async def soak(harness: Harness) -> None:
+    """No fault, a long stream (`make chaos SOAK=1`): every service's resident memory after
+    warm-up (a tenth of the stream) and at the end of the stream may grow by 10 % at most, and
+    no service logs an error meanwhile."""
+    await harness.at_fraction(0.1)
+    services = {name: s for name, s in harness.services.items() if s.running()}
+    warm = {name: s.rss_bytes() for name, s in services.items()}
+    errors = {name: s.error_lines() for name, s in services.items()}
+    await harness.at_fraction(1.0)
+    for name, service in services.items():
+        after = service.rss_bytes()
+        if warm[name] and after > warm[name] * (1 + SOAK_RSS_GROWTH):
+            harness.fail(f"{name}: RSS grew {after / warm[name] - 1:.0%} after warm-up "
+                         f"({warm[name] >> 20} → {after >> 20} MiB)")
+        logged = service.error_lines() - errors[name]
+        if logged:
+            harness.fail(f"{name}: {logged} error log lines during the soak")
+
+
 SCENARIOS: dict[str, Fault] = {
     "baseline (no fault)": no_fault,
     "kill -9 ingest": kill_service_twice("ingest"),
