@@ -37,13 +37,21 @@ CATEGORIES = [("complaint", "negative", '"complaint:delay"'), ("question", "neut
               ("crisis", "negative", '"crisis:safety"')]
 
 
+# A real mentions.classified record is about 1.2 kB (text, author, classification, envelope);
+# the restore parses all of it, so the history's records are padded to that size.
+RECORD_BYTES = 1200
+
+
 def _record(n: int, brand: str, at: datetime, rng: random.Random) -> bytes:
     category, sentiment, reason = CATEGORIES[0 if rng.random() < 0.2 else rng.randrange(1, 4)]
     if rng.random() < 0.001:
         category, sentiment, reason = CATEGORIES[4]
-    return (f'{{"brand_id":"{brand}","payload":{{"mention":{{"id":"m-{n}","brand_id":"{brand}",'
-            f'"created_at":"{at.isoformat()}"}},"classification":{{"category":"{category}",'
-            f'"sentiment":"{sentiment}","reasons":[{reason}]}}}}}}').encode()
+    head = (f'{{"brand_id":"{brand}","payload":{{"mention":{{"id":"m-{n}","brand_id":"{brand}",'
+            f'"created_at":"{at.isoformat()}","text":"')
+    tail = (f'"}},"classification":{{"category":"{category}","sentiment":"{sentiment}",'
+            f'"reasons":[{reason}]}}}}}}')
+    text = ("@" + brand + " mention text " * 100)[:max(0, RECORD_BYTES - len(head) - len(tail))]
+    return (head + text + tail).encode()
 
 
 async def produce_history(kafka: KafkaSettings, mentions: int) -> None:
