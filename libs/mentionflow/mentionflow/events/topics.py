@@ -5,6 +5,10 @@ window lives in one consumer. The trade-off: a brand in a crisis is one hot part
 raising partitions does not spread a single brand, adding classify replicas does not either.
 We accept it because per-brand order and spike state matter more than spreading one brand.
 Reply topics are keyed by reply id: replies have no cross-reply ordering need.
+labels.corrected is keyed by brand_id too, so a brand's corrections keep their order (every
+classify replica folds them into the same adapter) and is kept forever: it is the adapters'
+only source, read from the start by every classify replica. It must not be compacted: a
+brand key would keep only the brand's last correction.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Literal
 from mentionflow.events import (
     escalations,
     incidents,
+    labels_corrected,
     mentions_classified,
     mentions_raw,
     mentions_routed,
@@ -25,6 +30,7 @@ from mentionflow.events.envelope import EventModel
 
 DAY_MS = 24 * 3600 * 1000
 DLQ_SUFFIX = ".dlq"
+FOREVER = -1  # retention.ms of a topic that is a source of state
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,9 @@ TOPICS: dict[str, TopicSpec] = {
         _spec(replies_published, "replies.published", replies_published.ReplyPublished,
               key="reply_id", partitions=6, retention_ms=30 * DAY_MS, owner="publish",
               description="outcome of every reply request"),
+        _spec(labels_corrected, "labels.corrected", labels_corrected.LabelCorrected, key="brand_id",
+              partitions=6, retention_ms=FOREVER, owner="console",
+              description="people's corrections of a mention's labels, and adapter resets, per brand"),
     )
 }
 
