@@ -19,6 +19,7 @@ from mentionflow.infra.processes import free_port
 from mentionflow.kafka.producer import make_producer
 from mentionflow.kafka.runner import Runner
 from mentionflow.settings import KafkaSettings, RunnerSettings
+from mentionflow_classify.corrections import AdapterFeed
 from mentionflow_classify.handler import ClassifyHandler
 from mentionflow_classify.main import GROUP_ID
 from prometheus_client.parser import text_string_to_metric_families
@@ -26,6 +27,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.helpers import caught_up, committed_offsets, eventually, produce, read_all
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def no_corrections(kafka: KafkaSettings) -> AdapterFeed:
+    """A feed with no adapter, ready at once: for tests about everything but corrections."""
+    feed = AdapterFeed(kafka)
+    feed.ready.set()
+    return feed
 
 
 def raw(n: int, brand: str, text: str, at: datetime, lang: str | None = None, followers: int = 120):
@@ -45,7 +53,7 @@ async def _run_handler(kafka: KafkaSettings, runner_settings: RunnerSettings, va
     producer = make_producer(kafka, client_id="t-classify")
     await producer.start()
     handler = ClassifyHandler(kafka=kafka, group_id=group, profiles={}, spike_settings=SpikeSettings(),
-                              rebuild=timedelta(0))
+                              rebuild=timedelta(0), feed=no_corrections(kafka))
     runner = Runner(service="classify", group_id=group, topics=["mentions.raw"], handler=handler,
                     producer=producer, kafka=kafka, settings=runner_settings)
     task = asyncio.create_task(runner.run())
@@ -192,7 +200,7 @@ async def test_spike_state_is_rebuilt_from_history_when_a_partition_is_reassigne
 
     def handler() -> ClassifyHandler:
         return ClassifyHandler(kafka=kafka_settings, group_id=group, profiles={}, spike_settings=SpikeSettings(),
-                               rebuild=timedelta(minutes=30))
+                               rebuild=timedelta(minutes=30), feed=no_corrections(kafka_settings))
 
     await produce(kafka_settings, "mentions.raw", [(b"orbit", encode(e)) for e in spike])
     first = handler()

@@ -7,10 +7,12 @@ from datetime import timedelta
 
 from mentionflow.brandconfig import AgencyConfig, load_config
 from mentionflow.classify import BrandProfile
+from mentionflow.classify.adapters import Adapters
 from mentionflow.classify.model import load_model
 from mentionflow.classify.spikes import SpikeSettings
 from mentionflow.service import ServiceContext, ServiceSpec, run_service
 
+from mentionflow_classify.corrections import AdapterFeed
 from mentionflow_classify.handler import ClassifyHandler
 from mentionflow_classify.settings import ClassifySettings
 
@@ -44,10 +46,20 @@ def build_spec(settings: ClassifySettings) -> ServiceSpec:
         # Load the model now, not on the first mention: start-up is where the runtime freezes
         # the long-lived heap (see mentionflow.heap.settle_heap), and the weights belong there.
         load_model()
+        feed = AdapterFeed(settings.kafka, Adapters(max_tokens=settings.adapter_max_tokens))
+        feed.start()
+        context.extras["adapter_feed"] = feed
         return ClassifyHandler(kafka=settings.kafka, group_id=GROUP_ID, profiles=brand_profiles(config),
-                               spike_settings=spike_settings, rebuild=timedelta(minutes=spikes.rebuild_minutes))
+                               spike_settings=spike_settings, rebuild=timedelta(minutes=spikes.rebuild_minutes),
+                               feed=feed)
 
-    return ServiceSpec(name="classify", consumes=["mentions.raw"], build_handler=build, group_id=GROUP_ID)
+    async def close(context: ServiceContext) -> None:
+        feed = context.extras.get("adapter_feed")
+        if feed is not None:
+            await feed.stop()
+
+    return ServiceSpec(name="classify", consumes=["mentions.raw", "labels.corrected"], build_handler=build,
+                       group_id=GROUP_ID, close=close)
 
 
 def main() -> None:

@@ -25,3 +25,4 @@ class ClassifySettings(ServiceSettings):
         default=None, description="brand config file/folder (crisis phrases, VIPs, products); none: defaults"
     )
     spikes: SpikeOptions = SpikeOptions()
+    adapter_max_tokens: int = Field(default=20_000, ge=1, description="token entries kept per brand adapter")

@@ -1,0 +1,128 @@
+"""Every brand's adapter, kept up to date from labels.corrected by a background reader.
+
+Design: every classify replica holds the adapters of all brands, folded from the whole topic
+(read from the start, outside the consumer group) by one background task. The topic is
+small (people's corrections) and so is each adapter, so no replica ever needs another one's
+state: a rebalance changes nothing (no state to hand over, nothing to do in the rebalance
+callback) and a restart rebuilds by reading the topic again — never by re-classifying
+history. Partition-scoped adapters (the topic is keyed by brand, like mentions.raw) would
+save memory, but only if both topics were co-partitioned and assigned together, which the
+group's assignor does not promise.
+
+Until the reader has caught up with the end of the topic as it was at start-up, `ready` is
+unset and the handler waits before classifying (a worker waits; the rebalance callback
+does not). Later corrections apply as they arrive: a mention is classified with the
+corrections read before it.
+
+Invalid events: the classify group also consumes labels.corrected through the runner, whose
+DLQ handling dead-letters them once per group (see handler.py); this reader skips them, so
+no adapter ever changes because of one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from mentionflow.classify.adapters import Adapters
+from mentionflow.events import DecodeError, decode
+from mentionflow.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+TOPIC = "labels.corrected"
+RETRY_S = 1.0
+
+
+class AdapterFeed:
+    """Owns `adapters` and the task that folds labels.corrected into them."""
+
+    def __init__(self, kafka: KafkaSettings, adapters: Adapters | None = None) -> None:
+        self.kafka = kafka
+        self.adapters = adapters or Adapters()
+        self.ready = asyncio.Event()
+        self.folded = 0
+        # Next offset to fold per partition: a reconnect resumes there instead of folding twice.
+        self._positions: dict[TopicPartition, int] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="classify:labels.corrected")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._follow()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # broker trouble: start over from the offsets already folded
+                log.exception("reading %s failed; retrying", TOPIC)
+                await asyncio.sleep(RETRY_S)
+
+    async def _follow(self) -> None:
+        physical = self.kafka.physical(TOPIC)
+        reader = AIOKafkaConsumer(**self.kafka.client_kwargs(), group_id=None, enable_auto_commit=False,
+                                  isolation_level="read_committed")
+        await reader.start()
+        try:
+            tps = [TopicPartition(physical, p) for p in await self._partitions(physical)]
+            reader.assign(tps)
+            positions = self._positions
+            for tp in tps:
+                if tp in positions:
+                    reader.seek(tp, positions[tp])
+                else:
+                    await reader.seek_to_beginning(tp)
+            catch_up = {tp: end for tp, end in (await reader.end_offsets(tps)).items()
+                        if end > positions.get(tp, 0)}
+            if not catch_up:
+                self._set_ready()
+            while True:
+                batch = await reader.getmany(timeout_ms=1000)
+                for tp, records in batch.items():
+                    for record in records:
+                        self._fold_one(record.value, f"{tp.partition}@{record.offset}")
+                        positions[tp] = record.offset + 1
+                for tp in list(catch_up):
+                    if positions.get(tp, 0) >= catch_up[tp]:
+                        del catch_up[tp]
+                if not catch_up and not self.ready.is_set():
+                    self._set_ready()
+        finally:
+            with contextlib.suppress(Exception):
+                await reader.stop()
+
+    async def _partitions(self, physical: str) -> list[int]:
+        admin = AIOKafkaAdminClient(**self.kafka.client_kwargs())
+        await admin.start()
+        try:
+            described = await admin.describe_topics([physical])
+        finally:
+            await admin.close()
+        partitions = sorted(p["partition"] for t in described if t["topic"] == physical for p in t["partitions"])
+        if not partitions:
+            raise RuntimeError(f"topic {physical} has no partitions (yet)")
+        return partitions
+
+    def _set_ready(self) -> None:
+        log.info("adapters rebuilt from %d %s events (%d brands)", self.folded, TOPIC, len(self.adapters.brands))
+        self.ready.set()
+
+    def _fold_one(self, value: bytes | None, where: str) -> None:
+        try:
+            envelope = decode(TOPIC, value)
+        except DecodeError:
+            return  # the classify group dead-letters it (see the module docstring)
+        reason = self.adapters.fold_envelope(envelope)
+        if reason is None:
+            self.folded += 1
+            log.debug("folded %s %s of %s", TOPIC, where, envelope.brand_id)
