@@ -38,7 +38,7 @@ async def console(fresh_database_dsn: str, kafka_bootstrap: str, topic_prefix: s
     # Only the topic the console produces to (not the whole registry): a third of the set-up time.
     kafka_settings = KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_prefix=topic_prefix,
                                    partitions_override=TEST_PARTITIONS)
-    await ensure_topics(kafka_settings, ["replies.requested"])
+    await ensure_topics(kafka_settings, ["replies.requested", "labels.corrected"])
     settings = ConsoleSettings(
         kafka=kafka_settings, postgres=PostgresSettings(dsn=fresh_database_dsn), http=HttpSettings(port=0),
         console=ConsoleOptions(live_poll_interval_s=0.1, login_max_failures=3, login_window_s=600))

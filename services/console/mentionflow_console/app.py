@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from mentionflow.http import create_app
 
-from mentionflow_console.api import audit, incidents, items, users
+from mentionflow_console.api import audit, corrections, incidents, items, users
 from mentionflow_console.deps import LoginRequired
 from mentionflow_console.errors import ConsoleError, InvalidInput
 from mentionflow_console.settings import ConsoleSettings
@@ -24,7 +24,7 @@ from mentionflow_console.web.templating import STATIC, make_templates, row_rende
 log = logging.getLogger(__name__)
 
 DESCRIPTION = """Community managers' API: brand-scoped queue, mention detail, claim / release / reply /
-resolve / tag / reassign, crisis board, audit log, live updates (SSE).
+resolve / tag / reassign, label corrections, crisis board, audit log, live updates (SSE).
 
 Authenticate with `Authorization: Bearer <token>` (`mentionflow users token NAME`) or the browser
 session cookie (writes then need the `X-CSRF-Token` header). Items of brands you are not granted
@@ -44,7 +44,7 @@ def build_app(*, settings: ConsoleSettings, pool: asyncpg.Pool, producer: AIOKaf
     app.state.producer = producer
     app.state.templates = templates
     app.state.render_row = row_renderer(templates)
-    for router in (items.router, incidents.router, audit.router, users.router, pages.router):
+    for router in (items.router, corrections.router, incidents.router, audit.router, users.router, pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
