@@ -65,7 +65,8 @@ async def test_one_click_on_the_item_page(console):
         page = await agent.get(f"/items/{item}")
         assert 'aria-label="Sentiment is positive"' in page.text
         assert 'aria-label="Category is question"' not in page.text  # the current category is not offered
-        clicked = await agent.post(f"/items/{item}/label-correction", data={"csrf_token": csrf, "sentiment": "positive"})
+        clicked = await agent.post(f"/items/{item}/label-correction",
+                                   data={"csrf_token": csrf, "sentiment": "positive"})
         assert clicked.status_code == 303 and clicked.headers["location"] == f"/items/{item}"
         refused = await agent.post(f"/items/{item}/label-correction", data={"csrf_token": csrf, "category": "meh"})
         assert refused.status_code == 422 and "unknown category" in refused.text

@@ -25,11 +25,10 @@ from mentionflow.classify.spikes import SpikeDetector, SpikeSettings
 from mentionflow.events import DecodeError, decode, make_envelope
 from mentionflow.events.mentions_classified import MentionClassified
 from mentionflow.events.mentions_raw import Mention
+from mentionflow.kafka.adapter_feed import AdapterFeed
 from mentionflow.kafka.runner import BatchResult, IncomingMessage, Output
 from mentionflow.metrics import catalog as m
 from mentionflow.settings import KafkaSettings
-
-from mentionflow_classify.corrections import AdapterFeed
 
 log = logging.getLogger(__name__)
 

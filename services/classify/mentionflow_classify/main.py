@@ -10,9 +10,9 @@ from mentionflow.classify import BrandProfile
 from mentionflow.classify.adapters import Adapters
 from mentionflow.classify.model import load_model
 from mentionflow.classify.spikes import SpikeSettings
+from mentionflow.kafka.adapter_feed import AdapterFeed
 from mentionflow.service import ServiceContext, ServiceSpec, run_service
 
-from mentionflow_classify.corrections import AdapterFeed
 from mentionflow_classify.handler import ClassifyHandler
 from mentionflow_classify.settings import ClassifySettings
 

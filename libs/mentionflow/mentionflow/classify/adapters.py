@@ -240,11 +240,11 @@ class Adapters:
         assert correction.text is not None  # the schema requires it for a correction
         tokens = features(correction.text)
         if correction.new_category is not None:
-            old = correction.old_category or correction.new_category
-            adapter.learn("category", tokens, old, correction.new_category)
+            adapter.learn("category", tokens, correction.old_category or correction.new_category,
+                          correction.new_category)
         if correction.new_sentiment is not None:
-            old = correction.old_sentiment or correction.new_sentiment
-            adapter.learn("sentiment", tokens, old, correction.new_sentiment)
+            adapter.learn("sentiment", tokens, correction.old_sentiment or correction.new_sentiment,
+                          correction.new_sentiment)
         return adapter
 
     def fold_envelope(self, envelope: Envelope[Any]) -> str | None:

@@ -21,6 +21,7 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -151,10 +152,10 @@ def simulate(source: Source, *, brand: str, corrections: int) -> Outcome:
         if _label(current, decision) == row.label:
             continue  # a community manager corrects only what is wrong
         made += 1
-        old = {f"old_{decision}": _label(current, decision), f"new_{decision}": row.label}
+        labels_now: dict[str, Any] = {f"old_{decision}": _label(current, decision), f"new_{decision}": row.label}
         adapters.fold(LabelCorrected(
             correction_id=str(uuid.uuid4()), brand_id=brand, kind="correction", mention_id=f"sim-{seen}",
-            text=row.text, language=row.lang, corrected_by="classify-eval", **old,
+            text=row.text, language=row.lang, corrected_by="classify-eval", **labels_now,
         ))
     after = macro_f1(gold, labels(held))
     return Outcome(source.name, decision, brand, corrections, made, seen, len(held), before, after,

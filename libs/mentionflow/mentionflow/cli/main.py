@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "fake-x": "mentionflow.cli.fake_x:app",
     "classify": "mentionflow.cli.classify:classify",
     "classify-eval": "mentionflow.cli.classify:classify_eval",
+    "model": "mentionflow.cli.model:app",
     "config": "mentionflow.cli.rules:config_app",
     "rules": "mentionflow.cli.rules:app",
     "users": "mentionflow.cli.users:app",

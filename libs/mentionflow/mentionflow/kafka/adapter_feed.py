@@ -1,4 +1,5 @@
-"""Every brand's adapter, kept up to date from labels.corrected by a background reader.
+"""Every brand's adapter, folded from labels.corrected: kept up to date by a background
+reader in the classify service, or read once by `mentionflow model adapters`.
 
 Design: every classify replica holds the adapters of all brands, folded from the whole topic
 (read from the start, outside the consumer group) by one background task. The topic is
@@ -15,8 +16,8 @@ does not). Later corrections apply as they arrive: a mention is classified with 
 corrections read before it.
 
 Invalid events: the classify group also consumes labels.corrected through the runner, whose
-DLQ handling dead-letters them once per group (see handler.py); this reader skips them, so
-no adapter ever changes because of one.
+DLQ handling dead-letters them once per group (see the classify service's handler); this
+reader skips them, so no adapter ever changes because of one.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import logging
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+
 from mentionflow.classify.adapters import Adapters
 from mentionflow.events import DecodeError, decode
 from mentionflow.settings import KafkaSettings
@@ -68,7 +70,12 @@ class AdapterFeed:
                 log.exception("reading %s failed; retrying", TOPIC)
                 await asyncio.sleep(RETRY_S)
 
-    async def _follow(self) -> None:
+    async def read_once(self) -> Adapters:
+        """Fold the topic up to its end as of now, then return the adapters (no task)."""
+        await self._follow(until_caught_up=True)
+        return self.adapters
+
+    async def _follow(self, *, until_caught_up: bool = False) -> None:
         physical = self.kafka.physical(TOPIC)
         reader = AIOKafkaConsumer(**self.kafka.client_kwargs(), group_id=None, enable_auto_commit=False,
                                   isolation_level="read_committed")
@@ -86,7 +93,7 @@ class AdapterFeed:
                         if end > positions.get(tp, 0)}
             if not catch_up:
                 self._set_ready()
-            while True:
+            while not (until_caught_up and self.ready.is_set()):
                 batch = await reader.getmany(timeout_ms=1000)
                 for tp, records in batch.items():
                     for record in records:
