@@ -77,9 +77,6 @@ class Result(NamedTuple):
     language: str
     reasons: list[str]
     model_version: str
-    # The sentiment model's per-label probabilities (negative, neutral, positive): what a
-    # brand adapter (mentionflow.classify.adapters) adds its deltas to. Not in the event.
-    sentiment_probabilities: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
 def _strength(hit: tuple[str, float]) -> float:
@@ -195,7 +192,6 @@ def analyse(
         language,
         reasons[:_MAX_REASONS],
         model.version,
-        pred.probabilities,
     )
 
 
