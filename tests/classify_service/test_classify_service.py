@@ -24,7 +24,7 @@ from mentionflow_classify.handler import ClassifyHandler
 from mentionflow_classify.main import GROUP_ID
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers import caught_up, committed_offsets, eventually, produce, read_all
+from tests.helpers import caught_up, committed_offsets, eventually, produce, read_all, wait_ready
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -148,14 +148,7 @@ async def test_the_service_process_serves_health_classifies_and_stops_on_sigterm
     process = subprocess.Popen([sys.executable, "-m", "mentionflow_classify.main"], env=env, stdout=log,
                                stderr=subprocess.STDOUT)
     try:
-        async def ready() -> bool:
-            try:
-                async with httpx.AsyncClient() as client:
-                    return (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        await eventually(ready, timeout_s=60, what="classify /readyz")
+        await wait_ready(port, what="classify /readyz")
         classified = await read_all(kafka_settings, kafka_settings.physical("mentions.classified"), expect=50)
         assert len(classified) == 50
         async with httpx.AsyncClient() as client:
