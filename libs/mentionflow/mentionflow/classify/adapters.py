@@ -56,7 +56,7 @@ BASE_SCORE = 1.0
 BIAS_FEATURE = 0.5
 MARGIN = 0.25
 AGGRESSIVENESS = 0.05
-DEFAULT_MAX_TOKENS = 20_000
+DEFAULT_MAX_TOKENS = 5_000  # per brand: about 2 MB at most; 200 corrections fill about half
 MAX_REASONS = 12
 MAX_MODEL_VERSION = 64  # Classification.model_version's limit
 
