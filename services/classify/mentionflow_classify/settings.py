@@ -26,4 +26,5 @@ class ClassifySettings(ServiceSettings):
         default=None, description="brand config file/folder (crisis phrases, VIPs, products); none: defaults"
     )
     spikes: SpikeOptions = SpikeOptions()
-    adapter_max_tokens: int = Field(default=DEFAULT_MAX_TOKENS, ge=1, description="token entries kept per brand adapter")
+    adapter_max_tokens: int = Field(default=DEFAULT_MAX_TOKENS, ge=1,
+                                    description="token entries kept per brand adapter")
