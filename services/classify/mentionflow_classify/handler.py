@@ -1,7 +1,10 @@
 """mentions.raw → mentions.classified (+ incidents); labels.corrected checked for the DLQ.
 
-Each mention is classified by the shared model, then by its brand's adapter (the brand's
-corrections, see corrections.py): `_analyse` is the one place where the two meet.
+Each mention is classified by the shared model, then by its brand's adapter (what the
+brand's corrections taught, see mentionflow.kafka.adapter_feed): `_analyse` is the one place
+where the two meet. The spike history replayed on assignment goes through it too, with the
+adapters as they are at that moment (at start-up, possibly not yet rebuilt: the detector
+only counts negative mentions, and a few counted differently do not change a spike).
 
 Each partition has its own spike detector: mention topics are keyed by brand, so a brand's
 window lives in exactly one partition and one consumer. When a partition is assigned, its

@@ -31,6 +31,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from mentionflow.classify.adapters import Adapters
 from mentionflow.events import DecodeError, decode
+from mentionflow.metrics import catalog as m
 from mentionflow.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -132,4 +133,5 @@ class AdapterFeed:
         reason = self.adapters.fold_envelope(envelope)
         if reason is None:
             self.folded += 1
+            m.CLASSIFY_ADAPTER_EVENTS.labels(envelope.brand_id, envelope.payload.kind).inc()
             log.debug("folded %s %s of %s", TOPIC, where, envelope.brand_id)
