@@ -33,6 +33,7 @@ from mentionflow.events.labels_corrected import LabelCorrected
 BRAND_SET = "brand_sentiment_en/brand_tweets.tsv"
 _HANDLE_RE = re.compile(r"@(\w+)")
 OTHER_BRANDS_SAMPLE = 1500  # other brands' rows compared byte for byte
+OTHER_BRAND_CORRECTIONS = 20  # corrections each other brand gets before the measured brand's
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,8 @@ class Outcome:
             f"  {self.corrections} corrections fed (asked {self.asked}) from {self.queue_seen} mentions of the queue",
             f"  held-back part: {self.held_back} mentions; macro-F1 before {self.before:.4f}, "
             f"after {self.after:.4f} ({gain:+.4f})",
-            f"  other brands: {self.others_compared} mentions, byte-identical before/after: "
+            f"  other brands (each with {OTHER_BRAND_CORRECTIONS} corrections of its own): "
+            f"{self.others_compared} mentions, byte-identical before/after: "
             f"{'yes' if self.others_identical else 'NO'}",
         ]
         if self.corrections < self.asked:
@@ -140,12 +142,26 @@ def simulate(source: Source, *, brand: str, corrections: int) -> Outcome:
     def others_bytes() -> list[bytes]:
         return [_serialised(adapters.adapt(r.brand, r.text, shared[r.text])) for r in others]
 
+    # The other brands are corrected too (a few each, first), so that what is compared is
+    # brands with adapters of their own, not merely brands without any.
+    for other in sorted({r.brand for r in others}):
+        _correct(adapters, other, [r for r in others if r.brand == other], shared, decision, OTHER_BRAND_CORRECTIONS)
     gold = [r.label for r in held]
     before = macro_f1(gold, labels(held))
     others_before = others_bytes()
+    made, seen = _correct(adapters, brand, queue, shared, decision, corrections)
+    after = macro_f1(gold, labels(held))
+    return Outcome(source.name, decision, brand, corrections, made, seen, len(held), before, after,
+                   len(others), others_bytes() == others_before)
+
+
+def _correct(adapters: Adapters, brand: str, queue: list[Row], shared: dict[str, Result], decision: str,
+             limit: int) -> tuple[int, int]:
+    """Go through `queue` as a community manager would, correcting what the adapted classifier
+    gets wrong, until `limit` corrections; returns (corrections made, mentions seen)."""
     made = seen = 0
     for row in queue:
-        if made >= corrections:
+        if made >= limit:
             break
         seen += 1
         current = adapters.adapt(brand, row.text, shared[row.text])
@@ -154,12 +170,10 @@ def simulate(source: Source, *, brand: str, corrections: int) -> Outcome:
         made += 1
         labels_now: dict[str, Any] = {f"old_{decision}": _label(current, decision), f"new_{decision}": row.label}
         adapters.fold(LabelCorrected(
-            correction_id=str(uuid.uuid4()), brand_id=brand, kind="correction", mention_id=f"sim-{seen}",
+            correction_id=str(uuid.uuid4()), brand_id=brand, kind="correction", mention_id=f"sim-{brand}-{seen}",
             text=row.text, language=row.lang, corrected_by="classify-eval", **labels_now,
         ))
-    after = macro_f1(gold, labels(held))
-    return Outcome(source.name, decision, brand, corrections, made, seen, len(held), before, after,
-                   len(others), others_bytes() == others_before)
+    return made, seen
 
 
 def report(*, brand: str | None, corrections: int, root: Path | None = None) -> str:
