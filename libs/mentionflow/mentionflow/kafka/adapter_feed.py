@@ -101,7 +101,9 @@ class AdapterFeed:
                         self._fold_one(record.value, f"{tp.partition}@{record.offset}")
                         positions[tp] = record.offset + 1
                 for tp in list(catch_up):
-                    if positions.get(tp, 0) >= catch_up[tp]:
+                    # The consumer's position, not the last record's offset: it also moves past
+                    # records that are not delivered (transaction markers).
+                    if await reader.position(tp) >= catch_up[tp]:
                         del catch_up[tp]
                 if not catch_up and not self.ready.is_set():
                     self._set_ready()
