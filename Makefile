@@ -20,7 +20,7 @@ help:
 	@echo "make lint / typecheck"
 
 # uv itself comes from PyPI, pinned; the lock file pins everything else.
-$(BIN)/python: pyproject.toml uv.lock libs/mentionflow/pyproject.toml $(wildcard services/*/pyproject.toml)
+$(BIN)/python: pyproject.toml uv.lock libs/mentionflow/pyproject.toml tools/pyproject.toml $(wildcard services/*/pyproject.toml)
 	@$(UV) --version 2>/dev/null | grep -q "$(UV_VERSION)" || $(PYTHON) -m pip install -q "uv==$(UV_VERSION)"
 	$(UV) sync --frozen --all-packages --all-groups --no-group embed --python $(PYTHON)
 	@touch $(BIN)/python
@@ -83,13 +83,13 @@ audit: install
 # word vectors are computed at training time and folded into the committed weights.
 model: install
 	$(UV) sync --frozen --all-packages --all-groups --python $(PYTHON)
-	$(BIN)/python -m mentionflow.classify.train
+	$(BIN)/python -m mentionflow_tools.training.train
 
 lint: install
-	$(BIN)/ruff check libs services tests
+	$(BIN)/ruff check libs services tools tests
 
 typecheck: install
-	$(BIN)/mypy libs/mentionflow/mentionflow
+	$(BIN)/mypy libs/mentionflow/mentionflow tools/mentionflow_tools
 
 clean:
 	rm -rf $(VENV) .infra .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -5,7 +5,7 @@ Needs the `bench` dependency group (vaderSentiment). Input: the TweetEval test t
 reference data when present (read at run time, never copied), else the project's own EN/FR
 sets repeated. Both sides read the same JSON Lines file on stdin and write JSON Lines to a
 file, timed end to end including interpreter start-up. The same command is also timed as
-`python -m mentionflow.cli.classify`, which skips importing the console script's other
+`python -m mentionflow_tools.cli.classify`, which skips importing the console script's other
 command groups (their import time is not the classifier's). Writes bench/out/classify_cli.json.
 """
 
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import orjson
-from mentionflow.classify.datasets import load_own, load_tweeteval
+from mentionflow_tools.training.datasets import load_own, load_tweeteval
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = REPO / ".venv" / "bin"
@@ -76,7 +76,7 @@ def main() -> int:
         # time varies by 25 % from one run to the next; one run of each side said little.
         sides = {
             "ours": ([str(VENV_BIN / "mentionflow"), "classify"], ours_out),
-            "module": ([sys.executable, "-m", "mentionflow.cli.classify"], module_out),
+            "module": ([sys.executable, "-m", "mentionflow_tools.cli.classify"], module_out),
             "vader": ([sys.executable, "-c", _VADER_SCRIPT], vader_out),
         }
         times: dict[str, list[float]] = {side: [] for side in sides}
@@ -108,7 +108,7 @@ def main() -> int:
     (out_dir / "classify_cli.json").write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
     print(f"{len(texts)} texts ({source}), median of {args.rounds} alternated rounds")
     print(f"mentionflow classify: {result['mentionflow_texts_per_s']:>7} texts/s ({ours:.2f} s)")
-    print(f"python -m mentionflow.cli.classify: {result['module_texts_per_s']:>7} texts/s "
+    print(f"python -m mentionflow_tools.cli.classify: {result['module_texts_per_s']:>7} texts/s "
           f"({module:.2f} s)")
     print(f"VADER               : {result['vader_texts_per_s']:>7} texts/s ({vader:.2f} s)")
     print(f"ratio (console script / VADER): {result['ratio_mentionflow_over_vader']:.2f}x")

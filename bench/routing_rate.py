@@ -18,10 +18,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from mentionflow.brandconfig import AgencyConfig, default_config_path, load_config
+from mentionflow.brandconfig import AgencyConfig, load_config
 from mentionflow.events.mentions_classified import Classification, MentionClassified
 from mentionflow.events.mentions_raw import UNKNOWN_BRAND, Author, Mention, mention_id
 from mentionflow.routing import route
+from mentionflow_tools.repo import brand_config_or_demo
 
 TEXTS = [
     "Encore une coupure de réseau ce matin, c'est une panne générale ?",
@@ -87,7 +88,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--config", type=Path, default=None)
     args = parser.parse_args()
-    config = load_config(args.config or default_config_path())
+    config = load_config(args.config or brand_config_or_demo())
     events = make_events(config, args.events)
     for event, now in events[:1000]:  # warm up: compile rules, fill calendar caches
         route(event, config, now=now)

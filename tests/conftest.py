@@ -17,9 +17,9 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from mentionflow.infra import stack as infra_stack
 from mentionflow.kafka.admin import ensure_topics
 from mentionflow.settings import KafkaSettings, PostgresSettings, RunnerSettings
+from mentionflow_tools.infra import stack as infra_stack
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_PARTITIONS = 4

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from mentionflow.fakex import AddUsers, FakeUser, FakeXState, Fault
-from mentionflow.fakex.models import RateLimitRule
-from mentionflow.fakex.state import DUPLICATE_DETAIL
+from mentionflow_tools.fakex import AddUsers, FakeUser, FakeXState, Fault
+from mentionflow_tools.fakex.models import RateLimitRule
+from mentionflow_tools.fakex.state import DUPLICATE_DETAIL
 
 # Endpoints publish calls while posting and reconciling replies.
 _OUTAGE_ENDPOINTS = {"create_tweet", "users_tweets", "users_me"}

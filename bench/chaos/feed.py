@@ -17,8 +17,8 @@ from aiokafka import AIOKafkaProducer
 from mentionflow.events import encode, key_for, make_envelope
 from mentionflow.events.mentions_raw import Mention
 from mentionflow.events.replies_requested import ReplyRequested
-from mentionflow.generate import DEMO_BRANDS, TrafficGenerator
 from mentionflow.settings import KafkaSettings
+from mentionflow_tools.generate import DEMO_BRANDS, TrafficGenerator
 
 log = logging.getLogger(__name__)
 

@@ -27,14 +27,14 @@ from typing import Any
 
 import asyncpg
 from mentionflow.events.replies_requested import ReplyRequested
-from mentionflow.fakex import FakeXServer
-from mentionflow.fakex.feeder import brand_accounts
-from mentionflow.generate import DEMO_BRANDS
-from mentionflow.infra.kafka import KafkaCluster, start_cluster, stop_cluster
-from mentionflow.infra.postgres import PostgresCluster, start_postgres, stop_postgres
 from mentionflow.kafka.admin import ensure_topics
 from mentionflow.kafka.producer import make_producer
 from mentionflow.settings import KafkaSettings
+from mentionflow_tools.fakex import FakeXServer
+from mentionflow_tools.fakex.feeder import brand_accounts
+from mentionflow_tools.generate import DEMO_BRANDS
+from mentionflow_tools.infra.kafka import KafkaCluster, start_cluster, stop_cluster
+from mentionflow_tools.infra.postgres import PostgresCluster, start_postgres, stop_postgres
 
 from bench.chaos import checks
 from bench.chaos.fakes import OutageXState, Receiver

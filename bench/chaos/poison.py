@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 CONSUMED_TOPICS = ("mentions.raw", "mentions.classified", "incidents", "mentions.routed", "escalations",
-                   "replies.requested")
+                   "incidents.actions", "replies.requested")
 # Large enough to blow every max_length, small enough for Kafka's default 1 MB message limit.
 HUGE = 300_000
 
@@ -44,6 +44,7 @@ _BOUNDED_FIELD = {
     "mentions.routed": ["mention", "text"],
     "incidents": ["incident_id"],
     "escalations": ["dedup_key"],
+    "incidents.actions": ["incident_id"],
     "replies.requested": ["text"],
 }
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from mentionflow.infra.processes import free_port
+from mentionflow_tools.infra.processes import free_port
 
 log = logging.getLogger(__name__)
 

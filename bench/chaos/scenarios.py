@@ -35,7 +35,7 @@ def kill_service_twice(name: str) -> Fault:
 
 async def kill_broker(harness: Harness) -> None:
     """kill -9 one of the three brokers; the other two keep min.insync.replicas=2; restart it."""
-    from mentionflow.infra.kafka import kill_node, start_node, wait_node_ready
+    from mentionflow_tools.infra.kafka import kill_node, start_node, wait_node_ready
 
     cluster = harness.kafka_cluster
     if cluster is None:

@@ -20,7 +20,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from mentionflow.infra import stack as infra_stack
+from mentionflow_tools.infra import stack as infra_stack
 
 from bench.e2e.harness import DEFAULT_OUT, QUICK, REPO, BenchConfig, run_bench
 from bench.e2e.services import Endpoints

@@ -115,7 +115,7 @@ def assemble(config: BenchConfig, ceiling: Ceiling, pipeline: PipelineRun, stage
 
 
 NOTES = [
-    "Ingest: generated mentions (mentionflow.generate, demo brands) are written as JSON Lines and replayed "
+    "Ingest: generated mentions (mentionflow_tools.generate, demo brands) are written as JSON Lines and replayed "
     "into mentions.raw with mentionflow.ingestion's Replayer (the `mentionflow replay` path), in this process; "
     "each mention's received_at is set when the replay reads its line.",
     "Traffic: seeds 101/102/103 for warm-up, throughput and latency phases (disjoint external ids). Post "

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
-from mentionflow.ingestion.replay import PartitionBatcher
 from mentionflow.kafka.producer import make_producer
+from mentionflow.kafka.sending import BatchSender
 from mentionflow.settings import KafkaSettings
+from mentionflow_tools.replay import MAX_INFLIGHT_BATCHES
 
 # The replay CLI's producer options: big batches, a longer linger; throughput is the point.
 BULK_PRODUCER = {"linger_ms": 20, "max_batch_size": 1024 * 1024, "max_request_size": 8 * 1024 * 1024}
@@ -98,9 +99,9 @@ async def kafka_ceiling(kafka: KafkaSettings, topic: str, records: Sequence[tupl
         started = time.perf_counter()
 
         async def produce() -> float:
-            batcher = PartitionBatcher(producer, topic, partitions)
+            batcher = BatchSender(producer, max_inflight_batches=MAX_INFLIGHT_BATCHES)
             for key, value in records:
-                await batcher.add(key, value)
+                await batcher.add(topic, key, value)
             await batcher.drain()
             return time.perf_counter() - started
 

@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mentionflow.fakex import FakeXServer
 from mentionflow.kafka.admin import ensure_topics
 from mentionflow.kafka.producer import make_producer
 from mentionflow.settings import KafkaSettings
+from mentionflow_tools.fakex import FakeXServer
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.e2e.kafka_probe import BULK_PRODUCER, OffsetProbe

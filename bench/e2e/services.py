@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from mentionflow.infra.processes import free_port
+from mentionflow_tools.infra.processes import free_port
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 from mentionflow.brandconfig import load_config
 from mentionflow.events.mentions_raw import Mention
-from mentionflow.generate import TrafficGenerator
-from mentionflow.generate.brands import DEMO_BRANDS
 from mentionflow.ingestion import BrandResolver, encode_mention_event
 from mentionflow.ingestion.records import ReplayNormaliser
-from mentionflow.ingestion.replay import Replayer, ReplayStats
+from mentionflow_tools.generate import TrafficGenerator
+from mentionflow_tools.generate.brands import DEMO_BRANDS
+from mentionflow_tools.replay import Replayer, ReplayStats
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ COPY libs/mentionflow/pyproject.toml libs/mentionflow/pyproject.toml
 COPY services/${SERVICE}/pyproject.toml services/${SERVICE}/pyproject.toml
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-install-workspace --package "mentionflow-${SERVICE}"
-# 2. The shared library and this service only (services never import each other), installed
-#    non-editable so the runtime image needs the venv alone.
+# 2. The runtime library and this service only (services never import each other; the operator
+#    tools in tools/ belong to no image), installed non-editable so the runtime image needs the
+#    venv alone.
 COPY libs/mentionflow libs/mentionflow
 COPY services/${SERVICE} services/${SERVICE}
 RUN --mount=type=cache,target=/root/.cache/uv \

@@ -16,7 +16,8 @@ from bench.chaos.poison import CONSUMED_TOPICS, full_corpus
 # Which services consume each topic: each of them dead-letters the poison (the header names it);
 # incidents are read by routing and publish, so their poison is dead-lettered twice.
 CONSUMERS = {"mentions.raw": {"classify"}, "mentions.classified": {"routing"}, "incidents": {"routing", "publish"},
-             "mentions.routed": {"publish"}, "escalations": {"publish"}, "replies.requested": {"publish"}}
+             "mentions.routed": {"publish"}, "escalations": {"publish"}, "incidents.actions": {"publish"},
+             "replies.requested": {"publish"}}
 
 
 @pytest.mark.slow

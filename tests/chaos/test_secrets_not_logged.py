@@ -20,7 +20,7 @@ import orjson
 import pytest
 from mentionflow.events import encode, key_for, make_envelope
 from mentionflow.events.escalations import Escalation, EscalationStep
-from mentionflow.generate import DEMO_BRANDS
+from mentionflow_tools.generate import DEMO_BRANDS
 
 from bench.chaos.harness import Harness
 

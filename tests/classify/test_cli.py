@@ -75,13 +75,13 @@ def test_classify_command_imports_no_other_command_group() -> None:
         "import sys, io\n"
         "sys.argv = ['mentionflow', 'classify']\n"
         "sys.stdin = io.TextIOWrapper(io.BytesIO(b'{\"id\": 1, \"text\": \"love it\"}\\n'))\n"
-        "from mentionflow.cli.main import app\n"
+        "from mentionflow_tools.cli.main import app\n"
         "try:\n"
         "    app()\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = sorted(m for m in ('aiohttp', 'asyncpg', 'pydantic', 'mentionflow.cli.users',\n"
-        "    'mentionflow.cli.rules', 'mentionflow.cli.fake_x') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('aiohttp', 'asyncpg', 'pydantic', 'mentionflow_tools.cli.users',\n"
+        "    'mentionflow_tools.cli.rules', 'mentionflow_tools.cli.fake_x') if m in sys.modules)\n"
         "print('HEAVY', heavy, file=sys.stderr)\n"
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=60)

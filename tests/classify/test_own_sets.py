@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from mentionflow.classify import analyse
-from mentionflow.classify.datasets import load_own
+from mentionflow_tools.training.datasets import load_own
 
 CATEGORIES = {"question", "complaint", "crisis", "praise", "other"}
 

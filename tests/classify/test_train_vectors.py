@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from mentionflow.classify import train
-from mentionflow.classify.datasets import Example
 from mentionflow.classify.features import extract
 from mentionflow.classify.model import CLASSES, dense_vector
 from mentionflow.classify.tokenize import tokenize
+from mentionflow_tools.training import train
+from mentionflow_tools.training.datasets import Example
 
 # Three directions: praise-like, blame-like, plain. The sentiment words are invented, so that no
 # lexicon knows them: only the labels and the vectors teach them. "blissum" and "grumox" never

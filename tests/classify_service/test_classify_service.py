@@ -15,13 +15,13 @@ import httpx
 from mentionflow.classify.spikes import SpikeSettings
 from mentionflow.events import decode, encode, make_envelope
 from mentionflow.events.mentions_raw import Author, Mention, MentionReceived, mention_id
-from mentionflow.infra.processes import free_port
 from mentionflow.kafka.adapter_feed import AdapterFeed
 from mentionflow.kafka.producer import make_producer
 from mentionflow.kafka.runner import Runner
 from mentionflow.settings import KafkaSettings, RunnerSettings
 from mentionflow_classify.handler import ClassifyHandler
 from mentionflow_classify.main import GROUP_ID
+from mentionflow_tools.infra.processes import free_port
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import caught_up, committed_offsets, eventually, produce, read_all, wait_ready

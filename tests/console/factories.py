@@ -1,5 +1,6 @@
 """Queue rows, incidents and users for console tests, written with SQL the way publish would
-(the console must not depend on publish running)."""
+(the console must not depend on publish running), and `publish_applies`: what publish does with
+the console's requests, with publish's own code."""
 
 from __future__ import annotations
 
@@ -9,36 +10,51 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-from mentionflow import accounts, queue
 from mentionflow.accounts import store
-from mentionflow.db import migrate
+from mentionflow.db import migrate_all as migrate_sets
+from mentionflow.events import decode
 from mentionflow.events.mentions_classified import Classification
 from mentionflow.events.mentions_raw import Author, Mention, mention_id
 from mentionflow.events.mentions_routed import RoutingDecision
-from mentionflow_console.main import CONSOLE_MIGRATIONS
+from mentionflow.queue.domain import PIPELINE_STATUSES
+from mentionflow.settings import KafkaSettings
+from mentionflow_console.main import MIGRATIONS as CONSOLE_MIGRATIONS
+from mentionflow_publish import reply_store
+from mentionflow_publish.channels import ChannelDirectory
+from mentionflow_publish.escalation_store import apply_incident_action
+from mentionflow_publish.main import MIGRATIONS as PUBLISH_MIGRATIONS
+from mentionflow_publish.settings import PublishSettings
+
+from tests.helpers import read_all
 
 _counter = itertools.count(1)
 PASSWORD = "correct horse battery"
 
 
+async def migrate_publish_schema(pool: asyncpg.Pool) -> None:
+    """The tables publish owns and the console reads (publish applies them when it starts)."""
+    await migrate_sets(pool, PUBLISH_MIGRATIONS)
+
+
 async def migrate_all(pool: asyncpg.Pool) -> None:
-    await migrate(pool, queue.COMPONENT, queue.MIGRATIONS)
-    await migrate(pool, accounts.COMPONENT, accounts.MIGRATIONS)
-    await migrate(pool, "console", CONSOLE_MIGRATIONS)
+    await migrate_sets(pool, (*PUBLISH_MIGRATIONS, *CONSOLE_MIGRATIONS))
 
 
 async def insert_item(pool: asyncpg.Pool, *, brand: str, priority: str = "P3", sla_in: timedelta = timedelta(hours=1),
                       text: str | None = None, status: str = "new", assignee: str | None = None,
                       category: str = "question", language: str = "en", queue_name: str | None = None,
                       conversation_id: str | None = None, incident_id: str | None = None,
-                      followers: int = 120, verified: bool = False) -> uuid.UUID:
+                      followers: int = 120, verified: bool = False, handle: str | None = None,
+                      author_name: str | None = None, url: str | None = None) -> uuid.UUID:
+    """A queue row; `handle`, `author_name` and `url` as stored, unchecked (the row may be old or hostile)."""
     n = next(_counter)
     now = datetime.now(UTC)
     external_id = str(10**17 + n)
     mention = Mention(
         id=mention_id("x", external_id, brand), external_id=external_id, brand_id=brand,
         account_handle=f"{brand.title()}Help", text=text or f"@{brand} question number {n}?", lang=language,
-        author=Author(id=str(n), handle=f"user{n}", name=f"User {n}", followers=followers, verified=verified),
+        author=Author(id=str(n), handle=handle or f"user{n}", name=author_name or f"User {n}", followers=followers,
+                      verified=verified),
         created_at=now, received_at=now, source="generator", conversation_id=conversation_id)
     classification = Classification(
         category=category, sentiment="negative", sentiment_score=-0.4, is_question=True, severity=0.4,
@@ -48,16 +64,21 @@ async def insert_item(pool: asyncpg.Pool, *, brand: str, priority: str = "P3", s
         queue=queue_name or f"{brand}-care", team=f"{brand}-team", priority=priority, sla_due_at=now + sla_in,
         rule_id=f"{brand}/questions", explanation=[f"rule {brand}/questions matched", "category=question"],
         decided_at=now)
-    return await pool.fetchval(
+    item_id = await pool.fetchval(
         "INSERT INTO queue_items (brand_id, platform, external_id, mention_id, queue, team, priority, sla_due_at, "
-        "status, assignee, category, sentiment, severity, language, incident_id, author_handle, author_followers, "
+        "status, category, sentiment, severity, language, incident_id, author_handle, author_followers, "
         "author_verified, text, conversation_id, url, mention_created_at, received_at, mention, classification, "
-        "decision, decided_at) VALUES ($1, 'x', $2, $3, $4, $5, $6, $7, $8, $9, $10, 'negative', 0.4, $11, $12, "
-        "$13, $14, $15, $16, $17, $18, $19, $19, $20::jsonb, $21::jsonb, $22::jsonb, $19) RETURNING id",
-        brand, external_id, mention.id, decision.queue, decision.team, priority, decision.sla_due_at, status,
-        assignee, category, language, incident_id, mention.author.handle, followers, verified, mention.text,
-        conversation_id, f"https://x.com/user{n}/status/{external_id}", now, mention.model_dump_json(),
-        classification.model_dump_json(), decision.model_dump_json())
+        "decision, decided_at) VALUES ($1, 'x', $2, $3, $4, $5, $6, $7, $8, $9, 'negative', 0.4, $10, $11, "
+        "$12, $13, $14, $15, $16, $17, $18, $18, $19::jsonb, $20::jsonb, $21::jsonb, $18) RETURNING id",
+        brand, external_id, mention.id, decision.queue, decision.team, priority, decision.sla_due_at,
+        status if status in PIPELINE_STATUSES else "new", category, language, incident_id, mention.author.handle,
+        followers, verified, mention.text, conversation_id,
+        url or f"https://x.com/{mention.author.handle}/status/{external_id}", now,
+        mention.model_dump_json(), classification.model_dump_json(), decision.model_dump_json())
+    if status not in PIPELINE_STATUSES or assignee is not None:  # people's state: the console's table
+        await pool.execute("INSERT INTO queue_work (item_id, brand_id, status, assignee) VALUES ($1, $2, $3, $4)",
+                           item_id, brand, None if status in PIPELINE_STATUSES else status, assignee)
+    return item_id
 
 
 async def insert_incident(pool: asyncpg.Pool, *, brand: str, incident_id: str | None = None,
@@ -76,6 +97,20 @@ async def insert_incident(pool: asyncpg.Pool, *, brand: str, incident_id: str | 
         "next_step_at, incident_id) VALUES ($1, $2, 'incident', 'critical', 'spike', 'crisis', '[]'::jsonb, now(), "
         "now() + interval '10 minutes', $1)", incident_id, brand)
     return incident_id
+
+
+async def publish_applies(kafka: KafkaSettings, pool: asyncpg.Pool, topic_name: str, *, expect: int) -> None:
+    """Apply the first `expect` requests of `topic_name` (replies.requested, incidents.actions) the
+    way publish's handler does, with its store functions."""
+    records = await read_all(kafka, kafka.physical(topic_name), expect=expect)
+    events = [decode(topic_name, r.value) for r in records]
+    async with pool.acquire() as conn, conn.transaction():
+        if topic_name == "replies.requested":
+            await reply_store.add_requests(conn, [(e.payload, e.occurred_at) for e in events])
+            return
+        channels = ChannelDirectory(PublishSettings(), None)
+        for event in events:
+            await apply_incident_action(conn, channels, event.payload, occurred_at=event.occurred_at)
 
 
 @dataclass

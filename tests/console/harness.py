@@ -1,23 +1,27 @@
-"""Harness: a console per test: its own database, real Kafka topics, the app served by uvicorn on
-127.0.0.1 (real sockets, so streaming responses behave as in production)."""
+"""Harness: a console per test, run by the same serve() as in production: its own database, real
+Kafka topics, the app served by uvicorn on 127.0.0.1 (real sockets, so streaming responses behave
+as in production)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 
 import asyncpg
 import httpx
 import pytest
-from mentionflow.http import HttpServer
-from mentionflow.kafka.admin import ensure_topics
-from mentionflow.kafka.producer import make_producer
+from fastapi import FastAPI
+from mentionflow.service import RunningService, serve
 from mentionflow.settings import HttpSettings, KafkaSettings, PostgresSettings
-from mentionflow_console.app import build_app
+from mentionflow_console.main import build_spec
 from mentionflow_console.settings import ConsoleOptions, ConsoleSettings
 
 from tests.conftest import TEST_PARTITIONS
-from tests.console.factories import People, add_team, migrate_all
+from tests.console.factories import People, add_team, migrate_publish_schema
+
+CONSOLE_TOPICS = ("replies.requested", "incidents.actions", "labels.corrected")
 
 
 @dataclass
@@ -27,6 +31,7 @@ class Console:
     kafka: KafkaSettings
     people: People
     settings: ConsoleSettings
+    app: FastAPI  # the running app (its routes, for the authorisation matrix)
 
     def client(self, username: str | None = None) -> httpx.AsyncClient:
         headers = self.people.auth(username) if username else {}
@@ -35,23 +40,42 @@ class Console:
 
 @pytest.fixture
 async def console(fresh_database_dsn: str, kafka_bootstrap: str, topic_prefix: str) -> AsyncIterator[Console]:
-    # Only the topic the console produces to (not the whole registry): a third of the set-up time.
+    # Only the topics the console produces to (not the whole registry): a third of the set-up time.
     kafka_settings = KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_prefix=topic_prefix,
                                    partitions_override=TEST_PARTITIONS)
-    await ensure_topics(kafka_settings, ["replies.requested", "labels.corrected"])
     settings = ConsoleSettings(
-        kafka=kafka_settings, postgres=PostgresSettings(dsn=fresh_database_dsn), http=HttpSettings(port=0),
-        console=ConsoleOptions(live_poll_interval_s=0.1, login_max_failures=3, login_window_s=600))
-    pool = await asyncpg.create_pool(fresh_database_dsn, min_size=1, max_size=8)
-    await migrate_all(pool)
-    people = await add_team(pool)
-    producer = make_producer(kafka_settings, client_id="console-tests")
-    await producer.start()
-    server = HttpServer(build_app(settings=settings, pool=pool, producer=producer), settings.http)
-    await server.start()
+        kafka=kafka_settings, postgres=PostgresSettings(dsn=fresh_database_dsn, pool_max_size=8),
+        http=HttpSettings(port=0), log_json=False,
+        # The tests talk plain http to 127.0.0.1: the development cookie switch, said explicitly.
+        console=ConsoleOptions(live_poll_interval_s=0.1, login_max_failures=3, login_window_s=600,
+                               insecure_dev_cookies=True))
+    # publish's queue schema: the console reads it (publish writes it; factories.py plays publish)
+    pool = await asyncpg.create_pool(fresh_database_dsn, min_size=1, max_size=2)
+    await migrate_publish_schema(pool)
     try:
-        yield Console(f"http://127.0.0.1:{server.port}", pool, kafka_settings, people, settings)
+        async with serving(settings) as running:
+            people = await add_team(pool)
+            yield Console(base_url_of(running), pool, kafka_settings, people, settings, running.context.app)
     finally:
-        await server.stop()
-        await producer.stop()
         await pool.close()
+
+
+@asynccontextmanager
+async def serving(settings: ConsoleSettings) -> AsyncIterator[RunningService]:
+    """A console with these settings, started by serve() on 127.0.0.1."""
+    spec = replace(build_spec(settings), topics=CONSOLE_TOPICS)
+    stop = asyncio.Event()
+    started: asyncio.Future[RunningService] = asyncio.get_running_loop().create_future()
+    running = asyncio.create_task(serve(spec, settings, stop=stop, started=started.set_result))
+    await asyncio.wait([started, running], return_when=asyncio.FIRST_COMPLETED)
+    if not started.done():
+        raise RuntimeError(f"console did not start: exit {running.result()}")
+    try:
+        yield started.result()
+    finally:
+        stop.set()
+        await running
+
+
+def base_url_of(running: RunningService) -> str:
+    return f"http://127.0.0.1:{running.http_port}"

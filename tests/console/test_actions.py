@@ -7,8 +7,9 @@ import asyncio
 from datetime import timedelta
 
 from mentionflow.events import decode
+from mentionflow.queue.domain import ITEM_FROM
 
-from tests.console.factories import insert_item
+from tests.console.factories import insert_item, publish_applies
 from tests.helpers import read_all
 
 
@@ -63,7 +64,7 @@ async def test_simultaneous_claims_have_exactly_one_winner(console):
                                            two.post(f"/api/v1/items/{item}/claim"))
         assert sorted(r.status_code for r in results) == [200, 409]
         winner = next(r for r in results if r.status_code == 200).json()["assignee"]
-        assert await console.pool.fetchval("SELECT assignee FROM queue_items WHERE id = $1", item) == winner
+        assert await console.pool.fetchval(f"SELECT w.assignee FROM {ITEM_FROM} WHERE q.id = $1", item) == winner
         claims = await console.pool.fetchval(
             "SELECT count(*) FROM audit_log WHERE item_id = $1 AND action = 'item.claim'", item)
         assert claims == 1
@@ -102,12 +103,12 @@ async def test_reply_goes_to_the_outbox_and_replies_requested(console):
         assert accepted.status_code == 202, accepted.text
         reply = accepted.json()
         assert (reply["status"], reply["text"], reply["requested_by"]) == ("requested", text, "agent-a")
-    row = await console.pool.fetchrow("SELECT * FROM reply_outbox WHERE reply_id = $1", reply["reply_id"])
     item_row = await console.pool.fetchrow("SELECT * FROM queue_items WHERE id = $1", item)
-    assert row["status"] == "requested" and row["queue_item_id"] == item
-    assert row["in_reply_to_external_id"] == item_row["external_id"]
-    assert row["account_handle"] == "Brand-AHelp"
-    assert item_row["status"] == "replied"
+    async with console.client("agent-a") as agent:
+        detail = (await agent.get(f"/api/v1/items/{item}")).json()
+    assert detail["status"] == "replied"
+    assert [(r["reply_id"], r["status"]) for r in detail["replies"]] == [(reply["reply_id"], "requested")]
+    assert await console.pool.fetchval("SELECT count(*) FROM reply_outbox") == 0  # publish writes it
     records = await read_all(console.kafka, console.kafka.physical("replies.requested"), expect=1)
     assert len(records) == 1
     assert records[0].key == reply["reply_id"].encode()
@@ -116,6 +117,13 @@ async def test_reply_goes_to_the_outbox_and_replies_requested(console):
     assert (event.brand_id, event.correlation_id) == ("brand-a", item_row["mention_id"])
     assert event.payload.mention_id == item_row["mention_id"]
     assert event.payload.in_reply_to_external_id == item_row["external_id"]
+    assert event.payload.account_handle == "Brand-AHelp"
+    await publish_applies(console.kafka, console.pool, "replies.requested", expect=1)
+    row = await console.pool.fetchrow("SELECT * FROM reply_outbox WHERE reply_id = $1", reply["reply_id"])
+    assert row["status"] == "requested" and row["queue_item_id"] == item
+    async with console.client("agent-a") as agent:
+        replies = (await agent.get(f"/api/v1/items/{item}/replies")).json()
+    assert [(r["reply_id"], r["status"]) for r in replies] == [(reply["reply_id"], "requested")]  # shown once
 
 
 async def test_reply_outcome_shows_pending_sent_and_failed_with_reason(console):
@@ -124,6 +132,7 @@ async def test_reply_outcome_shows_pending_sent_and_failed_with_reason(console):
         await agent.post(f"/api/v1/items/{item}/claim")
         first = (await agent.post(f"/api/v1/items/{item}/reply", json={"text": "first"})).json()
         second = (await agent.post(f"/api/v1/items/{item}/reply", json={"text": "follow-up"})).json()
+        await publish_applies(console.kafka, console.pool, "replies.requested", expect=2)
         # what publish does: requested → pending → sent / failed
         await console.pool.execute("UPDATE reply_outbox SET status = 'pending' WHERE reply_id = $1",
                                    first["reply_id"])
@@ -154,7 +163,7 @@ async def test_resolve_then_no_more_replies(console):
         assert (await agent.post(f"/api/v1/items/{item}/claim")).status_code == 409
         assert (await agent.post(f"/api/v1/items/{taken}/resolve")).status_code == 409  # someone else's
         assert (await lead.post(f"/api/v1/items/{taken}/resolve")).status_code == 200  # leads may
-    assert await console.pool.fetchval("SELECT count(*) FROM reply_outbox") == 0
+    assert await console.pool.fetchval("SELECT count(*) FROM console_requests") == 0
 
 
 async def test_tags(console):

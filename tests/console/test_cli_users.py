@@ -8,13 +8,13 @@ import sys
 
 import asyncpg
 from mentionflow.accounts import store
-from mentionflow.accounts.demo import DEMO_PASSWORD
+from mentionflow_tools.demo_users import DEMO_PASSWORD
 
 
 async def _cli(dsn: str, *args: str) -> tuple[int, str]:
     env = {**os.environ, "MENTIONFLOW_POSTGRES__DSN": dsn, "MENTIONFLOW_NEW_USER_PASSWORD": "s3cret-enough"}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "mentionflow.cli.main", "users", *args, env=env,
+        sys.executable, "-m", "mentionflow_tools.cli.main", "users", *args, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     out, _ = await process.communicate()
     return process.returncode, out.decode()

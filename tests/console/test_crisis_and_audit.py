@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.console.factories import insert_incident, insert_item
+from tests.console.factories import insert_incident, insert_item, publish_applies
 
 
 async def test_crisis_board_lists_open_incidents_with_volume_and_linked_mentions(console):
@@ -21,23 +21,32 @@ async def test_acknowledge_stops_escalation_and_resolve_closes(console):
     other = await insert_incident(console.pool, brand="brand-a")
     async with console.client("lead") as lead, console.client("lead-a") as lead_a:
         acked = await lead.post(f"/api/v1/incidents/{incident}/acknowledge")
+        # shown at once, pending until publish (which owns incidents and escalations) applied it
         assert acked.status_code == 200 and acked.json()["acknowledged_by"] == "lead"
+        assert acked.json()["pending"] == ["acknowledge"]
         escalation = await console.pool.fetchrow("SELECT * FROM escalations WHERE dedup_key = $1", incident)
-        assert (escalation["status"], escalation["acknowledged_by"]) == ("acknowledged", "lead")
-        assert escalation["acknowledged_at"] is not None
-        untouched = await console.pool.fetchval("SELECT status FROM escalations WHERE dedup_key = $1", other)
-        assert untouched == "triggered"
+        assert escalation["status"] == "triggered"  # the console writes no escalation
         second = await lead_a.post(f"/api/v1/incidents/{incident}/acknowledge")  # keeps the first ack
         assert second.status_code == 200 and second.json()["acknowledged_by"] == "lead"
+        await publish_applies(console.kafka, console.pool, "incidents.actions", expect=1)
+        applied = (await lead.get(f"/api/v1/incidents/{incident}")).json()
+        assert (applied["acknowledged_by"], applied["pending"]) == ("lead", [])
+        escalation = await console.pool.fetchrow("SELECT * FROM escalations WHERE dedup_key = $1", incident)
+        assert (escalation["status"], escalation["acknowledged_by"]) == ("acknowledged", "lead")
+        assert escalation["acknowledged_at"] is not None and escalation["next_step_at"] is None
+        untouched = await console.pool.fetchval("SELECT status FROM escalations WHERE dedup_key = $1", other)
+        assert untouched == "triggered"
         resolved = await lead_a.post(f"/api/v1/incidents/{incident}/resolve")
         assert resolved.status_code == 200
         assert (resolved.json()["status"], resolved.json()["resolved_by"]) == ("closed", "lead-a")
+        assert resolved.json()["pending"] == ["resolve"]
         again = await lead.post(f"/api/v1/incidents/{incident}/resolve")
         assert again.status_code == 409 and "already resolved" in again.json()["detail"]
         assert (await lead.post(f"/api/v1/incidents/{incident}/acknowledge")).status_code == 409
         assert [i["incident_id"] for i in (await lead.get("/api/v1/incidents")).json()] == [other]
         everything = (await lead.get("/api/v1/incidents", params={"include_closed": True})).json()
         assert {i["incident_id"] for i in everything} == {incident, other}
+    await publish_applies(console.kafka, console.pool, "incidents.actions", expect=2)
     assert await console.pool.fetchval("SELECT status FROM escalations WHERE dedup_key = $1", incident) == "resolved"
     actions = await console.pool.fetch("SELECT actor, action FROM audit_log WHERE incident_id = $1 ORDER BY id",
                                        incident)

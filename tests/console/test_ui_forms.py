@@ -3,6 +3,8 @@ page, leads-only controls, and the audit page."""
 
 from __future__ import annotations
 
+from mentionflow.queue.domain import ITEM_FROM, ITEM_STATUS, ITEM_TAGS
+
 from tests.console.factories import insert_incident, insert_item
 from tests.console.sessions import csrf_from, logged_in
 
@@ -21,12 +23,14 @@ async def test_item_forms(console):
         assert too_long.status_code == 422 and "300 characters" in too_long.text
         tagged = await agent.post(f"/items/{item}/tag", data={"csrf_token": csrf, "tags": "parcel, late"})
         assert tagged.status_code == 303
-        assert await console.pool.fetchval("SELECT tags FROM queue_items WHERE id = $1", item) == ["parcel", "late"]
+        tags = await console.pool.fetchval(f"SELECT {ITEM_TAGS} FROM {ITEM_FROM} WHERE q.id = $1", item)
+        assert tags == ["parcel", "late"]
         not_lead = await agent.post(f"/items/{item}/reassign", data={"csrf_token": csrf, "assignee": "agent-a2"})
         assert not_lead.status_code == 403
         assert (await agent.post(f"/items/{item}/release", data={"csrf_token": csrf})).status_code == 303
         assert (await agent.post(f"/items/{item}/resolve", data={"csrf_token": csrf})).status_code == 303
-        row = await console.pool.fetchrow("SELECT status, assignee FROM queue_items WHERE id = $1", item)
+        row = await console.pool.fetchrow(
+            f"SELECT {ITEM_STATUS} AS status, w.assignee FROM {ITEM_FROM} WHERE q.id = $1", item)
         assert (row["status"], row["assignee"]) == ("resolved", "agent-a")
         assert (await agent.post(f"/items/{item}/explode", data={"csrf_token": csrf})).status_code == 404
 
@@ -38,7 +42,7 @@ async def test_lead_pages(console):
             logged_in(console.base_url, "agent-a") as (agent, agent_csrf):
         moved = await lead.post(f"/items/{item}/reassign", data={"csrf_token": csrf, "assignee": "agent-a2"})
         assert moved.status_code == 303
-        assert await console.pool.fetchval("SELECT assignee FROM queue_items WHERE id = $1", item) == "agent-a2"
+        assert await console.pool.fetchval(f"SELECT w.assignee FROM {ITEM_FROM} WHERE q.id = $1", item) == "agent-a2"
         board = await agent.get("/crisis")
         assert incident in board.text and "Acknowledge" not in board.text  # agents see, leads act
         refused = await agent.post(f"/crisis/{incident}/acknowledge", data={"csrf_token": agent_csrf})

@@ -21,8 +21,8 @@ from typing import Any
 from mentionflow.events import decode, encode, make_envelope
 from mentionflow.events.labels_corrected import LabelCorrected
 from mentionflow.events.mentions_raw import Author, Mention, MentionReceived, mention_id
-from mentionflow.infra.processes import free_port
 from mentionflow.settings import KafkaSettings
+from mentionflow_tools.infra.processes import free_port
 
 from tests.conftest import TEST_PARTITIONS
 from tests.console.factories import insert_item
@@ -109,7 +109,7 @@ async def learnt(kafka: KafkaSettings, brand: str, text: str, category: str) -> 
 
 
 def mentionflow(kafka: KafkaSettings, *args: str) -> str:
-    command = [sys.executable, "-m", "mentionflow.cli.main", "model", "adapters", *args,
+    command = [sys.executable, "-m", "mentionflow_tools.cli.main", "model", "adapters", *args,
                "--bootstrap-servers", kafka.bootstrap_servers, "--topic-prefix", kafka.topic_prefix]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr

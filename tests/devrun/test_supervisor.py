@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from mentionflow.devrun.supervisor import ProcessSpec, Supervisor
+from mentionflow_tools.devrun.supervisor import ProcessSpec, Supervisor
 
 from tests.helpers import eventually
 
@@ -19,7 +19,7 @@ async def test_a_crashing_child_is_restarted_and_logged(tmp_path: Path, caplog: 
                                       f"open({str(starts)!r}, 'a').write('start\\n'); raise SystemExit(3)"])
     sleeper = ProcessSpec("sleeper", [sys.executable, "-c", "import time; time.sleep(600)"])
     supervisor = Supervisor([crasher, sleeper], tmp_path / "logs")
-    caplog.set_level(logging.INFO, logger="mentionflow.devrun.supervisor")
+    caplog.set_level(logging.INFO, logger="mentionflow_tools.devrun.supervisor")
     await supervisor.start()
     try:
         async def restarted() -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mentionflow.kafka.runner import BatchResult, IncomingMessage
-from mentionflow.service import ServiceContext, ServiceSpec, run_service
+from mentionflow.service import Migrations, ServiceContext, ServiceParts, ServiceSpec, run_service
 from mentionflow.settings import ServiceSettings
 
 RUN_ID = os.environ["SINK_RUN_ID"]
@@ -49,16 +49,16 @@ class SinkHandler:
         return BatchResult()
 
 
-async def build(context: ServiceContext) -> SinkHandler:
-    return SinkHandler(context)
+async def build(context: ServiceContext) -> ServiceParts:
+    return ServiceParts(handler=SinkHandler(context))
 
 
 if __name__ == "__main__":
     spec = ServiceSpec(
         name="runner-sink-test",
         consumes=["mentions.raw"],
-        build_handler=build,
-        migrations=Path(__file__).parent / "sink_migrations",
+        build=build,
+        migrations=[Migrations("runner-sink-test", Path(__file__).parent / "sink_migrations")],
         group_id=os.environ["SINK_GROUP"],
     )
     sys.exit(run_service(spec, ServiceSettings()))

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import yaml
-from mentionflow.infra.kafka import KAFKA_VERSION
+from mentionflow_tools.infra.kafka import KAFKA_VERSION
 
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
 

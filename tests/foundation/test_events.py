@@ -64,6 +64,16 @@ def test_text_with_nul_is_refused_and_text_is_nfc() -> None:
         decode("mentions.raw", json.dumps(example).encode())
 
 
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,<b>x</b>", "vbscript:msgbox(1)",
+                                 "//evil.example/", "http://x.com/a/status/1", "https://a@b.example/"])
+def test_a_mention_url_other_than_https_is_refused_by_every_source(url: str) -> None:
+    # The Mention model is the trust boundary: HTTP, webhook, polling and replay all build one.
+    example = _examples("mentions.raw")[0]
+    example["payload"]["mention"]["url"] = url
+    with pytest.raises(DecodeError, match="url"):
+        decode("mentions.raw", json.dumps(example).encode())
+
+
 def test_keys_follow_the_registry() -> None:
     mention = decode("mentions.raw", json.dumps(_examples("mentions.raw")[0]).encode())
     assert key_for("mentions.raw", mention) == mention.brand_id.encode()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from mentionflow.infra.kafka import _random_cluster_id
+from mentionflow_tools.infra.kafka import _random_cluster_id
 
 
 def test_cluster_ids_are_kafka_uuids_that_never_look_like_an_option() -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from mentionflow.infra import stack as infra_stack
-from mentionflow.infra.kafka import kill_node
 from mentionflow.kafka.admin import ensure_topics
 from mentionflow.kafka.producer import make_producer
 from mentionflow.settings import KafkaSettings
+from mentionflow_tools.infra import stack as infra_stack
+from mentionflow_tools.infra.kafka import kill_node
 
 CLI = Path(sys.executable).parent / "mentionflow"
 

@@ -1,5 +1,6 @@
-"""Batch sending places and orders records as `producer.send` does; the DLQ guard's running
-count trips exactly where summing the window would."""
+"""The one batch sender places and orders records as `producer.send` does (all at once, and
+streamed with a bound on batches in flight); the DLQ guard's running count trips exactly where
+summing the window would."""
 
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ async def test_batches_land_where_send_puts_them_in_order(kafka_settings: KafkaS
     await producer.start()
     try:
         sender = BatchSender(producer)
-        assert sender.batching
         acks = await asyncio.gather(*await sender.send_all(records))
         assert len(acks) >= 7  # one future per record batch, several batches
         expected = {key: (await (await producer.send(topic, b"probe", key=key))).partition for key in set(keys)}
@@ -42,18 +42,29 @@ async def test_batches_land_where_send_puts_them_in_order(kafka_settings: KafkaS
         assert values == sorted(values)
 
 
-async def test_a_producer_with_its_own_partitioner_takes_the_plain_path(kafka_settings: KafkaSettings) -> None:
-    producer = make_producer(kafka_settings, client_id="test-sending-custom",
-                             partitioner=lambda key, all_partitions, available: all_partitions[0])
+async def test_streaming_keeps_order_and_placement_and_bounds_the_batches_in_flight(
+    kafka_settings: KafkaSettings,
+) -> None:
+    topic = kafka_settings.physical("mentions.raw")
+    keys = [f"brand-{i % 5}".encode() for i in range(400)]
+    producer = make_producer(kafka_settings, client_id="test-sending-stream", max_batch_size=16 * 1024)
     await producer.start()
     try:
-        sender = BatchSender(producer)
-        assert not sender.batching
-        topic = kafka_settings.physical("mentions.classified")
-        metadata = await asyncio.gather(*await sender.send_all([(topic, b"k", b"v1"), (topic, b"other", b"v2")]))
-        assert {m.partition for m in metadata} == {min(await producer.partitions_for(topic))}
+        sender = BatchSender(producer, max_inflight_batches=2)
+        for i, key in enumerate(keys):
+            await sender.add(topic, key, f"{i:05d}".encode() + b"y" * 1000)
+            if i == 200:
+                await sender.flush()  # a rate-limited replay sends partial batches mid-way
+        await sender.drain()
+        assert sender.acked == len(keys)
+        expected = {key: (await (await producer.send(topic, b"probe", key=key))).partition for key in set(keys)}
     finally:
         await producer.stop()
+    placed = [r for r in await read_all(kafka_settings, topic, expect=len(keys) + 5) if r.value != b"probe"]
+    assert len(placed) == len(keys) and all(r.partition == expected[r.key] for r in placed)
+    for key in set(keys):
+        values = [r.value[:5] for r in sorted(placed, key=lambda r: r.offset) if r.key == key]
+        assert values == sorted(values)
 
 
 def _trips_by_sum(flags: list[bool], max_consecutive: int, max_ratio: float, window: int) -> int | None:

@@ -12,9 +12,8 @@ import pytest
 import yaml
 from aiokafka import AIOKafkaProducer
 from mentionflow.brandconfig import AgencyConfig, load_config
-from mentionflow.db import migrate
+from mentionflow.db import migrate_all
 from mentionflow.events import decode
-from mentionflow.fakex import AddMentions, FakeTweet, FakeUser, FakeXServer, FakeXState
 from mentionflow.ingestion import BrandResolver
 from mentionflow.kafka.producer import make_producer
 from mentionflow.settings import KafkaSettings
@@ -22,6 +21,7 @@ from mentionflow.xapi import XApiSettings, XCredentials, XSession
 from mentionflow_ingest.main import MIGRATIONS
 from mentionflow_ingest.pipeline import Ingestor
 from mentionflow_ingest.settings import DedupSettings, XPollingSettings
+from mentionflow_tools.fakex import AddMentions, FakeTweet, FakeUser, FakeXServer, FakeXState
 from pydantic import SecretStr
 
 from tests.helpers import read_all
@@ -94,7 +94,7 @@ def polling_settings(**overrides: Any) -> XPollingSettings:
 @pytest.fixture
 async def pool(fresh_database_dsn: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await asyncpg.create_pool(fresh_database_dsn, min_size=1, max_size=5)
-    await migrate(pool, "ingest", MIGRATIONS)
+    await migrate_all(pool, MIGRATIONS)
     yield pool
     await pool.close()
 

@@ -23,6 +23,7 @@ from mentionflow.ingestion import (
     to_mentions,
 )
 from mentionflow.ingestion.encoding import uuid5_text
+from mentionflow.ingestion.records import RecordRejected, ReplayNormaliser
 
 
 def post(**overrides: object) -> ObservedPost:
@@ -99,3 +100,19 @@ def test_encoded_event_decodes_with_the_registry_codec_and_has_deterministic_ids
     assert envelope.brand_id == "acme" and envelope.correlation_id == mention.id
     assert envelope.occurred_at == mention.created_at
     assert envelope.event_id == decode("mentions.raw", again).event_id, "same mention, same event id"
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "vbscript:x", "//evil.example/"])
+def test_replay_rejects_a_record_whose_url_is_not_https_naming_the_field(resolver: BrandResolver, url: str) -> None:
+    normaliser = ReplayNormaliser(resolver)
+    now = datetime(2025, 1, 15, tzinfo=UTC)
+    row = {"external_id": "42", "text": "@AcmeHelp hi", "author_handle": "jo", "url": url}
+    with pytest.raises(RecordRejected, match="url"):
+        normaliser.from_csv_row(row, {}, now=now)
+    line = ('{"id": "1", "external_id": "42", "brand_id": "acme", "account_handle": "AcmeHelp", "text": "hi", '
+            '"author": {"id": "1", "handle": "jo"}, "created_at": "2025-01-15T10:30:00Z", '
+            f'"received_at": "2025-01-15T10:30:00Z", "source": "generator", "url": "{url}"}}')
+    with pytest.raises(RecordRejected, match="url"):
+        normaliser.from_json_line(line.encode(), now=now)
+    row["url"] = "https://x.com/jo/status/42"
+    assert {m.url for m in normaliser.from_csv_row(row, {}, now=now)} == {"https://x.com/jo/status/42"}

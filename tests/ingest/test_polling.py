@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
-from mentionflow.fakex import FakeXServer, Fault
 from mentionflow.ingestion import BrandResolver
 from mentionflow.metrics import catalog
 from mentionflow.settings import KafkaSettings
@@ -13,6 +12,7 @@ from mentionflow.xapi import XSession
 from mentionflow_ingest import repository
 from mentionflow_ingest.pipeline import Ingestor
 from mentionflow_ingest.poller import MentionPoller
+from mentionflow_tools.fakex import FakeXServer, Fault
 
 from tests.helpers import eventually
 from tests.ingest.conftest import ACME, CREDENTIALS, GLOBEX, STAR, add_tweets, polling_settings, raw_count, raw_events

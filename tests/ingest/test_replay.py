@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 from mentionflow.events.mentions_raw import UNKNOWN_BRAND, Author, Mention, mention_id
-from mentionflow.ingestion.replay import PartitionBatcher
+from mentionflow.kafka.sending import BatchSender
 from mentionflow.settings import KafkaSettings
 
 from tests.ingest.conftest import raw_events
@@ -20,7 +20,7 @@ from tests.ingest.conftest import raw_events
 def run_replay(kafka: KafkaSettings, config_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MENTIONFLOW_KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
            "MENTIONFLOW_KAFKA__TOPIC_PREFIX": kafka.topic_prefix, "MENTIONFLOW_BRAND_CONFIG": str(config_path)}
-    return subprocess.run([sys.executable, "-m", "mentionflow.cli.main", "replay", *args, "--no-progress"],
+    return subprocess.run([sys.executable, "-m", "mentionflow_tools.cli.main", "replay", *args, "--no-progress"],
                           env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -83,9 +83,9 @@ async def test_replay_partitions_like_the_services_producer(kafka_settings: Kafk
     await producer.start()
     try:
         topic = kafka_settings.physical("mentions.raw")
-        batcher = PartitionBatcher(producer, topic, sorted(await producer.partitions_for(topic)))
+        sender = BatchSender(producer)
         for brand in ("acme", "globex", "unknown", "hexafone", "skylark"):
             meta = await (await producer.send(topic, b"{}", key=brand.encode()))
-            assert batcher.partition_for(brand.encode()) == meta.partition
+            assert await sender.partition_for(topic, brand.encode()) == meta.partition
     finally:
         await producer.stop()

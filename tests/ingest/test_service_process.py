@@ -12,12 +12,12 @@ from pathlib import Path
 
 import httpx
 from mentionflow.events.mentions_raw import Author, Mention, mention_id
-from mentionflow.fakex import FakeXServer
-from mentionflow.infra.processes import free_port
 from mentionflow.ingestion.encoding import dedup_key, encode_mention_event
 from mentionflow.settings import KafkaSettings
 from mentionflow_ingest import repository
 from mentionflow_ingest.pipeline import Ingestor
+from mentionflow_tools.fakex import FakeXServer
+from mentionflow_tools.infra.processes import free_port
 
 from tests.helpers import eventually
 from tests.ingest.conftest import add_tweets, raw_count, raw_events

@@ -13,7 +13,6 @@ import orjson
 import pytest
 from fastapi import FastAPI
 from mentionflow.events.mentions_raw import MAX_TEXT_CHARS, UNKNOWN_BRAND, mention_id
-from mentionflow.fakex import FakeXServer
 from mentionflow.ingestion import BrandResolver
 from mentionflow.settings import KafkaSettings
 from mentionflow.xapi import XSession
@@ -21,6 +20,7 @@ from mentionflow_ingest.http_api import mentions_router
 from mentionflow_ingest.pipeline import Ingestor
 from mentionflow_ingest.poller import MentionPoller
 from mentionflow_ingest.webhook import webhook_router
+from mentionflow_tools.fakex import FakeXServer
 from pydantic import SecretStr
 
 from tests.ingest.conftest import ACME, CREDENTIALS, add_tweets, polling_settings, raw_count, raw_events
@@ -171,3 +171,27 @@ async def test_http_bad_payload_is_422_naming_the_field(client: httpx.AsyncClien
     assert response.status_code == 422
     assert loc in [err["loc"] for err in response.json()["detail"]]
     assert await raw_count(kafka_settings) == 0
+
+
+@pytest.mark.parametrize("url", [
+    "javascript:alert(3)", "JavaScript:alert(3)", " javascript:alert(3)", "java\tscript:alert(3)",
+    "data:text/html,<script>alert(3)</script>", "vbscript:msgbox(3)", "//evil.example/x", "http://x.com/a/status/1",
+    "https://user:pw@x.com/a/status/1", "https:///nohost", "/relative/path", "https://x.com/a b",
+])
+async def test_http_refuses_every_url_but_https_naming_the_field(client: httpx.AsyncClient,
+                                                                kafka_settings: KafkaSettings, url: str) -> None:
+    response = await client.post("/v1/mentions", json=collector_item(url=url), headers={"X-API-Key": API_KEY})
+    assert response.status_code == 422, response.text
+    assert ["body", "url"] in [err["loc"] for err in response.json()["detail"]]
+    assert await raw_count(kafka_settings) == 0
+
+
+async def test_http_keeps_an_https_url_or_none(client: httpx.AsyncClient, kafka_settings: KafkaSettings) -> None:
+    headers = {"X-API-Key": API_KEY}
+    link = "https://x.com/jo/status/1890000000000000009"
+    assert (await client.post("/v1/mentions", json=collector_item("1890000000000000009", url=link),
+                              headers=headers)).status_code == 200
+    assert (await client.post("/v1/mentions", json=collector_item("1890000000000000010", url=None),
+                              headers=headers)).status_code == 200
+    urls = {e.payload.mention.external_id: e.payload.mention.url for e in await raw_events(kafka_settings, expect=4)}
+    assert urls == {"1890000000000000009": link, "1890000000000000010": None}

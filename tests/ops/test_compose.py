@@ -9,8 +9,8 @@ import re
 from typing import Any
 
 import yaml
-from mentionflow.infra.kafka import KAFKA_VERSION
 from mentionflow.metrics import catalog
+from mentionflow_tools.infra.kafka import KAFKA_VERSION
 from prometheus_client.metrics import MetricWrapperBase
 
 from tests.ops.deploy_refs import (

@@ -1,6 +1,7 @@
 """The real services, started as processes against the test Kafka and PostgreSQL: every metric the
 alert rules and the dashboard read is on some service's /metrics, and a real Prometheus (Debian's
-package) configured by render_local.py scrapes every one of them and loads the rules.
+package) configured by render_local.py scrapes every one of them and loads the rules; and none of
+them imports the operator tools (CPython's `-X importtime` lists every module a service imports).
 
 Services are found at run time (services/<name>/mentionflow_<name>/main.py), so a service being
 written is covered as soon as its entry point exists.
@@ -22,9 +23,9 @@ import asyncpg
 import httpx
 import pytest
 import yaml
-from mentionflow.infra.processes import free_port
 from mentionflow.kafka.admin import ensure_topics
 from mentionflow.settings import KafkaSettings
+from mentionflow_tools.infra.processes import free_port
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import eventually
@@ -47,6 +48,11 @@ STOP_TIMEOUT_S = 20.0
 EXTRA_ENV = {
     "ingest": {"MENTIONFLOW_X__ENABLED": "false"},  # no polling of the real X API from a test
 }
+IMPORT_TIME = "import time:"
+# The operator toolbox (tools/) and its old homes inside the runtime. (Not rich: httpx imports it
+# when installed, as it is in a development environment and not in an image.)
+TOOLS_MODULES = ("mentionflow_tools", "mentionflow.cli", "mentionflow.devrun", "mentionflow.infra",
+                 "mentionflow.fakex", "mentionflow.generate", "mentionflow.training")
 
 
 @dataclass
@@ -57,7 +63,15 @@ class RunningService:
     log: Path
 
     def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        logged = self.log.read_text(errors="replace").splitlines()
+        logged = [line for line in logged if not line.startswith(IMPORT_TIME)]
+        return "\n".join(logged[-lines:])
+
+    def imported_modules(self) -> set[str]:
+        """Every module the process imported so far, from its `-X importtime` lines."""
+        lines = self.log.read_text(errors="replace").splitlines()
+        names = {line.rsplit("|", 1)[-1].strip() for line in lines if line.startswith(IMPORT_TIME)}
+        return names - {"imported package"}  # the header line
 
 
 def present_services() -> list[str]:
@@ -122,7 +136,7 @@ async def running_services(kafka_bootstrap: str, postgres_dsn: str,
                 **EXTRA_ENV.get(name, {}),
             }
             log = logs / f"{name}.log"
-            process = launch([sys.executable, "-m", f"mentionflow_{name}.main"], log, env)
+            process = launch([sys.executable, "-X", "importtime", "-m", f"mentionflow_{name}.main"], log, env)
             services.append(RunningService(name, port, process, log))
         for service in services:
             await eventually(lambda s=service: ready(s), timeout_s=START_TIMEOUT_S, what=f"{service.name} /readyz")
@@ -132,6 +146,15 @@ async def running_services(kafka_bootstrap: str, postgres_dsn: str,
         for database in databases.values():
             await admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
         await admin.close()
+
+
+async def test_no_service_imports_the_operator_tools(running_services: list[RunningService]) -> None:
+    assert len(running_services) == len(SERVICES)
+    for service in running_services:
+        modules = service.imported_modules()
+        assert {"mentionflow.settings", f"mentionflow_{service.name}"} <= modules, service.name
+        tools = sorted(m for m in modules if any(m == t or m.startswith(t + ".") for t in TOOLS_MODULES))
+        assert not tools, f"{service.name} imports operator tools: {tools}"
 
 
 async def scrape(service: RunningService) -> set[str]:

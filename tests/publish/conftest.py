@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from mentionflow.fakex import AddUsers, FakeUser, FakeXServer, FakeXState
-from mentionflow.fakex.models import RateLimitRule
+from mentionflow_tools.fakex import AddUsers, FakeUser, FakeXServer, FakeXState
+from mentionflow_tools.fakex.models import RateLimitRule
 
 ACCOUNTS = {
     "acme": FakeUser(id="2000000000000000001", username="acme"),

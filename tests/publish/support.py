@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from aiohttp import web
 from mentionflow.events import make_envelope
 from mentionflow.events.envelope import Envelope
 from mentionflow.events.escalations import Escalation, EscalationStep
+from mentionflow.events.incident_actions import IncidentAction
 from mentionflow.events.mentions_classified import Classification
 from mentionflow.events.mentions_raw import Author, Mention, mention_id
 from mentionflow.events.mentions_routed import MentionRouted, RoutingDecision
@@ -53,6 +55,13 @@ def escalation_event(dedup_key: str, *, action: str = "trigger", brand: str = "a
         steps=[EscalationStep(target=t, after_minutes=after, channels=channels) for t, after, channels in steps],
         incident_id=dedup_key)
     return make_envelope("escalations", payload, brand_id=brand, correlation_id=dedup_key)
+
+
+def incident_action_event(incident_id: str, action: str, *, brand: str = "acme", by: str = "lea") -> Envelope[Any]:
+    """What the console produces when a lead acknowledges or resolves an incident."""
+    payload = IncidentAction(action_id=str(uuid.uuid4()), incident_id=incident_id, brand_id=brand, action=action,
+                             requested_by=by)
+    return make_envelope("incidents.actions", payload, brand_id=brand, correlation_id=incident_id)
 
 
 def reply_event(reply_id: str, *, account: str = "acme", brand: str = "acme",

@@ -11,12 +11,18 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from mentionflow.settings import KafkaSettings
 
 from tests.helpers import eventually, produce_events
-from tests.publish.support import Receiver, escalation_event, fetch, publish_env, start_publish
+from tests.publish.support import (
+    Receiver,
+    escalation_event,
+    fetch,
+    incident_action_event,
+    publish_env,
+    start_publish,
+)
 
 ROUTING_KEY = "rk-test-0123456789"
 SECONDARY_AFTER_MINUTES = 10
@@ -55,11 +61,8 @@ async def test_pages_are_deduplicated_acknowledgement_stops_escalation_and_the_s
                              [escalation_event(key, steps=steps) for key in ("inc-a", "inc-b", "inc-c", "inc-a")]
                              + [escalation_event("inc-a", steps=steps)])
         await eventually(lambda: _has(pagerduty, "trigger", 3), timeout_s=30, what="first pages")
-        # inc-b acknowledged by a person in the console, inc-c by an acknowledge event
-        conn = await asyncpg.connect(fresh_database_dsn)
-        await conn.execute("UPDATE escalations SET acknowledged_at = now(), acknowledged_by = 'lea' "
-                           "WHERE dedup_key = 'inc-b'")
-        await conn.close()
+        # inc-b acknowledged by a lead in the console (incidents.actions), inc-c by an acknowledge event
+        await produce_events(kafka_settings, "incidents.actions", [incident_action_event("inc-b", "acknowledge")])
         await produce_events(kafka_settings, "escalations", [escalation_event("inc-c", action="acknowledge")])
         await eventually(lambda: _has(pagerduty, "acknowledge", 2), timeout_s=30, what="acknowledgements")
         # The kill below tests the escalation timer across a restart, not a kill between
@@ -97,6 +100,8 @@ async def test_pages_are_deduplicated_acknowledgement_stops_escalation_and_the_s
         fresh_database_dsn, "SELECT dedup_key, status, current_step, next_step_at FROM escalations")}
     assert {k: (r["status"], r["current_step"]) for k, r in rows.items()} == {
         "inc-a": ("resolved", 1), "inc-b": ("acknowledged", 0), "inc-c": ("acknowledged", 0)}
+    by = await fetch(fresh_database_dsn, "SELECT acknowledged_by FROM escalations WHERE dedup_key = 'inc-b'")
+    assert by[0]["acknowledged_by"] == "lea"
     assert all(r["next_step_at"] is None for r in rows.values())
     # chat: a first answer of 500 was retried; every delivery and attempt is recorded
     assert chat.received[0]["status"] == 500

@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-from mentionflow import queue
-from mentionflow.db import migrate
+from mentionflow.db import migrate_all
 from mentionflow.kafka.producer import make_producer
 from mentionflow.kafka.runner import Runner
 from mentionflow.settings import KafkaSettings, PostgresSettings, RunnerSettings
@@ -29,8 +28,7 @@ from tests.publish.support import Receiver, consumed_everything, routed_event
 @pytest.fixture
 async def pool(fresh_database_dsn: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await asyncpg.create_pool(fresh_database_dsn, min_size=1, max_size=8)
-    await migrate(pool, "publish", MIGRATIONS)
-    await migrate(pool, queue.COMPONENT, queue.MIGRATIONS)
+    await migrate_all(pool, MIGRATIONS)
     yield pool
     await pool.close()
 

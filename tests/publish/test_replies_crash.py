@@ -10,8 +10,8 @@ from collections import Counter
 from pathlib import Path
 
 from mentionflow.events import decode, encode
-from mentionflow.fakex import FakeXServer
 from mentionflow.settings import KafkaSettings
+from mentionflow_tools.fakex import FakeXServer
 
 from tests.helpers import eventually, produce, read_all
 from tests.publish.conftest import account_settings

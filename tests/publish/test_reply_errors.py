@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from mentionflow.events import encode
-from mentionflow.fakex import FakeXServer, Fault
 from mentionflow.settings import KafkaSettings
+from mentionflow_tools.fakex import FakeXServer, Fault
 
 from tests.helpers import eventually, produce
 from tests.publish.conftest import ACCOUNTS, account_settings

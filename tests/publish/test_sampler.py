@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import asyncpg
-from mentionflow import queue
-from mentionflow.db import migrate
+from mentionflow.db import migrate_all
 from mentionflow.metrics import catalog
+from mentionflow_console.main import MIGRATIONS as CONSOLE_MIGRATIONS
+from mentionflow_publish.main import MIGRATIONS
 from mentionflow_publish.sampler import StateSampler
 
 _INSERT = """
@@ -19,6 +20,12 @@ VALUES ($1, 'x', $2, $2, $3, 'P2', now() + make_interval(mins => $4), $5, 'compl
 """
 
 
+_WORK = """
+INSERT INTO queue_work (item_id, brand_id, status) SELECT id, brand_id, $2 FROM queue_items WHERE external_id = $1
+ON CONFLICT (item_id) DO UPDATE SET status = EXCLUDED.status
+"""
+
+
 def _value(metric, *labels: str) -> float:  # noqa: ANN001
     return metric.labels(*labels)._value.get()
 
@@ -26,12 +33,15 @@ def _value(metric, *labels: str) -> float:  # noqa: ANN001
 async def test_gauges_follow_the_database_and_breaches_count_once(fresh_database_dsn: str) -> None:
     pool = await asyncpg.create_pool(fresh_database_dsn, min_size=1, max_size=3)
     try:
-        await migrate(pool, queue.COMPONENT, queue.MIGRATIONS)
+        # the item's status as people set it is the console's (queue_work), read through the domain's read model
+        await migrate_all(pool, (*MIGRATIONS, *CONSOLE_MIGRATIONS))
         brand = "sampler-brand"
         async with pool.acquire() as conn:
             await conn.execute(_INSERT, brand, "1", "care", 30, "new", 120, json.dumps({}))
-            await conn.execute(_INSERT, brand, "2", "care", -5, "claimed", 600, json.dumps({}))  # overdue
-            await conn.execute(_INSERT, brand, "3", "care", -5, "resolved", 900, json.dumps({}))  # done: ignored
+            await conn.execute(_INSERT, brand, "2", "care", -5, "new", 600, json.dumps({}))  # overdue
+            await conn.execute(_INSERT, brand, "3", "care", -5, "escalated", 900, json.dumps({}))  # done: ignored
+            await conn.execute(_WORK, "2", "claimed")
+            await conn.execute(_WORK, "3", "resolved")
             await conn.execute(
                 "INSERT INTO incidents (incident_id, brand_id, status, opened_at, updated_at) "
                 "VALUES ('inc-s1', $1, 'open', now() - interval '10 minutes', now()), "
@@ -49,7 +59,8 @@ async def test_gauges_follow_the_database_and_breaches_count_once(fresh_database
         assert 590 <= _value(catalog.PUBLISH_OLDEST_UNACKNOWLEDGED_INCIDENT_AGE, brand) < 700
 
         async with pool.acquire() as conn:
-            await conn.execute("UPDATE queue_items SET status = 'resolved'")
+            for external_id in ("1", "2", "3"):
+                await conn.execute(_WORK, external_id, "resolved")
             await conn.execute("UPDATE incidents SET status = 'closed'")
         await sampler.sample()
         assert _value(catalog.PUBLISH_QUEUE_DEPTH, brand, "care") == 0

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import yaml
 from mentionflow.brandconfig import load_config_text
 from mentionflow.routing import route
-from mentionflow.routing.diff import DecisionDiff, changed_fields, compare
+from mentionflow_tools.rules.diff import DecisionDiff, changed_fields, compare
 
 from tests.routing.builders import DEMO_CONFIG, classified, demo_config
 

@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mentionflow.brandconfig import default_config_path, load_config
+from mentionflow.brandconfig import load_config
 from mentionflow.events import decode, encode, make_envelope
 from mentionflow.events.incidents import Incident
 from mentionflow.events.mentions_classified import Classification, MentionClassified
@@ -21,6 +21,7 @@ from mentionflow.settings import KafkaSettings, RunnerSettings
 from mentionflow_routing.handler import RoutingHandler
 
 from tests.helpers import caught_up, eventually, produce, read_all
+from tests.routing.builders import DEMO_CONFIG
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # a weekday afternoon in New York and Paris
 
@@ -60,7 +61,7 @@ async def test_decisions_escalations_unrouted_and_dlq(kafka_settings: KafkaSetti
     producer = make_producer(kafka_settings, client_id="t-routing")
     await producer.start()
     runner = Runner(service="routing", group_id=group, topics=["mentions.classified", "incidents"],
-                    handler=RoutingHandler(load_config(default_config_path())), producer=producer,
+                    handler=RoutingHandler(load_config(DEMO_CONFIG)), producer=producer,
                     kafka=kafka_settings, settings=runner_settings)
     task = asyncio.create_task(runner.run())
     try:
@@ -98,9 +99,9 @@ async def test_decisions_escalations_unrouted_and_dlq(kafka_settings: KafkaSetti
 def test_a_broken_config_stops_the_service_with_file_and_line(tmp_path: Path) -> None:
     config = tmp_path / "config"
     config.mkdir()
-    text = (default_config_path() / "agency.yaml").read_text()
+    text = (DEMO_CONFIG / "agency.yaml").read_text()
     (config / "agency.yaml").write_text(text)
-    brand = (default_config_path() / "brands" / "skylark.yaml").read_text()
+    brand = (DEMO_CONFIG / "brands" / "skylark.yaml").read_text()
     (config / "skylark.yaml").write_text(brand.replace("priority: P1", "priority: P9", 1))
     env = {**os.environ, "MENTIONFLOW_BRAND_CONFIG": str(config), "MENTIONFLOW_LOG_JSON": "false"}
     result = subprocess.run([sys.executable, "-m", "mentionflow_routing.main"], env=env, capture_output=True,

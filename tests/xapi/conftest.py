@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from mentionflow.fakex import AddMentions, AddUsers, FakeTweet, FakeUser, FakeXServer, FakeXState
 from mentionflow.xapi import XApiSettings, XClient, XCredentials, XSession
+from mentionflow_tools.fakex import AddMentions, AddUsers, FakeTweet, FakeUser, FakeXServer, FakeXState
 from pydantic import SecretStr
 
 BRAND = FakeUser(id="2001", username="Hexafone", name="Orbitel", followers=250_000,

@@ -8,8 +8,6 @@ import math
 import time
 
 import pytest
-from mentionflow.fakex import FakeXServer, Fault
-from mentionflow.fakex.models import RateLimitRule
 from mentionflow.xapi import (
     PermanentXError,
     RateLimited,
@@ -22,6 +20,8 @@ from mentionflow.xapi import (
     authenticated_user_id,
     fetch_mentions_page,
 )
+from mentionflow_tools.fakex import FakeXServer, Fault
+from mentionflow_tools.fakex.models import RateLimitRule
 from pydantic import SecretStr, ValidationError
 
 from .conftest import BRAND, OAUTH1_ACCESS_TOKEN, OTHER_BRAND, add_mentions

@@ -11,9 +11,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import orjson
 import pytest
-from mentionflow.fakex import FakeXServer, FakeXState
-from mentionflow.fakex.feeder import MentionFeeder
-from mentionflow.generate import DEMO_BRANDS, TrafficGenerator
+from mentionflow.browser_headers import SECURITY_HEADERS
 from mentionflow.xapi import (
     XApiSettings,
     XClient,
@@ -23,6 +21,9 @@ from mentionflow.xapi import (
     fetch_mentions,
     post_reply,
 )
+from mentionflow_tools.fakex import FakeXServer, FakeXState
+from mentionflow_tools.fakex.feeder import MentionFeeder
+from mentionflow_tools.generate import DEMO_BRANDS, TrafficGenerator
 from pydantic import SecretStr
 
 from .conftest import BRAND
@@ -75,6 +76,20 @@ async def test_control_endpoints_reject_bad_input(fake: FakeXServer, http: aioht
     assert fake.state.calls() == []
 
 
+async def test_every_answer_carries_the_browser_protections(fake: FakeXServer, http: aiohttp.ClientSession):
+    # The fake is served to browsers too (make run): same headers as the console, errors included.
+    answers = [http.get(f"{fake.base_url}/_fake/calls"), http.get(f"{fake.base_url}/2/users/me"),
+               http.get(f"{fake.base_url}/no/such/page"), http.post(f"{fake.base_url}/_fake/mentions", data=b"{")]
+    statuses = []
+    for answer in answers:
+        async with answer as response:
+            statuses.append(response.status)
+            for name, value in SECURITY_HEADERS.items():
+                assert response.headers.get(name) == value, (response.url, name)
+            assert response.headers["Cache-Control"] == "no-store"
+    assert statuses == [200, 401, 404, 400]
+
+
 async def test_x_endpoints_need_some_authorization(fake: FakeXServer,
                                                    http: aiohttp.ClientSession):
     async with http.get(f"{fake.base_url}/2/users/{BRAND.id}/mentions") as response:
@@ -119,7 +134,7 @@ async def test_feeder_adds_due_mentions_that_polling_then_sees(fake: FakeXServer
 @pytest.mark.slow
 async def test_serve_command_runs_as_a_process():
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "mentionflow.cli.main", "fake-x", "serve", "--port", "0",
+        sys.executable, "-m", "mentionflow_tools.cli.main", "fake-x", "serve", "--port", "0",
         "--token", "tok=hexafone", "--rate-limit", "users_mentions=7/60",
         stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )

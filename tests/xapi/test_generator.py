@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mentionflow.cli.generate import generate
 from mentionflow.events.mentions_raw import Mention, mention_id
-from mentionflow.fakex import AddMentions
-from mentionflow.generate import DEMO_BRANDS, TrafficGenerator, parse_brand
-from mentionflow.generate.authors import INFLUENCER_FOLLOWERS
-from mentionflow.generate.traffic import fast_mention_id
+from mentionflow_tools.cli.generate import generate
+from mentionflow_tools.fakex import AddMentions
+from mentionflow_tools.generate import DEMO_BRANDS, TrafficGenerator, parse_brand
+from mentionflow_tools.generate.authors import INFLUENCER_FOLLOWERS
+from mentionflow_tools.generate.traffic import fast_mention_id
 from typer.testing import CliRunner
 
 
@@ -190,10 +190,11 @@ def test_generate_command_writes_json_lines(tmp_path: Path):
 
 
 def test_demo_brands_match_the_shipped_demo_config() -> None:
-    from mentionflow.brandconfig import default_config_path, load_config
-    from mentionflow.generate.brands import DEMO_BRANDS
+    from mentionflow.brandconfig import load_config
+    from mentionflow_tools.generate.brands import DEMO_BRANDS
+    from mentionflow_tools.repo import DEMO_CONFIG
 
-    config = load_config(default_config_path())
+    config = load_config(DEMO_CONFIG)
     for profile in DEMO_BRANDS:
         brand = config.brands[profile.brand_id]
         accounts = {a.handle: a.x_user_id for a in brand.accounts}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from mentionflow.fakex import AddMentions, FakeTweet, FakeXServer, Fault
-from mentionflow.xapi import XClient, fetch_mentions, fetch_mentions_page, lookup_user
+from mentionflow.xapi import XClient, fetch_mentions, fetch_mentions_page, lookup_user, recent_tweets
+from mentionflow_tools.fakex import AddMentions, FakeTweet, FakeXServer, Fault
 
 from .conftest import BRAND, FAN, OTHER_BRAND, STAR, add_mentions
 
@@ -108,9 +108,19 @@ async def test_resume_from_pagination_token(fake: FakeXServer, reader: XClient):
     assert seen == list(reversed(ids))
 
 
-async def test_page_size_is_checked_before_calling(reader: XClient):
+async def test_page_size_is_checked_before_calling(fake: FakeXServer, reader: XClient):
     with pytest.raises(ValueError, match="5..100"):
         await fetch_mentions_page(reader, BRAND.id, max_results=101)
+    with pytest.raises(ValueError, match="5..100"):
+        await recent_tweets(reader, BRAND.id, page_size=4)
+    assert fake.state.calls() == []  # neither reached X
+
+
+async def test_lookup_user_never_sends_a_name_x_refuses(fake: FakeXServer, reader: XClient):
+    # X's specification: a username path segment is [A-Za-z0-9_]{1,15}; others get a 400.
+    assert await lookup_user(reader, "far_too_long_for_x") is None
+    assert await lookup_user(reader, "@has-dash") is None
+    assert fake.state.calls() == []
 
 
 async def test_lookup_user_resolves_a_handle(fake: FakeXServer, reader: XClient):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from mentionflow.fakex import FakeXServer, Fault
 from mentionflow.xapi import (
     PermanentXError,
     RateLimited,
@@ -18,6 +17,7 @@ from mentionflow.xapi import (
     post_reply,
     recent_tweets,
 )
+from mentionflow_tools.fakex import FakeXServer, Fault
 from pydantic import SecretStr
 
 from .conftest import BRAND, FAN, OAUTH2_USER_TOKEN, OTHER_BRAND, add_mentions

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -28,6 +30,14 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
     PRIMARY KEY (component, version)
 )
 """
+
+
+@dataclass(frozen=True)
+class Migrations:
+    """One ordered set of SQL migrations, tracked under `component` in schema_migrations."""
+
+    component: str
+    folder: Path
 
 
 async def create_pool(settings: PostgresSettings) -> asyncpg.Pool:
@@ -79,6 +89,12 @@ async def migrate(pool: asyncpg.Pool, component: str, folder: Path) -> list[str]
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", _ADVISORY_LOCK_ID)
     return applied_now
+
+
+async def migrate_all(pool: asyncpg.Pool, sets: Iterable[Migrations]) -> None:
+    """Apply every set in order (a service's, or in tests another owner's schema)."""
+    for migrations in sets:
+        await migrate(pool, migrations.component, migrations.folder)
 
 
 async def ping(pool: asyncpg.Pool) -> None:

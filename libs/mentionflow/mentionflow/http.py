@@ -66,17 +66,27 @@ class HttpServer:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self.server.serve())
+        """Serve, returning once listening. Raises OSError when the server could not start
+        (uvicorn logs the bind error and exits its serve() with SystemExit)."""
+        self._task = asyncio.create_task(self._serve())
         while not self.server.started:
             if self._task.done():
-                self._task.result()  # raises the bind error
+                self._task.result()  # raises the start-up error
             await asyncio.sleep(0.01)
+
+    async def _serve(self) -> None:
+        try:
+            await self.server.serve()
+        except SystemExit as exc:
+            raise OSError(f"HTTP server could not start on {self.server.config.host}:{self.server.config.port}"
+                          f" (exit {exc.code}; the log says why)") from None
 
     @property
     def port(self) -> int:
         return self.server.servers[0].sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        """Stop serving; idempotent, and a no-op after a failed start."""
         self.server.should_exit = True
         if self._task is not None:
-            await self._task
+            await asyncio.gather(self._task, return_exceptions=True)

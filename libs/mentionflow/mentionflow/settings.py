@@ -103,7 +103,6 @@ class RunnerSettings(BaseModel):
 
     max_batch: int = Field(default=500, ge=1, description="records per partition per batch")
     fetch_timeout_ms: int = Field(default=200, ge=1)
-    max_inflight_batches: int = Field(default=8, ge=1, description="above it, partitions pause")
     dlq_max_consecutive: int = Field(default=100, ge=1, description="stop after this many in a row")
     dlq_max_ratio: float = Field(default=0.5, gt=0, le=1, description="stop above this ratio...")
     dlq_ratio_window: int = Field(default=1000, ge=10, description="...over this many messages")
@@ -122,7 +121,7 @@ class ServiceSettings(BaseSettings):
         env_prefix="MENTIONFLOW_", env_nested_delimiter="__", frozen=True, extra="ignore"
     )
 
-    service_name: str = "mentionflow"
+    startup_wait_s: float = Field(default=60.0, gt=0, description="how long Kafka/PostgreSQL may take to answer")
     instance_id: str = Field(default="", description="defaults to host:pid")
     log_level: str = "INFO"
     log_json: bool = True

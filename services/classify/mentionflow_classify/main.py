@@ -11,7 +11,7 @@ from mentionflow.classify.adapters import Adapters
 from mentionflow.classify.model import load_model
 from mentionflow.classify.spikes import SpikeSettings
 from mentionflow.kafka.adapter_feed import AdapterFeed
-from mentionflow.service import ServiceContext, ServiceSpec, run_service
+from mentionflow.service import BackgroundTask, ServiceContext, ServiceParts, ServiceSpec, run_service
 
 from mentionflow_classify.handler import ClassifyHandler
 from mentionflow_classify.settings import ClassifySettings
@@ -42,24 +42,20 @@ def build_spec(settings: ClassifySettings) -> ServiceSpec:
         calm_period=timedelta(minutes=spikes.calm_minutes),
     )
 
-    async def build(context: ServiceContext) -> ClassifyHandler:
+    async def build(context: ServiceContext) -> ServiceParts:
         # Load the model now, not on the first mention: start-up is where the runtime freezes
         # the long-lived heap (see mentionflow.heap.settle_heap), and the weights belong there.
         load_model()
+        # Every brand's adapter, folded from labels.corrected by a background task of its own
+        # (outside the consumer group); the handler waits for it to catch up before classifying.
         feed = AdapterFeed(settings.kafka, Adapters(max_tokens=settings.adapter_max_tokens))
-        feed.start()
-        context.extras["adapter_feed"] = feed
-        return ClassifyHandler(kafka=settings.kafka, group_id=GROUP_ID, profiles=brand_profiles(config),
-                               spike_settings=spike_settings, rebuild=timedelta(minutes=spikes.rebuild_minutes),
-                               feed=feed)
+        handler = ClassifyHandler(
+            kafka=settings.kafka, group_id=GROUP_ID, profiles=brand_profiles(config),
+            spike_settings=spike_settings, rebuild=timedelta(minutes=spikes.rebuild_minutes), feed=feed)
+        return ServiceParts(handler=handler, tasks=[BackgroundTask("labels.corrected", feed.run)])
 
-    async def close(context: ServiceContext) -> None:
-        feed = context.extras.get("adapter_feed")
-        if feed is not None:
-            await feed.stop()
-
-    return ServiceSpec(name="classify", consumes=["mentions.raw", "labels.corrected"], build_handler=build,
-                       group_id=GROUP_ID, close=close)
+    return ServiceSpec(name="classify", consumes=["mentions.raw", "labels.corrected"], build=build,
+                       group_id=GROUP_ID)
 
 
 def main() -> None:

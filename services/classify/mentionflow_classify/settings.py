@@ -21,7 +21,6 @@ class SpikeOptions(BaseModel):
 
 
 class ClassifySettings(ServiceSettings):
-    service_name: str = "classify"
     brand_config: Path | None = Field(
         default=None, description="brand config file/folder (crisis phrases, VIPs, products); none: defaults"
     )

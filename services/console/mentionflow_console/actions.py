@@ -1,6 +1,8 @@
-"""What people do to queue items and incidents. Each action is one transaction that locks the
-row, checks the state, changes it and appends the audit entry, so two people acting at once
-are serialised by PostgreSQL: one wins, the other gets a Conflict naming the winner.
+"""What people do to queue items and incidents. Each item action is one transaction that locks
+the item's work row (console-owned), checks the state, changes it and appends the audit entry,
+so two people acting at once are serialised by PostgreSQL: one wins, the other gets a Conflict
+naming the winner. What publish owns (replies to post, incidents, escalations) is asked for by
+event, recorded in console_requests first so the person sees it pending at once.
 
 Functions are keyword-only and raise errors.NotFound / Forbidden / Conflict / InvalidInput;
 the API and the UI translate those to HTTP.
@@ -8,33 +10,30 @@ the API and the UI translate those to HTTP.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from mentionflow.accounts import User
 from mentionflow.accounts.audit import record_audit
 from mentionflow.accounts.store import get_user, transaction
-from mentionflow.events import make_envelope
+from mentionflow.events.incident_actions import IncidentAction
 from mentionflow.events.replies_requested import MAX_REPLY_CHARS, ReplyRequested
-from mentionflow.kafka.producer import send_event
 from mentionflow.metrics import catalog
+from mentionflow.queue.domain import HELD, ItemAction, ItemStatus, item_allows
 from mentionflow.settings import KafkaSettings
 
-from mentionflow_console import repository
+from mentionflow_console import repository, requests
 from mentionflow_console.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
 
 TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MAX_TAGS = 50
-PRODUCE_TIMEOUT_S = 10.0
-CLAIMABLE = ("new", "escalated")
 
 
 def _snapshot(row: asyncpg.Record) -> dict[str, Any]:
@@ -42,20 +41,28 @@ def _snapshot(row: asyncpg.Record) -> dict[str, Any]:
 
 
 async def _locked_item(conn: asyncpg.Connection, user: User, item_id: uuid.UUID) -> asyncpg.Record:
-    item = await repository.get_item(conn, scope=user.brand_scope, item_id=item_id, for_update=True)
+    """The item as people see it, with its work row (console-owned) locked until the transaction
+    ends: the hard, synchronous lock that serialises claims and every other action on it."""
+    item = await repository.get_item(conn, scope=user.brand_scope, item_id=item_id)
     if item is None:
         raise NotFound(f"no queue item {item_id}")
-    return item
+    await conn.execute("INSERT INTO queue_work (item_id, brand_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                       item_id, item["brand_id"])
+    await conn.execute("SELECT 1 FROM queue_work WHERE item_id = $1 FOR UPDATE", item_id)
+    locked = await repository.get_item(conn, scope=None, item_id=item_id)  # as of the lock
+    assert locked is not None
+    return locked
 
 
-async def _update_item(conn: asyncpg.Connection, item_id: uuid.UUID, *, status: str, assignee: str | None,
+async def _update_item(conn: asyncpg.Connection, item_id: uuid.UUID, *, status: str | None, assignee: str | None,
                        tags: Sequence[str] | None = None) -> asyncpg.Record:
-    row = await conn.fetchrow(
-        "UPDATE queue_items SET status = $2, assignee = $3, tags = coalesce($4::text[], tags), "
-        "version = version + 1, updated_at = now() WHERE id = $1 "
-        f"RETURNING {repository.DETAIL_COLUMNS}",
+    """Set people's state of the item (status None: back to the pipeline's); returns the item."""
+    await conn.execute(
+        "UPDATE queue_work SET status = $2, assignee = $3, tags = coalesce($4::text[], tags), "
+        "version = version + 1, updated_at = now() WHERE item_id = $1",
         item_id, status, assignee, list(tags) if tags is not None else None)
-    assert row is not None  # the row is locked by this transaction
+    row = await repository.get_item(conn, scope=None, item_id=item_id)
+    assert row is not None  # the work row is locked by this transaction
     return row
 
 
@@ -68,25 +75,24 @@ async def _audit_item(conn: asyncpg.Connection, user: User, action: str, before:
 
 
 def _claimed_by_other(item: asyncpg.Record, user: User) -> bool:
-    return item["assignee"] is not None and item["assignee"] != user.username and item["status"] != "new"
+    return item["assignee"] is not None and item["assignee"] != user.username and item["status"] != ItemStatus.NEW
+
+
+def _holds(item: asyncpg.Record, user: User) -> bool:
+    return item["assignee"] == user.username and item["status"] in HELD
 
 
 async def claim(pool: asyncpg.Pool, *, user: User, item_id: uuid.UUID) -> asyncpg.Record:
     """Claim exclusively. Claiming an item one already holds is a no-op (idempotent)."""
     async with transaction(pool) as conn:
         item = await _locked_item(conn, user, item_id)
-        if item["status"] == "resolved":
+        if item["status"] == ItemStatus.RESOLVED:
             raise Conflict("item is resolved")
-        if item["assignee"] == user.username and item["status"] in ("claimed", "replied"):
+        if _holds(item, user):
             return item
-        # The guard repeats the check in SQL: the row lock already serialises claimers, this
-        # makes the exclusivity visible in the statement itself.
-        row = await conn.fetchrow(
-            "UPDATE queue_items SET status = 'claimed', assignee = $2, version = version + 1, updated_at = now() "
-            "WHERE id = $1 AND (status = ANY($3::text[]) OR (status = 'claimed' AND assignee = $2)) "
-            f"RETURNING {repository.DETAIL_COLUMNS}", item_id, user.username, list(CLAIMABLE))
-        if row is None:
+        if not item_allows(ItemAction.CLAIM, item["status"]):
             raise Conflict(f"claimed by {item['assignee']}" if item["assignee"] else f"item is {item['status']}")
+        row = await _update_item(conn, item_id, status=ItemStatus.CLAIMED, assignee=user.username)
         await _audit_item(conn, user, "item.claim", item, row)
         return row
 
@@ -95,11 +101,11 @@ async def release(pool: asyncpg.Pool, *, user: User, item_id: uuid.UUID) -> asyn
     """Give a claimed item back to the queue (the holder, or a lead for anyone's item)."""
     async with transaction(pool) as conn:
         item = await _locked_item(conn, user, item_id)
-        if item["status"] not in ("claimed", "replied"):
+        if not item_allows(ItemAction.RELEASE, item["status"]):
             raise Conflict(f"item is {item['status']}, not claimed")
         if item["assignee"] != user.username and not user.at_least("lead"):
             raise Conflict(f"claimed by {item['assignee']}")
-        row = await _update_item(conn, item_id, status="new", assignee=None)
+        row = await _update_item(conn, item_id, status=None, assignee=None)
         await _audit_item(conn, user, "item.release", item, row)
         return row
 
@@ -108,11 +114,12 @@ async def resolve(pool: asyncpg.Pool, *, user: User, item_id: uuid.UUID, note: s
     """Close an item: unclaimed or held by the user (leads may close anyone's)."""
     async with transaction(pool) as conn:
         item = await _locked_item(conn, user, item_id)
-        if item["status"] == "resolved":
+        if not item_allows(ItemAction.RESOLVE, item["status"]):
             raise Conflict("item is already resolved")
         if _claimed_by_other(item, user) and not user.at_least("lead"):
             raise Conflict(f"claimed by {item['assignee']}")
-        row = await _update_item(conn, item_id, status="resolved", assignee=item["assignee"] or user.username)
+        row = await _update_item(conn, item_id, status=ItemStatus.RESOLVED,
+                                 assignee=item["assignee"] or user.username)
         await _audit_item(conn, user, "item.resolve", item, row, detail=note)
         return row
 
@@ -152,20 +159,21 @@ async def reassign(pool: asyncpg.Pool, *, user: User, item_id: uuid.UUID, assign
             raise InvalidInput("assignee", f"no user {assignee!r}")
         if not target.can_see(item["brand_id"]):
             raise InvalidInput("assignee", f"{assignee} has no access to brand {item['brand_id']}")
-        if item["status"] == "resolved":
+        if not item_allows(ItemAction.REASSIGN, item["status"]):
             raise Conflict("item is resolved")
-        status = "replied" if item["status"] == "replied" else "claimed"
+        status = ItemStatus.REPLIED if item["status"] == ItemStatus.REPLIED else ItemStatus.CLAIMED
         row = await _update_item(conn, item_id, status=status, assignee=assignee)
         await _audit_item(conn, user, "item.reassign", item, row, detail=f"to {assignee}")
         return row
 
 
 async def request_reply(pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: KafkaSettings, *, user: User,
-                        item_id: uuid.UUID, text: str) -> asyncpg.Record:
-    """Record the reply in reply_outbox ('requested') and produce replies.requested.
+                        item_id: uuid.UUID, text: str) -> dict[str, Any]:
+    """Ask publish to post a reply: the request is recorded (console_requests) with the item's
+    new state and the audit entry in one transaction, then replies.requested is produced.
 
-    The outbox row commits first; the event is produced after. Should the produce fail, the
-    row stays 'requested' and the outbox relay re-sends it (publish dedups by reply_id)."""
+    Should the produce fail, the request stays unproduced and the relay re-sends it (publish
+    dedups by reply_id). Returns the reply as the console shows it until publish records it."""
     text = text.strip()
     if not text:
         raise InvalidInput("text", "reply is empty")
@@ -173,9 +181,9 @@ async def request_reply(pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: K
         raise InvalidInput("text", f"reply has {len(text)} characters; X allows {MAX_REPLY_CHARS}")
     async with transaction(pool) as conn:
         item = await _locked_item(conn, user, item_id)
-        if item["status"] == "resolved":
+        if item["status"] == ItemStatus.RESOLVED:
             raise Conflict("item is resolved: it takes no more replies")
-        if item["assignee"] != user.username or item["status"] not in ("claimed", "replied"):
+        if not _holds(item, user):
             who = f"it is claimed by {item['assignee']}" if item["assignee"] else "it is not claimed"
             raise Conflict(f"claim the item before replying: {who}")
         mention = repository.parse_json(item["mention"])
@@ -183,38 +191,23 @@ async def request_reply(pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: K
             reply_id=str(uuid.uuid4()), brand_id=item["brand_id"], account_handle=mention["account_handle"],
             in_reply_to_external_id=item["external_id"], mention_id=item["mention_id"], text=text,
             requested_by=user.username)
-        outbox = await conn.fetchrow(
-            "INSERT INTO reply_outbox (reply_id, brand_id, mention_id, queue_item_id, account_handle, "
-            "in_reply_to_external_id, text, requested_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-            "RETURNING reply_id, text, requested_by, status, tweet_id, error, requested_at, updated_at",
-            reply.reply_id, reply.brand_id, reply.mention_id, item_id, reply.account_handle,
-            reply.in_reply_to_external_id, reply.text, reply.requested_by)
-        row = await _update_item(conn, item_id, status="replied", assignee=user.username)
+        requested_at = await requests.record(conn, request_id=reply.reply_id, topic="replies.requested",
+                                             action="reply", payload=reply, item_id=item_id)
+        row = await _update_item(conn, item_id, status=ItemStatus.REPLIED, assignee=user.username)
         await _audit_item(conn, user, "item.reply", item, row, detail=text)
-    await produce_reply(producer, kafka, reply)
+    await requests.produce(pool, producer, kafka, "replies.requested", reply.reply_id, reply)
     catalog.CONSOLE_REPLIES_REQUESTED.labels(brand=reply.brand_id).inc()
-    return outbox
-
-
-async def produce_reply(producer: AIOKafkaProducer, kafka: KafkaSettings, reply: ReplyRequested) -> bool:
-    """Produce one replies.requested event; False (logged) when the broker did not acknowledge."""
-    envelope = make_envelope("replies.requested", reply, brand_id=reply.brand_id, correlation_id=reply.mention_id)
-    try:
-        await asyncio.wait_for(send_event(producer, kafka, "replies.requested", envelope), PRODUCE_TIMEOUT_S)
-        return True
-    except Exception as exc:  # the outbox relay retries; the person's request is safely recorded
-        log.warning("replies.requested for reply %s not acknowledged (%s: %s); the relay will retry",
-                    reply.reply_id, type(exc).__name__, exc)
-        return False
+    return {"reply_id": reply.reply_id, "text": reply.text, "requested_by": reply.requested_by,
+            "status": "requested", "tweet_id": None, "error": None, "requested_at": requested_at,
+            "updated_at": requested_at}
 
 
 # --- incidents -----------------------------------------------------------------------------
 
-async def _locked_incident(conn: asyncpg.Connection, user: User, incident_id: str) -> asyncpg.Record:
+async def _incident(conn: asyncpg.Connection, user: User, incident_id: str) -> asyncpg.Record:
     if not user.at_least("lead"):
         raise Forbidden("incidents are acknowledged and resolved by leads")
-    incident = await repository.get_incident(conn, scope=user.brand_scope, incident_id=incident_id,
-                                             for_update=True)
+    incident = await repository.get_incident(conn, scope=user.brand_scope, incident_id=incident_id)
     if incident is None:
         raise NotFound(f"no incident {incident_id}")
     return incident
@@ -224,50 +217,45 @@ def _incident_state(row: asyncpg.Record) -> dict[str, Any]:
     return {k: row[k] for k in ("status", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by")}
 
 
-async def acknowledge_incident(pool: asyncpg.Pool, *, user: User, incident_id: str) -> asyncpg.Record:
-    """Acknowledge an incident and its escalation (same dedup key): publish stops paging the
-    next steps. Acknowledging twice keeps the first acknowledgement (idempotent)."""
+async def _incident_action(pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: KafkaSettings, *, user: User,
+                           incident_id: str, action: Literal["acknowledge", "resolve"]) -> asyncpg.Record:
+    """Ask publish (which owns incidents and escalations) to apply `action`, by event. The
+    request is recorded first, once per incident and action: two leads acting at once are
+    serialised by its unique key, the second finds the first's request. The incident reads as
+    acknowledged / resolved from then on, with the action listed as pending until applied."""
     async with transaction(pool) as conn:
-        incident = await _locked_incident(conn, user, incident_id)
+        incident = await _incident(conn, user, incident_id)
         if incident["resolved_at"] is not None:
-            raise Conflict(f"incident is resolved (by {incident['resolved_by']})")
-        if incident["acknowledged_at"] is not None:
+            verb = "already resolved" if action == "resolve" else "resolved"
+            raise Conflict(f"incident is {verb} (by {incident['resolved_by']})")
+        if action == "acknowledge" and incident["acknowledged_at"] is not None:
             return incident
-        await conn.execute(
-            "UPDATE incidents SET acknowledged_at = now(), acknowledged_by = $2 WHERE incident_id = $1",
-            incident_id, user.username)
-        escalations = await conn.execute(
-            "UPDATE escalations SET status = 'acknowledged', acknowledged_at = now(), acknowledged_by = $2, "
-            "updated_at = now() WHERE (dedup_key = $1 OR incident_id = $1) AND brand_id = $3 "
-            "AND status = 'triggered'", incident_id, user.username, incident["brand_id"])
+        event = IncidentAction(action_id=str(uuid.uuid4()), incident_id=incident_id, brand_id=incident["brand_id"],
+                               action=action, requested_by=user.username)
+        recorded = await requests.record(conn, request_id=event.action_id, topic="incidents.actions", action=action,
+                                         payload=event, incident_id=incident_id)
+        if recorded is None:  # another lead's identical request won the race
+            after = await repository.get_incident(conn, scope=None, incident_id=incident_id)
+            assert after is not None
+            return after
         after = await repository.get_incident(conn, scope=None, incident_id=incident_id)
         assert after is not None
-        await record_audit(conn, actor=user.username, action="incident.acknowledge", brand_id=incident["brand_id"],
-                           incident_id=incident_id, target=incident_id, before=_incident_state(incident),
-                           after=_incident_state(after), detail=f"escalations acknowledged: {escalations.split()[-1]}")
-        catalog.CONSOLE_ACTIONS.labels(action="incident.acknowledge").inc()
-        return after
-
-
-async def resolve_incident(pool: asyncpg.Pool, *, user: User, incident_id: str) -> asyncpg.Record:
-    """Close an incident and resolve its escalation."""
-    async with transaction(pool) as conn:
-        incident = await _locked_incident(conn, user, incident_id)
-        if incident["resolved_at"] is not None:
-            raise Conflict(f"incident is already resolved (by {incident['resolved_by']})")
-        await conn.execute(
-            "UPDATE incidents SET resolved_at = now(), resolved_by = $2, status = 'closed', "
-            "closed_at = coalesce(closed_at, now()), acknowledged_at = coalesce(acknowledged_at, now()), "
-            "acknowledged_by = coalesce(acknowledged_by, $2) WHERE incident_id = $1", incident_id, user.username)
-        await conn.execute(
-            "UPDATE escalations SET status = 'resolved', resolved_at = now(), "
-            "acknowledged_at = coalesce(acknowledged_at, now()), acknowledged_by = coalesce(acknowledged_by, $2), "
-            "updated_at = now() WHERE (dedup_key = $1 OR incident_id = $1) AND brand_id = $3 "
-            "AND status <> 'resolved'", incident_id, user.username, incident["brand_id"])
-        after = await repository.get_incident(conn, scope=None, incident_id=incident_id)
-        assert after is not None
-        await record_audit(conn, actor=user.username, action="incident.resolve", brand_id=incident["brand_id"],
+        await record_audit(conn, actor=user.username, action=f"incident.{action}", brand_id=incident["brand_id"],
                            incident_id=incident_id, target=incident_id, before=_incident_state(incident),
                            after=_incident_state(after))
-        catalog.CONSOLE_ACTIONS.labels(action="incident.resolve").inc()
-        return after
+        catalog.CONSOLE_ACTIONS.labels(action=f"incident.{action}").inc()
+    await requests.produce(pool, producer, kafka, "incidents.actions", event.action_id, event)
+    return after
+
+
+async def acknowledge_incident(pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: KafkaSettings, *, user: User,
+                               incident_id: str) -> asyncpg.Record:
+    """Acknowledge an incident: publish stops paging its escalations' next steps. Acknowledging
+    twice keeps the first acknowledgement (idempotent)."""
+    return await _incident_action(pool, producer, kafka, user=user, incident_id=incident_id, action="acknowledge")
+
+
+async def resolve_incident(pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: KafkaSettings, *, user: User,
+                           incident_id: str) -> asyncpg.Record:
+    """Close an incident and resolve its escalations."""
+    return await _incident_action(pool, producer, kafka, user=user, incident_id=incident_id, action="resolve")

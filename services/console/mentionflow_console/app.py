@@ -4,7 +4,6 @@ static files, and the one place where domain errors become HTTP responses."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 import asyncpg
@@ -12,7 +11,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from mentionflow.http import create_app
+from mentionflow.browser_headers import BrowserProtections
 
 from mentionflow_console.api import audit, corrections, incidents, items, users
 from mentionflow_console.deps import LoginRequired
@@ -35,9 +34,16 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def build_app(*, settings: ConsoleSettings, pool: asyncpg.Pool, producer: AIOKafkaProducer,
-              checks: dict[str, Callable[[], Awaitable[object]]] | None = None) -> FastAPI:
-    app = create_app("console", checks, description=DESCRIPTION, version="1")
+# No /docs or /redoc: they run inline script from a CDN, which the console's CSP forbids (and
+# nothing may be fetched from outside at run time). The schema stays at /openapi.json.
+APP_OPTIONS = {"description": DESCRIPTION, "version": "1", "docs_url": None, "redoc_url": None}
+
+
+def configure_app(app: FastAPI, *, settings: ConsoleSettings, pool: asyncpg.Pool, producer: AIOKafkaProducer) -> None:
+    """Add the console's routes, pages, static files, browser protections and error translation
+    to `app` (made by mentionflow.http.create_app with APP_OPTIONS, so it also serves /healthz
+    /readyz /metrics)."""
+    app.add_middleware(BrowserProtections, cacheable_prefixes=("/static/",))
     templates = make_templates()
     app.state.settings = settings
     app.state.pool = pool
@@ -68,5 +74,3 @@ def build_app(*, settings: ConsoleSettings, pool: asyncpg.Pool, producer: AIOKaf
         # A value PostgreSQL cannot take (out-of-range, bad encoding) that validation let by.
         log.warning("database refused a value on %s %s: %s", request.method, request.url.path, exc)
         return JSONResponse({"detail": f"invalid value: {exc}"}, status_code=422)
-
-    return app

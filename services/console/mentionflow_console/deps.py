@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 import asyncpg
@@ -39,6 +40,10 @@ Producer = Annotated[AIOKafkaProducer, Depends(_producer)]
 Settings = Annotated[ConsoleSettings, Depends(_settings)]
 
 
+def _idle(request: Request) -> timedelta:
+    return timedelta(minutes=_settings(request).console.session_idle_minutes)
+
+
 def _unauthenticated(message: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
 
@@ -54,7 +59,7 @@ async def _current_user(
         if user is None:
             raise _unauthenticated("invalid or revoked API token")
         return user
-    session = await session_for_cookie(pool, cookie=cookie)
+    session = await session_for_cookie(pool, cookie=cookie, idle=_idle(request))
     if session is None:
         raise _unauthenticated("not authenticated: send `Authorization: Bearer <token>` or log in")
     # A cookie rides along with any cross-site request; a header a foreign page cannot read
@@ -89,7 +94,7 @@ class LoginRequired(Exception):
 
 
 async def _ui_session(request: Request, pool: DbPool) -> Session:
-    session = await session_for_cookie(pool, cookie=request.cookies.get(SESSION_COOKIE))
+    session = await session_for_cookie(pool, cookie=request.cookies.get(SESSION_COOKIE), idle=_idle(request))
     if session is None:
         raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     return session

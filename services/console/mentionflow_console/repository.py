@@ -1,4 +1,5 @@
-"""SQL of the console: reads of the shared queue schema, always filtered by the user's brands.
+"""SQL of the console's reads: the queue and incidents through the shared read models
+(mentionflow.queue.domain), always filtered by the user's brands.
 
 Every function takes `scope`: the brand ids the user may see, or None for every brand
 (a '*' grant). A row outside the scope is indistinguishable from a missing one.
@@ -13,19 +14,14 @@ from typing import Any, TypeAlias
 
 import asyncpg
 import orjson
+from mentionflow.queue import domain
 
 Db: TypeAlias = "asyncpg.Pool | asyncpg.Connection"
 Scope = list[str] | None
 
-OPEN_STATUSES = ("new", "claimed", "replied", "escalated")
-ALL_STATUSES = ("new", "claimed", "replied", "resolved", "escalated")
-
-SUMMARY_COLUMNS = """
-    id, brand_id, platform, external_id, mention_id, queue, team, priority, sla_due_at, status, assignee,
-    category, sentiment, severity, language, incident_id, tags, author_handle, author_followers,
-    author_verified, text, conversation_id, url, mention_created_at, created_at, updated_at, version
-"""
-DETAIL_COLUMNS = SUMMARY_COLUMNS + ", mention, classification, decision, decided_at, received_at"
+SUMMARY_COLUMNS = domain.ITEM_COLUMNS
+DETAIL_COLUMNS = domain.ITEM_DETAIL_COLUMNS
+ITEMS = domain.ITEM_FROM
 
 
 def in_scope(column: str, param: int) -> str:
@@ -47,16 +43,16 @@ class QueueFilters:
 
     def statuses(self) -> tuple[str, ...]:
         if self.status == "open":
-            return OPEN_STATUSES
+            return domain.UNRESOLVED
         if self.status == "all":
-            return ALL_STATUSES
+            return domain.ALL_STATUSES
         return (self.status,)
 
     def where(self, first_param: int) -> tuple[str, list[Any]]:
         """Predicates for everything but status (live updates decide visibility themselves)."""
         clauses, args = [], []
-        for column, value in (("brand_id", self.brand), ("queue", self.queue),
-                              ("category", self.category), ("language", self.language)):
+        for column, value in (("q.brand_id", self.brand), ("q.queue", self.queue),
+                              ("q.category", self.category), ("q.language", self.language)):
             if value is not None:
                 args.append(value)
                 clauses.append(f"{column} = ${first_param + len(args) - 1}")
@@ -67,9 +63,9 @@ async def list_items(db: Db, *, scope: Scope, filters: QueueFilters, limit: int)
     """The work order: priority first, then the SLA that runs out first."""
     where, args = filters.where(3)
     return await db.fetch(
-        f"SELECT {SUMMARY_COLUMNS} FROM queue_items WHERE {in_scope('brand_id', 1)} "
-        f"AND status = ANY($2::text[]) AND {where} "
-        f"ORDER BY priority, sla_due_at, id LIMIT {int(limit)}",
+        f"SELECT {SUMMARY_COLUMNS} FROM {ITEMS} WHERE {in_scope('q.brand_id', 1)} "
+        f"AND {domain.ITEM_STATUS} = ANY($2::text[]) AND {where} "
+        f"ORDER BY q.priority, q.sla_due_at, q.id LIMIT {int(limit)}",
         scope, list(filters.statuses()), *args)
 
 
@@ -78,8 +74,9 @@ async def changed_items(db: Db, *, scope: Scope, filters: QueueFilters, since: d
     """Items in scope changed after `since` (any status: the caller hides non-matching ones)."""
     where, args = filters.where(3)
     return await db.fetch(
-        f"SELECT {SUMMARY_COLUMNS} FROM queue_items WHERE {in_scope('brand_id', 1)} "
-        f"AND updated_at > $2 AND {where} ORDER BY updated_at, id LIMIT {int(limit)}",
+        f"SELECT {SUMMARY_COLUMNS} FROM {ITEMS} WHERE {in_scope('q.brand_id', 1)} "
+        f"AND (q.updated_at > $2 OR w.updated_at > $2) AND {where} "
+        f"ORDER BY {domain.ITEM_UPDATED_AT}, q.id LIMIT {int(limit)}",
         scope, since, *args)
 
 
@@ -93,11 +90,9 @@ async def facets(db: Db, *, scope: Scope) -> dict[str, list[str]]:
     return {k: sorted(row[k] or []) for k in ("brands", "queues", "categories", "languages")}
 
 
-async def get_item(db: Db, *, scope: Scope, item_id: uuid.UUID, for_update: bool = False) -> asyncpg.Record | None:
-    lock = " FOR UPDATE" if for_update else ""
+async def get_item(db: Db, *, scope: Scope, item_id: uuid.UUID) -> asyncpg.Record | None:
     return await db.fetchrow(
-        f"SELECT {DETAIL_COLUMNS} FROM queue_items WHERE id = $2 AND {in_scope('brand_id', 1)}{lock}",
-        scope, item_id)
+        f"SELECT {DETAIL_COLUMNS} FROM {ITEMS} WHERE q.id = $2 AND {in_scope('q.brand_id', 1)}", scope, item_id)
 
 
 async def conversation(db: Db, *, scope: Scope, item: asyncpg.Record) -> list[asyncpg.Record]:
@@ -105,15 +100,22 @@ async def conversation(db: Db, *, scope: Scope, item: asyncpg.Record) -> list[as
     if not item["conversation_id"]:
         return []
     return await db.fetch(
-        f"SELECT {SUMMARY_COLUMNS} FROM queue_items WHERE conversation_id = $2 AND id <> $3 "
-        f"AND {in_scope('brand_id', 1)} ORDER BY mention_created_at, id LIMIT 100",
+        f"SELECT {SUMMARY_COLUMNS} FROM {ITEMS} WHERE q.conversation_id = $2 AND q.id <> $3 "
+        f"AND {in_scope('q.brand_id', 1)} ORDER BY q.mention_created_at, q.id LIMIT 100",
         scope, item["conversation_id"], item["id"])
 
 
 async def replies(db: Db, *, item_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The item's replies as publish recorded them, and the ones requested here that publish has
+    not recorded yet (shown 'requested': read-your-writes)."""
     return await db.fetch(
         "SELECT reply_id, text, requested_by, status, tweet_id, error, requested_at, updated_at "
-        "FROM reply_outbox WHERE queue_item_id = $1 ORDER BY requested_at, reply_id", item_id)
+        "FROM reply_outbox WHERE queue_item_id = $1 "
+        "UNION ALL "
+        "SELECT r.request_id, r.payload->>'text', r.requested_by, 'requested', NULL, NULL, r.requested_at, "
+        "r.requested_at FROM console_requests r WHERE r.item_id = $1 AND r.action = 'reply' "
+        "AND NOT EXISTS (SELECT 1 FROM reply_outbox o WHERE o.reply_id = r.request_id) "
+        "ORDER BY requested_at, reply_id", item_id)
 
 
 async def item_history(db: Db, *, item_id: uuid.UUID) -> list[asyncpg.Record]:
@@ -122,42 +124,43 @@ async def item_history(db: Db, *, item_id: uuid.UUID) -> list[asyncpg.Record]:
         item_id)
 
 
-async def stale_requested_replies(db: Db, *, older_than_s: float, limit: int = 100) -> list[asyncpg.Record]:
-    return await db.fetch(
-        "SELECT reply_id, brand_id, mention_id, account_handle, in_reply_to_external_id, text, requested_by "
-        "FROM reply_outbox WHERE status = 'requested' "
-        "AND updated_at < now() - make_interval(secs => $1) ORDER BY updated_at LIMIT $2",
-        older_than_s, limit)
-
-
-async def mark_resent(db: Db, *, reply_id: str) -> None:
-    """Push the row's next re-send one relay delay away (only while still 'requested')."""
-    await db.execute("UPDATE reply_outbox SET updated_at = now() WHERE reply_id = $1 AND status = 'requested'",
-                     reply_id)
-
-
 # --- incidents -----------------------------------------------------------------------------
 
+# An incident as people see it: publish's row (incidents), with the console's requests not yet applied
+# shown as done (and listed in `pending`), so a lead sees the effect of an action at once.
+INCIDENTS = """
+incidents i
+LEFT JOIN console_requests ack ON ack.incident_id = i.incident_id AND ack.action = 'acknowledge'
+LEFT JOIN console_requests res ON res.incident_id = i.incident_id AND res.action = 'resolve'
+"""
 INCIDENT_COLUMNS = """
-    i.incident_id, i.brand_id, i.status, i.opened_at, i.updated_at, i.closed_at, i.negative_count,
-    i.crisis_count, i.rate_per_minute, i.baseline_per_minute, i.summary, i.acknowledged_at,
-    i.acknowledged_by, i.resolved_at, i.resolved_by,
+    i.incident_id, i.brand_id,
+    CASE WHEN res.request_id IS NOT NULL THEN 'closed' ELSE i.status END AS status,
+    i.opened_at, i.updated_at, coalesce(i.closed_at, res.requested_at) AS closed_at, i.negative_count,
+    i.crisis_count, i.rate_per_minute, i.baseline_per_minute, i.summary,
+    coalesce(i.acknowledged_at, ack.requested_at, res.requested_at) AS acknowledged_at,
+    coalesce(i.acknowledged_by, ack.requested_by, res.requested_by) AS acknowledged_by,
+    coalesce(i.resolved_at, res.requested_at) AS resolved_at,
+    coalesce(i.resolved_by, res.requested_by) AS resolved_by,
+    array_remove(ARRAY[
+        CASE WHEN ack.request_id IS NOT NULL AND i.acknowledged_at IS NULL THEN 'acknowledge' END,
+        CASE WHEN res.request_id IS NOT NULL AND i.resolved_at IS NULL THEN 'resolve' END], NULL) AS pending,
     (SELECT count(*) FROM queue_items q WHERE q.incident_id = i.incident_id) AS mention_count
 """
 
 
 async def list_incidents(db: Db, *, scope: Scope, brand: str | None, include_closed: bool) -> list[asyncpg.Record]:
     return await db.fetch(
-        f"SELECT {INCIDENT_COLUMNS} FROM incidents i WHERE {in_scope('i.brand_id', 1)} "
-        "AND ($2::text IS NULL OR i.brand_id = $2) AND ($3 OR (i.status = 'open' AND i.resolved_at IS NULL)) "
+        f"SELECT {INCIDENT_COLUMNS} FROM {INCIDENTS} WHERE {in_scope('i.brand_id', 1)} "
+        "AND ($2::text IS NULL OR i.brand_id = $2) "
+        "AND ($3 OR (i.status = 'open' AND i.resolved_at IS NULL AND res.request_id IS NULL)) "
         "ORDER BY i.brand_id, i.opened_at DESC LIMIT 200",
         scope, brand, include_closed)
 
 
-async def get_incident(db: Db, *, scope: Scope, incident_id: str, for_update: bool = False) -> asyncpg.Record | None:
-    lock = " FOR UPDATE OF i" if for_update else ""
+async def get_incident(db: Db, *, scope: Scope, incident_id: str) -> asyncpg.Record | None:
     return await db.fetchrow(
-        f"SELECT {INCIDENT_COLUMNS} FROM incidents i WHERE i.incident_id = $2 AND {in_scope('i.brand_id', 1)}{lock}",
+        f"SELECT {INCIDENT_COLUMNS} FROM {INCIDENTS} WHERE i.incident_id = $2 AND {in_scope('i.brand_id', 1)}",
         scope, incident_id)
 
 
@@ -174,9 +177,9 @@ async def incident_volume(db: Db, *, incident_ids: list[str]) -> dict[str, list[
 async def incident_mentions(db: Db, *, scope: Scope, incident_ids: list[str], per_incident: int = 20
                             ) -> dict[str, list[asyncpg.Record]]:
     rows = await db.fetch(
-        f"SELECT * FROM (SELECT {SUMMARY_COLUMNS}, row_number() OVER (PARTITION BY incident_id "
-        "ORDER BY priority, severity DESC, mention_created_at DESC) AS rank FROM queue_items "
-        f"WHERE incident_id = ANY($2::text[]) AND {in_scope('brand_id', 1)}) ranked "
+        f"SELECT * FROM (SELECT {SUMMARY_COLUMNS}, row_number() OVER (PARTITION BY q.incident_id "
+        f"ORDER BY q.priority, q.severity DESC, q.mention_created_at DESC) AS rank FROM {ITEMS} "
+        f"WHERE q.incident_id = ANY($2::text[]) AND {in_scope('q.brand_id', 1)}) ranked "
         "WHERE rank <= $3 ORDER BY incident_id, rank", scope, incident_ids, per_incident)
     linked: dict[str, list[asyncpg.Record]] = {i: [] for i in incident_ids}
     for row in rows:

@@ -10,6 +10,7 @@ import asyncpg
 from mentionflow.events.replies_requested import MAX_REPLY_CHARS
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
+from mentionflow_console.links import post_url
 from mentionflow_console.repository import parse_json
 
 Status = Literal["new", "claimed", "replied", "resolved", "escalated"]
@@ -67,6 +68,7 @@ class Author(BaseModel):
 class ItemSummary(BaseModel):
     id: uuid.UUID
     brand_id: str
+    external_id: str = Field(description="the post's id on X")
     queue: str
     team: str | None
     priority: str
@@ -83,7 +85,8 @@ class ItemSummary(BaseModel):
     author: Author
     text: str
     conversation_id: str | None
-    url: str | None
+    url: str | None = Field(description="the post on X, built by the safe-link rule (links.py): never a "
+                                        "stored URL of another scheme or host")
     mention_created_at: datetime
     updated_at: datetime
     version: int
@@ -161,6 +164,8 @@ class IncidentOut(BaseModel):
     acknowledged_by: str | None
     resolved_at: datetime | None
     resolved_by: str | None
+    pending: list[str] = Field(default_factory=list,
+                               description="actions requested here that publish has not applied yet")
     mention_count: int
     volume: list[VolumePoint] = Field(default_factory=list)
     mentions: list[ItemSummary] = Field(default_factory=list)
@@ -193,13 +198,15 @@ class Problem(BaseModel):
 
 def item_summary(row: asyncpg.Record, now: datetime) -> ItemSummary:
     return ItemSummary(
-        id=row["id"], brand_id=row["brand_id"], queue=row["queue"], team=row["team"], priority=row["priority"],
+        id=row["id"], brand_id=row["brand_id"], external_id=row["external_id"], queue=row["queue"], team=row["team"],
+        priority=row["priority"],
         sla_due_at=row["sla_due_at"], sla_seconds_left=int((row["sla_due_at"] - now).total_seconds()),
         status=row["status"], assignee=row["assignee"], category=row["category"], sentiment=row["sentiment"],
         severity=row["severity"], language=row["language"], incident_id=row["incident_id"], tags=list(row["tags"]),
         author=Author(handle=row["author_handle"], followers=row["author_followers"],
                       verified=row["author_verified"]),
-        text=row["text"], conversation_id=row["conversation_id"], url=row["url"],
+        text=row["text"], conversation_id=row["conversation_id"],
+        url=post_url(row["author_handle"], row["external_id"], row["url"]),
         mention_created_at=row["mention_created_at"], updated_at=row["updated_at"], version=row["version"])
 
 

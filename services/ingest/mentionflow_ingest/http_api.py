@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from mentionflow.events.mentions_raw import MAX_TEXT_CHARS, Author, Mention
+from mentionflow.events.urls import check_https_url
 from mentionflow.ingestion import BrandResolver, ObservedPost, TextRejected, clean_text, to_mentions
 from mentionflow.metrics import catalog
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -69,7 +70,8 @@ class MentionIn(BaseModel):
     lang: Text | None = Field(default=None, max_length=16)
     conversation_id: Text | None = Field(default=None, max_length=64)
     in_reply_to: Text | None = Field(default=None, max_length=64)
-    url: Text | None = Field(default=None, max_length=2048)
+    url: Annotated[Text, AfterValidator(check_https_url)] | None = Field(
+        default=None, max_length=2048, description="the post's https:// link (any other scheme is refused)")
 
     def observed(self) -> ObservedPost:
         created = self.created_at if self.created_at.tzinfo else self.created_at.replace(tzinfo=UTC)

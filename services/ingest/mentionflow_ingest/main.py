@@ -1,6 +1,6 @@
-"""ingest service: wiring only. Not a Kafka consumer, so it does not use the Runner: it waits
-for its dependencies, creates topics, migrates, starts the producer, the HTTP routes, one
-poller task per brand account and the dedup recovery sweep, then drains on SIGTERM/SIGINT.
+"""ingest service: wiring only, as one spec for serve(). Not a Kafka consumer: beside the HTTP
+routes (webhook, `POST /v1/mentions`) it runs the dedup recovery sweep and one poller task per
+brand account as background tasks.
 
 Normalisation, brand resolution and event encoding live in mentionflow.ingestion (the replay
 CLI uses the same code); the X API client in mentionflow.xapi.
@@ -8,31 +8,26 @@ CLI uses the same code); the X API client in mentionflow.xapi.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
 import sys
 from pathlib import Path
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
-from mentionflow.brandconfig import AgencyConfig, default_config_path, load_config
-from mentionflow.db import create_pool, migrate
-from mentionflow.http import HttpServer, create_app
+from mentionflow.brandconfig import AgencyConfig, ConfigError, default_config_path, load_config
 from mentionflow.ingestion import BrandResolver
-from mentionflow.kafka.admin import ensure_topics
-from mentionflow.kafka.producer import make_producer
 from mentionflow.logs import configure_logging
 from mentionflow.metrics import catalog
 from mentionflow.service import (
-    DEPENDENCY_WAIT_S,
-    EXIT_DEPENDENCY,
-    EXIT_OK,
-    readiness_checks,
-    wait_for_dependencies,
+    EXIT_BAD_CONFIG,
+    BackgroundTask,
+    Migrations,
+    ServiceContext,
+    ServiceParts,
+    ServiceSpec,
+    run_service,
 )
 from mentionflow.xapi import RateLimitStatus, XSession
 from mentionflow.xapi.quota import quota_observer
@@ -46,7 +41,7 @@ from mentionflow_ingest.webhook import webhook_router
 log = logging.getLogger(__name__)
 
 SERVICE = "ingest"
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = (Migrations(SERVICE, Path(__file__).parent / "migrations"),)
 
 
 def observe_x_call(endpoint: str, status: int | None, rate_limit: RateLimitStatus | None) -> None:
@@ -66,93 +61,56 @@ def polled_accounts(config: AgencyConfig, only: list[str] | None) -> list[tuple[
     return list(seen.values())
 
 
-class IngestService:
-    """Everything the process runs, built in one place; `start()` then `stop()`."""
+def build_spec(settings: IngestSettings, config: AgencyConfig) -> ServiceSpec:
+    resolver = BrandResolver(config)
 
-    def __init__(self, settings: IngestSettings, config: AgencyConfig) -> None:
-        self.settings = settings
-        self.config = config
-        self.resolver = BrandResolver(config)
-        self.stop_event = asyncio.Event()
-        self.pool: asyncpg.Pool | None = None
-        self.producer: AIOKafkaProducer | None = None
-        self.http: HttpServer | None = None
-        self.x_session: XSession | None = None
-        self.ingestor: Ingestor | None = None
-        self.pollers: list[MentionPoller] = []
-        self.app: FastAPI | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-
-    async def start(self) -> None:
-        settings = self.settings
-        # 1. dependencies, topics, schema
-        await wait_for_dependencies(settings, needs_db=True, deadline_s=DEPENDENCY_WAIT_S)
-        await ensure_topics(settings.kafka)
-        self.pool = pool = await create_pool(settings.postgres)
-        await migrate(pool, SERVICE, MIGRATIONS)
-        # 2. clients
-        self.producer = make_producer(settings.kafka, client_id=f"{settings.kafka.client_id_prefix}-{SERVICE}")
-        await self.producer.start()
-        self.ingestor = Ingestor(pool=pool, producer=self.producer, kafka=settings.kafka, dedup=settings.dedup)
-        # 3. HTTP: ops routes + webhook + collectors
-        self.app = app = create_app(SERVICE, readiness_checks(settings, pool))
+    async def build(context: ServiceContext) -> ServiceParts:
+        pool, app = context.pool, context.app
+        assert pool is not None
+        ingestor = Ingestor(pool=pool, producer=context.producer, kafka=settings.kafka, dedup=settings.dedup)
         app.add_exception_handler(KafkaError, _unavailable)
         app.add_exception_handler(asyncpg.PostgresError, _unavailable)
         app.add_exception_handler(OSError, _unavailable)
         if settings.webhook.consumer_secret is not None:
-            app.include_router(webhook_router(secret=settings.webhook.consumer_secret, ingestor=self.ingestor,
-                                              resolver=self.resolver))
+            app.include_router(webhook_router(secret=settings.webhook.consumer_secret, ingestor=ingestor,
+                                              resolver=resolver))
         else:
             log.warning("webhook off: no MENTIONFLOW_WEBHOOK__CONSUMER_SECRET")
         if not settings.http_api.api_keys:
             log.warning("POST /v1/mentions refuses every request: no MENTIONFLOW_HTTP_API__API_KEYS")
-        app.include_router(mentions_router(api_keys=settings.http_api.api_keys, ingestor=self.ingestor,
-                                           resolver=self.resolver, max_batch=settings.http_api.max_batch,
+        app.include_router(mentions_router(api_keys=settings.http_api.api_keys, ingestor=ingestor,
+                                           resolver=resolver, max_batch=settings.http_api.max_batch,
                                            max_body_bytes=settings.http_api.max_body_bytes))
-        # 4. background work: recovery sweep first (orphans of a previous crash), then pollers
-        self._tasks.append(asyncio.create_task(self.ingestor.run_sweeper(self.stop_event), name="sweeper"))
-        await self._start_pollers()
-        self.http = HttpServer(app, settings.http)
-        await self.http.start()
-        log.info("ingest serving http on %s:%d, polling %d accounts", settings.http.host, self.http.port,
-                 len(self.pollers))
+        # The recovery sweep first (orphans of a previous crash), then the pollers. A task cut
+        # short at the drain timeout leaves its claims pending for the sweep.
+        tasks = [BackgroundTask("sweeper", ingestor.run_sweeper)]
+        tasks += await _pollers(settings, config, context, ingestor, resolver)
+        log.info("ingest polling %d account(s)", len(tasks) - 1)
+        return ServiceParts(tasks=tasks)
 
-    async def _start_pollers(self) -> None:
-        x = self.settings.x
-        if not x.enabled:
-            log.info("X polling disabled")
-            return
-        assert self.ingestor is not None and self.pool is not None
-        self.x_session = XSession(x.api, observer=observe_x_call)
-        await self.x_session.open()
-        for handle, user_id in polled_accounts(self.config, x.accounts):
-            credentials = x.credentials_for(handle, user_id)
-            if credentials is None:
-                log.warning("@%s not polled: no X credentials for it and no app-wide ones", handle)
-                continue
-            poller = MentionPoller(handle=handle, user_id=user_id, client=self.x_session.reader(
-                credentials, observer=quota_observer(SERVICE, handle, also=observe_x_call)),
-                                   ingestor=self.ingestor, pool=self.pool, resolver=self.resolver, settings=x)
-            self.pollers.append(poller)
-            self._tasks.append(asyncio.create_task(poller.run(self.stop_event), name=f"poll-{handle}"))
+    return ServiceSpec(name=SERVICE, build=build, migrations=MIGRATIONS,
+                       drain_timeout_s=settings.drain_timeout_s)
 
-    async def stop(self) -> None:
-        """Drain in order: stop pollers/sweep (bounded) → HTTP → X session → producer flush → pool."""
-        self.stop_event.set()
-        if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=self.settings.drain_timeout_s)
-            for task in pending:  # cut short: their claims stay pending for the sweep
-                log.warning("task %s did not finish within the drain timeout; cancelling", task.get_name())
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-        if self.http is not None:
-            await self.http.stop()
-        if self.x_session is not None:
-            await self.x_session.close()
-        if self.producer is not None:
-            await self.producer.stop()  # flushes pending sends
-        if self.pool is not None:
-            await self.pool.close()
+
+async def _pollers(settings: IngestSettings, config: AgencyConfig, context: ServiceContext, ingestor: Ingestor,
+                   resolver: BrandResolver) -> list[BackgroundTask]:
+    x = settings.x
+    if not x.enabled:
+        log.info("X polling disabled")
+        return []
+    assert context.pool is not None
+    x_session = await context.resources.enter_async_context(XSession(x.api, observer=observe_x_call))
+    tasks = []
+    for handle, user_id in polled_accounts(config, x.accounts):
+        credentials = x.credentials_for(handle, user_id)
+        if credentials is None:
+            log.warning("@%s not polled: no X credentials for it and no app-wide ones", handle)
+            continue
+        client = x_session.reader(credentials, observer=quota_observer(SERVICE, handle, also=observe_x_call))
+        poller = MentionPoller(handle=handle, user_id=user_id, client=client, ingestor=ingestor,
+                               pool=context.pool, resolver=resolver, settings=x)
+        tasks.append(BackgroundTask(f"poll-{handle}", poller.run))
+    return tasks
 
 
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -160,31 +118,15 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=503, content={"detail": "a dependency is unavailable; retry later"})
 
 
-async def serve(settings: IngestSettings) -> int:
-    log.info("starting %s with settings %s", SERVICE, settings.redacted())
-    config = load_config(settings.brand_config or default_config_path())
-    service = IngestService(settings, config)
-    loop = asyncio.get_running_loop()
-    stop_requested = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):  # handlers only set a flag
-        loop.add_signal_handler(sig, stop_requested.set)
-    try:
-        await service.start()
-    except RuntimeError as exc:  # dependencies unreachable
-        log.error("%s", exc)
-        await service.stop()
-        return EXIT_DEPENDENCY
-    await stop_requested.wait()
-    log.info("%s stopping", SERVICE)
-    await service.stop()
-    log.info("%s stopped", SERVICE)
-    return EXIT_OK
-
-
 def main() -> None:
     settings = IngestSettings()
-    configure_logging(SERVICE, settings.log_level, json=settings.log_json)
-    sys.exit(asyncio.run(serve(settings)))
+    try:
+        config = load_config(settings.brand_config or default_config_path())
+    except ConfigError as exc:
+        configure_logging(SERVICE, settings.log_level, json=settings.log_json)
+        log.error("brand config refused:\n%s", exc)
+        sys.exit(EXIT_BAD_CONFIG)
+    sys.exit(run_service(build_spec(settings, config), settings))
 
 
 if __name__ == "__main__":

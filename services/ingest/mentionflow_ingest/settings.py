@@ -85,8 +85,9 @@ class DedupSettings(BaseModel):
 
 
 class IngestSettings(ServiceSettings):
-    service_name: str = "ingest"
-    brand_config: Path | None = Field(default=None, description="default: MENTIONFLOW_BRAND_CONFIG or the demo")
+    brand_config: Path | None = Field(
+        default=None, description="brand config file or folder (MENTIONFLOW_BRAND_CONFIG); required: no default"
+    )
     x: XPollingSettings = XPollingSettings()
     webhook: WebhookSettings = WebhookSettings()
     http_api: HttpApiSettings = HttpApiSettings()

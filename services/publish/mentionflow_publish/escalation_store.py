@@ -1,8 +1,11 @@
 """The escalation state machine in PostgreSQL (table `escalations`, one row per dedup key).
 
-    trigger ──(timer: next_step_at passed, no acknowledgement)──> next step paged ...
-       │                                   acknowledged_at set (console or event)
-       └──> acknowledged ──> resolved      resolved_at set / resolve event
+    triggered ──(timer: next_step_at passed)──> next step paged ...
+       │  acknowledge (escalations or incidents.actions event)
+       └──> acknowledged ──(resolve)──> resolved        (triggered ──(resolve)──> resolved)
+
+The status is the one marker of state (transitions in mentionflow.queue.domain);
+acknowledged_at / resolved_at only record when. publish alone writes this table.
 
 Every transition and the pages it causes are written in one transaction, and every page
 has an idempotency key (dedup key + action + step + channel), so a redelivered event, a
@@ -20,7 +23,9 @@ from typing import Any
 import asyncpg
 import orjson
 from mentionflow.events.escalations import Escalation
+from mentionflow.events.incident_actions import IncidentAction
 from mentionflow.metrics import catalog as m
+from mentionflow.queue.domain import escalation_after
 
 from mentionflow_publish.channels import ChannelDirectory
 from mentionflow_publish.delivery_store import add_delivery
@@ -119,79 +124,33 @@ async def apply_escalation(conn: asyncpg.Connection, channels: ChannelDirectory,
             return "deduplicated"
         await _page_step(conn, channels, EscalationRow.from_record(record), 0, occurred_at)
         return "triggered"
-    column = "acknowledged_at" if event.action == "acknowledge" else "resolved_at"
-    await conn.execute(f"UPDATE escalations SET {column} = coalesce({column}, $2), updated_at = now() "
-                       "WHERE dedup_key = $1", event.dedup_key, now)
-    return await sync_one(conn, channels, event.dedup_key, source_at=occurred_at)
+    return await finish(conn, channels, event.dedup_key, event.action, source_at=occurred_at, by=None)
 
 
-_LOCK_FOR_SYNC = """
-SELECT e.*, s.acknowledge_sent, s.resolve_sent
-FROM escalations e LEFT JOIN publish_escalation_sync s USING (dedup_key)
-WHERE e.dedup_key = $1
-FOR UPDATE OF e
-"""
-
-
-async def sync_one(conn: asyncpg.Connection, channels: ChannelDirectory, dedup_key: str, *,
-                   source_at: datetime) -> str:
-    """Pass people's acknowledgement / resolution (acknowledged_at, resolved_at, or a status
-    set by the console) on to the pager, once each. Call inside a transaction."""
-    record = await conn.fetchrow(_LOCK_FOR_SYNC, dedup_key)
+async def finish(conn: asyncpg.Connection, channels: ChannelDirectory, dedup_key: str, action: PageAction, *,
+                 source_at: datetime, by: str | None) -> str:
+    """Move one escalation on by `action` (acknowledge, resolve) as the domain's transitions allow,
+    stop its timer and page `action` once per channel paged so far. Call inside a transaction;
+    idempotent (a second acknowledgement, or one after the resolution, changes nothing)."""
+    record = await conn.fetchrow("SELECT * FROM escalations WHERE dedup_key = $1 FOR UPDATE", dedup_key)
     if record is None:
         return "unknown"
-    row = EscalationRow.from_record(record)
-    changed = "unchanged"
-    resolved = record["resolved_at"] is not None or record["status"] == "resolved"
-    acknowledged = record["acknowledged_at"] is not None or record["status"] == "acknowledged"
-    if acknowledged and not resolved and record["acknowledge_sent"] is None:
-        await _finish(conn, channels, row, dedup_key, "acknowledge", source_at)
-        changed = "acknowledged"
-    if resolved and record["resolve_sent"] is None:
-        await _finish(conn, channels, row, dedup_key, "resolve", source_at)
-        changed = "resolved"
-    return changed
+    after = escalation_after(record["status"], action)
+    if after is None:
+        return "unchanged"
+    # resolving also records an acknowledgement when none came first
+    resolved_at = "coalesce(resolved_at, $3)" if action == "resolve" else "resolved_at"
+    await conn.execute(
+        f"UPDATE escalations SET status = $2, next_step_at = NULL, resolved_at = {resolved_at}, "
+        "acknowledged_at = coalesce(acknowledged_at, $3), acknowledged_by = coalesce(acknowledged_by, $4), "
+        "updated_at = now() WHERE dedup_key = $1", dedup_key, after.value, source_at, by)
+    await _page_action(conn, channels, EscalationRow.from_record(record), action, source_at)
+    return after.value
 
-
-# Per action: stop the escalation with that status, then record that its page was sent.
-_FINISH_SQL = {
-    "acknowledge": (
-        "UPDATE escalations SET status = 'acknowledged', next_step_at = NULL, "
-        "acknowledged_at = coalesce(acknowledged_at, now()), updated_at = now() WHERE dedup_key = $1",
-        "INSERT INTO publish_escalation_sync (dedup_key, acknowledge_sent) VALUES ($1, now()) "
-        "ON CONFLICT (dedup_key) DO UPDATE SET acknowledge_sent = now()",
-    ),
-    "resolve": (
-        "UPDATE escalations SET status = 'resolved', next_step_at = NULL, "
-        "resolved_at = coalesce(resolved_at, now()), updated_at = now() WHERE dedup_key = $1",
-        "INSERT INTO publish_escalation_sync (dedup_key, resolve_sent) VALUES ($1, now()) "
-        "ON CONFLICT (dedup_key) DO UPDATE SET resolve_sent = now()",
-    ),
-}
-
-
-async def _finish(conn: asyncpg.Connection, channels: ChannelDirectory, row: EscalationRow, dedup_key: str,
-                  action: PageAction, source_at: datetime) -> None:
-    """Stop the escalation, page `action` once per channel, and record that it was paged."""
-    stop, record_sent = _FINISH_SQL[action]
-    await conn.execute(stop, dedup_key)
-    await _page_action(conn, channels, row, action, source_at)
-    await conn.execute(record_sent, dedup_key)
-
-
-_NEEDS_SYNC = """
-SELECT e.dedup_key
-FROM escalations e LEFT JOIN publish_escalation_sync s USING (dedup_key)
-WHERE ((e.acknowledged_at IS NOT NULL OR e.status = 'acknowledged') AND s.acknowledge_sent IS NULL
-       AND e.resolved_at IS NULL AND e.status <> 'resolved')
-   OR ((e.resolved_at IS NOT NULL OR e.status = 'resolved') AND s.resolve_sent IS NULL)
-LIMIT $1
-"""
 
 _DUE_STEPS = """
 SELECT * FROM escalations
-WHERE status = 'triggered' AND acknowledged_at IS NULL AND resolved_at IS NULL
-  AND next_step_at IS NOT NULL AND next_step_at <= $1
+WHERE status = 'triggered' AND next_step_at IS NOT NULL AND next_step_at <= $1
 ORDER BY next_step_at
 LIMIT $2
 FOR UPDATE SKIP LOCKED
@@ -200,32 +159,53 @@ FOR UPDATE SKIP LOCKED
 
 async def tick(pool: asyncpg.Pool, channels: ChannelDirectory, *, now: datetime, minute_s: float,
                limit: int = 100) -> int:
-    """One pass of the escalation timer: pass on acknowledgements and resolutions made by
-    people, then page the next step of every unacknowledged escalation whose time has come.
-    Returns the number of changes. Safe to run in several replicas at once."""
+    """One pass of the escalation timer: page the next step of every escalation still triggered
+    (nobody acknowledged it) whose time has come. Returns the number of steps paged. Safe to
+    run in several replicas at once."""
     changes = 0
-    async with pool.acquire() as conn:
-        for record in await conn.fetch(_NEEDS_SYNC, limit):
-            async with conn.transaction():
-                change = await sync_one(conn, channels, record["dedup_key"], source_at=now)
-            if change != "unchanged":
-                m.PUBLISH_ESCALATIONS.labels(change).inc()
-                log.info("escalation %s %s", record["dedup_key"], change)
+    async with pool.acquire() as conn, conn.transaction():
+        for record in await conn.fetch(_DUE_STEPS, now, limit):
+            row = EscalationRow.from_record(record)
+            step = row.current_step + 1
+            if step < len(row.steps):
+                await _page_step(conn, channels, row, step, now)
+                m.PUBLISH_ESCALATIONS.labels("stepped").inc()
+                log.info("escalation %s not acknowledged: paging step %d (%s)", row.dedup_key, step,
+                         row.steps[step]["target"])
                 changes += 1
-        async with conn.transaction():
-            for record in await conn.fetch(_DUE_STEPS, now, limit):
-                row = EscalationRow.from_record(record)
-                step = row.current_step + 1
-                if step < len(row.steps):
-                    await _page_step(conn, channels, row, step, now)
-                    m.PUBLISH_ESCALATIONS.labels("stepped").inc()
-                    log.info("escalation %s not acknowledged: paging step %d (%s)", row.dedup_key, step,
-                             row.steps[step]["target"])
-                    changes += 1
-                await conn.execute(
-                    "UPDATE escalations SET current_step = $2, next_step_at = $3, updated_at = now() "
-                    "WHERE dedup_key = $1",
-                    row.dedup_key, min(step, len(row.steps) - 1),
-                    step_due_at(row.triggered_at, row.steps, step + 1, minute_s),
-                )
+            await conn.execute(
+                "UPDATE escalations SET current_step = $2, next_step_at = $3, updated_at = now() "
+                "WHERE dedup_key = $1",
+                row.dedup_key, min(step, len(row.steps) - 1),
+                step_due_at(row.triggered_at, row.steps, step + 1, minute_s),
+            )
     return changes
+
+
+async def apply_incident_action(conn: asyncpg.Connection, channels: ChannelDirectory, action: IncidentAction, *,
+                                occurred_at: datetime) -> list[tuple[str, str]]:
+    """Apply a lead's acknowledge / resolve (incidents.actions) to the incident and to each of its
+    escalations, in the caller's transaction. Returns (dedup key, change) per escalation.
+    Idempotent: the first acknowledgement and the first resolution are kept."""
+    if action.action == "acknowledge":
+        await conn.execute(_ACKNOWLEDGE_INCIDENT, action.incident_id, action.brand_id, occurred_at,
+                           action.requested_by)
+    else:
+        await conn.execute(_RESOLVE_INCIDENT, action.incident_id, action.brand_id, occurred_at, action.requested_by)
+    keys = await conn.fetch(
+        "SELECT dedup_key FROM escalations WHERE (dedup_key = $1 OR incident_id = $1) AND brand_id = $2 "
+        "ORDER BY dedup_key", action.incident_id, action.brand_id)
+    return [(r["dedup_key"], await finish(conn, channels, r["dedup_key"], action.action, source_at=occurred_at,
+                                          by=action.requested_by)) for r in keys]
+
+
+_ACKNOWLEDGE_INCIDENT = """
+UPDATE incidents SET acknowledged_at = coalesce(acknowledged_at, $3), acknowledged_by = coalesce(acknowledged_by, $4)
+WHERE incident_id = $1 AND brand_id = $2 AND resolved_at IS NULL
+"""
+_RESOLVE_INCIDENT = """
+UPDATE incidents SET resolved_at = coalesce(resolved_at, $3), resolved_by = coalesce(resolved_by, $4),
+    status = 'closed', closed_at = coalesce(closed_at, $3),
+    acknowledged_at = coalesce(acknowledged_at, $3), acknowledged_by = coalesce(acknowledged_by, $4)
+WHERE incident_id = $1 AND brand_id = $2
+"""

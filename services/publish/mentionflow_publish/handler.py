@@ -1,4 +1,4 @@
-"""The Kafka side of publish: one handler for the four consumed topics, dispatched by topic.
+"""The Kafka side of publish: one handler for the five consumed topics, dispatched by topic.
 
 Each batch (one partition, in order) is applied in one transaction, idempotently, so the
 runner may redeliver it after a crash. Effects that leave the process (notifications, pages,
@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 from mentionflow.events.escalations import Escalation
+from mentionflow.events.incident_actions import IncidentAction
 from mentionflow.events.incidents import Incident
 from mentionflow.events.mentions_routed import MentionRouted
 from mentionflow.events.replies_requested import ReplyRequested
@@ -25,14 +26,14 @@ from mentionflow.settings import KafkaSettings
 from mentionflow_publish import reply_store
 from mentionflow_publish.channels import QUEUE_CHANNEL_PREFIX, ChannelDirectory
 from mentionflow_publish.delivery_store import add_delivery
-from mentionflow_publish.escalation_store import apply_escalation
+from mentionflow_publish.escalation_store import apply_escalation, apply_incident_action
 from mentionflow_publish.messages import queue_notification_body
 from mentionflow_publish.queue_store import ItemChange, upsert_incidents, upsert_items
 from mentionflow_publish.settings import PublishSettings
 
 log = logging.getLogger(__name__)
 
-CONSUMED_TOPICS = ("mentions.routed", "incidents", "escalations", "replies.requested")
+CONSUMED_TOPICS = ("mentions.routed", "incidents", "escalations", "incidents.actions", "replies.requested")
 
 
 class PublishHandler:
@@ -63,6 +64,8 @@ class PublishHandler:
             await self._incidents(messages)
         elif topic == "escalations":
             await self._escalations(messages)
+        elif topic == "incidents.actions":
+            await self._incident_actions(messages)
         elif topic == "replies.requested":
             await self._replies(messages)
         else:
@@ -122,6 +125,19 @@ class PublishHandler:
                 change = await apply_escalation(conn, self.channels, event, occurred_at=msg.envelope.occurred_at,
                                                 now=datetime.now(UTC), minute_s=self.settings.escalation_minute_s)
                 changes.append((event.dedup_key, change))
+        for dedup_key, change in changes:
+            m.PUBLISH_ESCALATIONS.labels(change).inc()
+            log.info("escalation %s: %s", dedup_key, change)
+        self._wake_deliveries()
+
+    # ---- incidents.actions → incidents + escalations + pages ----------------------------
+    async def _incident_actions(self, messages: Sequence[IncomingMessage]) -> None:
+        changes: list[tuple[str, str]] = []
+        async with self.pool.acquire() as conn, conn.transaction():
+            for msg in messages:
+                action: IncidentAction = msg.envelope.payload
+                changes += await apply_incident_action(conn, self.channels, action,
+                                                       occurred_at=msg.envelope.occurred_at)
         for dedup_key, change in changes:
             m.PUBLISH_ESCALATIONS.labels(change).inc()
             log.info("escalation %s: %s", dedup_key, change)

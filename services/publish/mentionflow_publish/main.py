@@ -1,12 +1,13 @@
-"""publish's entry point: the Kafka handler plus three background loops in one process.
+"""publish's entry point: the Kafka handler plus four background tasks, as one spec for serve().
 
     mentionflow-publish            (settings from MENTIONFLOW_* environment variables)
 
-- the runner consumes mentions.routed, incidents, escalations and replies.requested
-  (group mentionflow-publish) into PostgreSQL;
+- the runner consumes mentions.routed, incidents, escalations, incidents.actions and
+  replies.requested (group mentionflow-publish) into PostgreSQL;
 - the delivery loop sends notifications and pages;
 - the escalation timer pages the next step of unacknowledged escalations;
-- the reply loop posts replies to X and reports them on replies.published.
+- the reply loop posts replies to X and reports them on replies.published;
+- the state sampler exports queue and incident gauges and counts SLA breaches once.
 All state lives in PostgreSQL, so any replica (or a restarted one) carries on.
 """
 
@@ -21,10 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
-from mentionflow import queue
 from mentionflow.brandconfig import AgencyConfig, load_config
-from mentionflow.db import migrate
-from mentionflow.service import ServiceContext, ServiceSpec, run_service
+from mentionflow.service import BackgroundTask, Migrations, ServiceContext, ServiceParts, ServiceSpec, run_service
 from mentionflow.xapi import XSession
 
 from mentionflow_publish.channels import ChannelDirectory
@@ -38,62 +37,28 @@ from mentionflow_publish.settings import PublishSettings
 log = logging.getLogger(__name__)
 
 SERVICE = "publish"
-MIGRATIONS = Path(__file__).parent / "migrations"
-LOOP_DRAIN_S = 5.0
+# publish owns the CM queue's pipeline side (queue items, reply outbox, incidents, escalations),
+# tracked as component "queue" since before it lived here, and its own bookkeeping on top.
+MIGRATIONS = (
+    Migrations("queue", Path(__file__).parent / "queue_migrations"),
+    Migrations(SERVICE, Path(__file__).parent / "migrations"),
+)
+REPLY_DRAIN_S = 5.0
 
 
-async def _keep_running(name: str, stopping: asyncio.Event, interval_s: float,
-                        step: Callable[[], Awaitable[object]]) -> None:
-    """Call `step` every `interval_s` until stopping; a failing step is logged and retried."""
-    while not stopping.is_set():
-        try:
-            await step()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            log.warning("%s: %s: %s; retrying", name, type(exc).__name__, exc)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), timeout=interval_s)
+def every(name: str, interval_s: float, step: Callable[[], Awaitable[object]]) -> BackgroundTask:
+    """A task that calls `step` every `interval_s` until stopping; a failing step is logged and retried."""
 
+    async def run(stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                await step()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("%s: %s: %s; retrying", name, type(exc).__name__, exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=interval_s)
 
-class Background:
-    """The loops next to the runner; started by the handler factory, stopped at shutdown."""
-
-    def __init__(self, pool: asyncpg.Pool, settings: PublishSettings, context: ServiceContext,
-                 channels: ChannelDirectory) -> None:
-        self.settings = settings
-        self.stopping = asyncio.Event()
-        self.x_session = XSession(settings.x_api)
-        self.deliveries = DeliveryWorker(pool, settings, channels)
-        self.replies = ReplyDispatcher(pool, settings, self.x_session, context.producer, settings.kafka)
-        self._pool = pool
-        self._channels = channels
-        self.sampler = StateSampler(pool)
-        self._tasks: list[asyncio.Task[None]] = []
-
-    async def start(self) -> None:
-        await self.x_session.open()
-        self._tasks = [
-            asyncio.create_task(self.deliveries.run(self.stopping), name="publish:deliveries"),
-            asyncio.create_task(self.replies.run(self.stopping), name="publish:replies"),
-            asyncio.create_task(_keep_running("escalation timer", self.stopping, self.settings.timer_interval_s,
-                                              self._tick), name="publish:escalation-timer"),
-            asyncio.create_task(_keep_running("state sampler", self.stopping, self.settings.sample_interval_s,
-                                              self.sampler.sample), name="publish:sampler"),
-        ]
-
-    async def _tick(self) -> None:
-        if await tick(self._pool, self._channels, now=datetime.now(UTC),
-                      minute_s=self.settings.escalation_minute_s):
-            self.deliveries.wake()
-
-    async def stop(self) -> None:
-        self.stopping.set()
-        await self.replies.drain(LOOP_DRAIN_S)
-        _, pending = await asyncio.wait(self._tasks, timeout=LOOP_DRAIN_S) if self._tasks else (set(), set())
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.deliveries.close()
-        await self.x_session.close()
+    return BackgroundTask(name, run)
 
 
 def _brand_config(settings: PublishSettings) -> AgencyConfig | None:
@@ -102,29 +67,36 @@ def _brand_config(settings: PublishSettings) -> AgencyConfig | None:
     return load_config(settings.brand_config)
 
 
-async def build(context: ServiceContext) -> PublishHandler:
-    assert context.pool is not None
-    settings = context.settings
-    assert isinstance(settings, PublishSettings)
-    # The queue schema is shared with the console (component "queue"); ours comes on top.
-    await migrate(context.pool, queue.COMPONENT, queue.MIGRATIONS)
+async def build(context: ServiceContext) -> ServiceParts:
+    pool, settings = context.pool, context.settings
+    assert pool is not None and isinstance(settings, PublishSettings)
     channels = ChannelDirectory(settings, _brand_config(settings))
-    background = Background(context.pool, settings, context, channels)
-    await background.start()
-    context.extras["background"] = background
-    return PublishHandler(context.pool, settings, settings.kafka, channels,
-                          wake_deliveries=background.deliveries.wake, wake_replies=background.replies.wake)
+    x_session = await context.resources.enter_async_context(XSession(settings.x_api))
+    deliveries = DeliveryWorker(pool, settings, channels)
+    context.resources.push_async_callback(deliveries.close)
+    replies = ReplyDispatcher(pool, settings, x_session, context.producer, settings.kafka)
 
+    async def run_replies(stopping: asyncio.Event) -> None:
+        await replies.run(stopping)
+        await replies.drain(REPLY_DRAIN_S)  # in-flight posts finish; a cut one is reconciled later
 
-async def close(context: ServiceContext) -> None:
-    background: Background | None = context.extras.get("background")
-    if background is not None:
-        await background.stop()
+    async def escalation_tick() -> None:
+        if await tick(pool, channels, now=datetime.now(UTC), minute_s=settings.escalation_minute_s):
+            deliveries.wake()
+
+    handler = PublishHandler(pool, settings, settings.kafka, channels,
+                             wake_deliveries=deliveries.wake, wake_replies=replies.wake)
+    return ServiceParts(handler=handler, tasks=[
+        BackgroundTask("deliveries", deliveries.run),
+        BackgroundTask("replies", run_replies),
+        every("escalation timer", settings.timer_interval_s, escalation_tick),
+        every("state sampler", settings.sample_interval_s, StateSampler(pool).sample),
+    ])
 
 
 def spec(settings: PublishSettings) -> ServiceSpec:
-    return ServiceSpec(name=SERVICE, consumes=CONSUMED_TOPICS, build_handler=build, migrations=MIGRATIONS,
-                       group_id=settings.group_id, close=close)
+    return ServiceSpec(name=SERVICE, consumes=CONSUMED_TOPICS, build=build, migrations=MIGRATIONS,
+                       group_id=settings.group_id)
 
 
 def main() -> None:

@@ -1,8 +1,9 @@
 """SQL for the CM queue (queue_items) and incidents, written from routed mentions and incidents.
 
 Idempotency: one queue row per (brand, platform, external id). A redelivered or replayed
-decision is a no-op; a later decision (newer decided_at) updates what the pipeline owns and
-bumps version/updated_at, and never touches what people own (status once claimed, assignee).
+decision is a no-op; a later decision (newer decided_at) updates the row and bumps
+version/updated_at. What people do (claim, assignee, their status, tags) is the console's
+queue_work, which publish never writes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncpg
 import orjson
 from mentionflow.events.incidents import Incident
 from mentionflow.events.mentions_routed import MentionRouted
+from mentionflow.queue.domain import ItemStatus
 
 # jsonb_to_recordset turns one JSON parameter into rows: a whole batch in one round trip,
 # with RETURNING telling which rows were created, updated or left alone (stale).
@@ -42,14 +44,14 @@ ON CONFLICT (brand_id, platform, external_id) DO UPDATE SET
     team = EXCLUDED.team,
     priority = EXCLUDED.priority,
     sla_due_at = EXCLUDED.sla_due_at,
-    -- people own the status once they act; a 'new' item follows the pipeline (e.g. crisis)
+    -- the pipeline's status: once escalated, an item stays escalated
     status = CASE WHEN q.status = 'new' THEN EXCLUDED.status ELSE q.status END,
     category = EXCLUDED.category,
     sentiment = EXCLUDED.sentiment,
     severity = EXCLUDED.severity,
     language = EXCLUDED.language,
     incident_id = EXCLUDED.incident_id,
-    -- tags may also come from people: keep theirs, add the pipeline's
+    -- every decision's tags, kept
     tags = ARRAY(SELECT DISTINCT t FROM unnest(q.tags || EXCLUDED.tags) AS t ORDER BY t),
     author_followers = EXCLUDED.author_followers,
     author_verified = EXCLUDED.author_verified,
@@ -77,11 +79,11 @@ class ItemChange:
     created: bool
 
 
-def initial_status(routed: MentionRouted) -> str:
+def initial_status(routed: MentionRouted) -> ItemStatus:
     """A crisis (or anything routing escalates) enters the queue already 'escalated'."""
     if routed.classification.category == "crisis" or routed.decision.escalate:
-        return "escalated"
-    return "new"
+        return ItemStatus.ESCALATED
+    return ItemStatus.NEW
 
 
 def item_row(routed: MentionRouted) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""SQL for the reply outbox (reply_outbox, shared with the console) and publish's schedule
-of it (publish_reply_state).
+"""SQL for the reply outbox (reply_outbox, which publish alone writes; the console reads it)
+and publish's schedule of it (publish_reply_state).
 
 Status: requested → pending (committed BEFORE the post to X) → sent (tweet id) | failed
 (reason). A row found 'pending' by anyone not holding its lock means a post may have reached
@@ -51,8 +51,8 @@ def _row(r: asyncpg.Record) -> OutboxRow:
 
 
 async def add_requests(conn: asyncpg.Connection, requests: Sequence[tuple[ReplyRequested, datetime]]) -> None:
-    """Outbox rows for requests the console did not insert itself, and a schedule entry for
-    each. Idempotent (a redelivered request changes nothing)."""
+    """An outbox row and a schedule entry for each request. Idempotent (a redelivered request
+    changes nothing)."""
     await conn.executemany(_INSERT_REQUEST, [
         (r.reply_id, r.brand_id, r.mention_id, r.account_handle, r.in_reply_to_external_id, r.text,
          r.requested_by, at) for r, at in requests])

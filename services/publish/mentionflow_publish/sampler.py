@@ -1,4 +1,5 @@
-"""Queue and incident state as Prometheus gauges, and SLA breaches counted once each.
+"""Queue and incident state as Prometheus gauges, and SLA breaches counted once each. Queue
+depth and breaches count the items whose SLA clock runs (domain.AWAITING_REPLY).
 
 Every replica samples the same database, so dashboards aggregate these gauges with max().
 A breach is claimed with an UPDATE ... RETURNING on `sla_breached_at IS NULL`: two replicas
@@ -9,14 +10,15 @@ from __future__ import annotations
 
 import asyncpg
 from mentionflow.metrics import catalog
+from mentionflow.queue import domain
 
-OPEN_STATUSES = ("new", "claimed", "escalated")
-
-_QUEUES = """
-SELECT brand_id, queue, count(*) AS depth,
-       coalesce(extract(epoch FROM now() - min(received_at)), 0) AS oldest_s
-FROM queue_items WHERE status = ANY($1::text[])
-GROUP BY brand_id, queue
+# The item's status as people see it (the console's work state over publish's row): read
+# through the shared read model, the one cross-owner read publish makes.
+_QUEUES = f"""
+SELECT q.brand_id, q.queue, count(*) AS depth,
+       coalesce(extract(epoch FROM now() - min(q.received_at)), 0) AS oldest_s
+FROM {domain.ITEM_FROM} WHERE {domain.ITEM_STATUS} = ANY($1::text[])
+GROUP BY q.brand_id, q.queue
 """
 _INCIDENTS = """
 SELECT brand_id,
@@ -27,9 +29,11 @@ SELECT brand_id,
 FROM incidents WHERE status = 'open'
 GROUP BY brand_id
 """
-_BREACHES = """
+_BREACHES = f"""
 UPDATE queue_items SET sla_breached_at = now()
-WHERE sla_breached_at IS NULL AND sla_due_at < now() AND status = ANY($1::text[])
+WHERE id IN (SELECT q.id FROM {domain.ITEM_FROM}
+             WHERE q.sla_breached_at IS NULL AND q.sla_due_at < now() AND {domain.ITEM_STATUS} = ANY($1::text[]))
+  AND sla_breached_at IS NULL
 RETURNING brand_id, queue
 """
 
@@ -43,9 +47,9 @@ class StateSampler:
     async def sample(self) -> None:
         """One pass: refresh the gauges, count new SLA breaches."""
         async with self.pool.acquire() as conn:
-            queues = await conn.fetch(_QUEUES, list(OPEN_STATUSES))
+            queues = await conn.fetch(_QUEUES, list(domain.AWAITING_REPLY))
             incidents = await conn.fetch(_INCIDENTS)
-            breaches = await conn.fetch(_BREACHES, list(OPEN_STATUSES))
+            breaches = await conn.fetch(_BREACHES, list(domain.AWAITING_REPLY))
         seen_queues = set()
         for row in queues:
             key = (row["brand_id"], row["queue"])

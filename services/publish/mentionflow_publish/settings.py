@@ -49,7 +49,6 @@ class ChannelSettings(BaseModel):
 
 
 class PublishSettings(ServiceSettings):
-    service_name: str = "publish"
     group_id: str = Field(default="mentionflow-publish", description="consumer group (tests use their own)")
     x_api: XApiSettings = XApiSettings()
     accounts: dict[str, XAccount] = Field(default_factory=dict, description="handle -> account")

@@ -8,30 +8,28 @@ import sys
 
 from mentionflow.brandconfig import ConfigError, default_config_path, load_config
 from mentionflow.logs import configure_logging
-from mentionflow.service import ServiceContext, ServiceSpec, run_service
+from mentionflow.service import EXIT_BAD_CONFIG, ServiceContext, ServiceParts, ServiceSpec, run_service
 
 from mentionflow_routing.handler import RoutingHandler
 from mentionflow_routing.settings import RoutingSettings
 
 GROUP_ID = "mentionflow-routing"
-EXIT_BAD_CONFIG = 4
 log = logging.getLogger(__name__)
 
 
 def main() -> None:
     settings = RoutingSettings()
-    path = settings.brand_config or default_config_path()
     try:
-        config = load_config(path)
+        config = load_config(settings.brand_config or default_config_path())
     except ConfigError as exc:
         configure_logging("routing", settings.log_level, json=settings.log_json)
-        log.error("brand config %s refused:\n%s", path, exc)
+        log.error("brand config refused:\n%s", exc)
         sys.exit(EXIT_BAD_CONFIG)
 
-    async def build(context: ServiceContext) -> RoutingHandler:
-        return RoutingHandler(config)
+    async def build(context: ServiceContext) -> ServiceParts:
+        return ServiceParts(handler=RoutingHandler(config))
 
-    spec = ServiceSpec(name="routing", consumes=["mentions.classified", "incidents"], build_handler=build,
+    spec = ServiceSpec(name="routing", consumes=["mentions.classified", "incidents"], build=build,
                        group_id=GROUP_ID)
     sys.exit(run_service(spec, settings))
 

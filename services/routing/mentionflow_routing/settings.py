@@ -9,7 +9,6 @@ from pydantic import Field
 
 
 class RoutingSettings(ServiceSettings):
-    service_name: str = "routing"
     brand_config: Path | None = Field(
-        default=None, description="brand config file/folder; default: $MENTIONFLOW_BRAND_CONFIG or the demo config"
+        default=None, description="brand config file or folder (MENTIONFLOW_BRAND_CONFIG); required: no default"
     )

@@ -183,16 +183,6 @@ async def user_for_api_token(db: Db, *, token: str) -> User | None:
     return await get_user_by_id(db, user_id=row["user_id"]) if row else None
 
 
-async def revoke_api_tokens(db: Db, *, username: str, actor: str = "cli") -> int:
-    async with transaction(db) as conn:
-        user = await _require(conn, username)
-        result = await conn.execute(
-            "UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", user.id)
-        count = int(result.split()[-1])
-        await record_audit(conn, actor=actor, action="token.revoke", target=username, after={"revoked": count})
-    return count
-
-
 def describe(user: User) -> dict[str, Any]:
     return {"username": user.username, "display_name": user.display_name, "role": user.role,
             "brands": sorted(user.brands)}

@@ -9,6 +9,7 @@ Models are in `models`, whole-config checks in `crossref`, YAML reading with lin
 
 from mentionflow.brandconfig.errors import ConfigError, ConfigProblem
 from mentionflow.brandconfig.loader import (
+    BrandConfigNotSet,
     LoadResult,
     config_files,
     default_config_path,
@@ -35,6 +36,7 @@ def brands_for_handle(config: AgencyConfig, handle: str) -> tuple[str, ...]:
 __all__ = [
     "AgencyConfig",
     "Brand",
+    "BrandConfigNotSet",
     "ConfigError",
     "ConfigProblem",
     "EscalationPolicy",

@@ -47,17 +47,25 @@ class LoadResult:
     files: list[str] = field(default_factory=list)
 
 
+class BrandConfigNotSet(ConfigError):
+    """No brand config was named. A service refuses to start rather than guess one: a routing
+    service that silently read demo rules would route an agency's mentions with them."""
+
+    def __init__(self) -> None:
+        super().__init__([ConfigProblem(f"${CONFIG_PATH_ENV}", 0, "<environment>", "not set")])
+        self.args = (
+            f"{CONFIG_PATH_ENV} is not set: set it to the brand config file or folder "
+            "(no configuration is assumed)",
+        )
+
+
 def default_config_path() -> Path:
-    """The config used when none is given: $MENTIONFLOW_BRAND_CONFIG, else the demo config
-    shipped in the repository (deploy/config/demo)."""
+    """The brand config named by $MENTIONFLOW_BRAND_CONFIG; raises BrandConfigNotSet (a
+    ConfigError) when the variable is unset or empty. There is no built-in default."""
     from_env = os.environ.get(CONFIG_PATH_ENV)
-    if from_env:
-        return Path(from_env)
-    # libs/mentionflow/mentionflow/brandconfig/loader.py → repository root is four levels up.
-    shipped = Path(__file__).resolve().parents[4] / "deploy" / "config" / "demo"
-    if shipped.is_dir():
-        return shipped
-    return Path("deploy/config/demo")
+    if not from_env:
+        raise BrandConfigNotSet()
+    return Path(from_env)
 
 
 def config_files(path: Path) -> list[Path]:

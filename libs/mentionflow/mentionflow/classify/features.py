@@ -5,8 +5,8 @@ names (unigrams and negation-marked unigrams; bigrams and prefixes were measured
 to add nothing on cross-validation and cost half the inference time) and the dense lexicon
 sums of two lexicons: our own (`lexicon.SENTIMENT`) and VADER's (`vader.VADER_LEXICON`), each
 with the same negation, intensifier and contrast ("but": what came before is damped) handling.
-Any change here changes what the committed weights mean: bump MODEL_VERSION in `train.py` and
-rebuild the artifact with `python -m mentionflow.classify.train`.
+Any change here changes what the committed weights mean: bump MODEL_VERSION in
+`mentionflow_tools.training.train` and rebuild the artifact with `make model`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The sentiment model: a multinomial logistic regression over `features.extract` output.
 
 The weights live in `model/sentiment.json` inside the package (committed; rebuilt by
-`python -m mentionflow.classify.train`). Nothing is downloaded. Inference is pure Python:
+`python -m mentionflow_tools.training.train`). Nothing is downloaded. Inference is pure Python:
 a few dict look-ups and additions per token, so one core scores tens of thousands of
 mentions per second. The artifact is loaded once, lazily, on first use (`load_model`).
 """
@@ -73,7 +73,7 @@ class SentimentModel:
     the `sparse` view, built once on first use).
 
     The label adds per-language offsets to the logits (tuned at training time to balance the
-    recall of the three classes, see `train.py`). The probabilities (hence `score`) are the
+    recall of the three classes, see `mentionflow_tools.training.train`). The probabilities (hence `score`) are the
     plain softmax, calibrated on the training mix: the offsets move the label boundary, they
     do not make every mention look more negative to the category rules and severity.
     """

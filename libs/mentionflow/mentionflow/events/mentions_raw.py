@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from mentionflow.events.envelope import EventModel
+from mentionflow.events.urls import HttpsUrl
 
 EVENT_TYPE = "mention.received"
 SCHEMA_VERSION = 1
@@ -53,7 +54,7 @@ class Mention(EventModel):
     created_at: datetime
     conversation_id: str | None = Field(default=None, max_length=64)
     in_reply_to: str | None = Field(default=None, max_length=64)
-    url: str | None = Field(default=None, max_length=2048)
+    url: HttpsUrl | None = Field(default=None, max_length=2048, description="https only: shown to people as a link")
     received_at: datetime
     source: Source
 

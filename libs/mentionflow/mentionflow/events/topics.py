@@ -4,7 +4,8 @@ Mention topics are keyed by brand_id so one brand's mentions stay in order and i
 window lives in one consumer. The trade-off: a brand in a crisis is one hot partition;
 raising partitions does not spread a single brand, adding classify replicas does not either.
 We accept it because per-brand order and spike state matter more than spreading one brand.
-Reply topics are keyed by reply id: replies have no cross-reply ordering need.
+Reply topics are keyed by reply id: replies have no cross-reply ordering need. Incident
+actions are keyed by brand_id, so one incident's acknowledgement comes before its resolution.
 labels.corrected is keyed by brand_id too, so a brand's corrections keep their order (every
 classify replica folds them into the same adapter) and is kept forever: it is the adapters'
 only source, read from the start by every classify replica. It must not be compacted: a
@@ -18,6 +19,7 @@ from typing import Literal
 
 from mentionflow.events import (
     escalations,
+    incident_actions,
     incidents,
     labels_corrected,
     mentions_classified,
@@ -78,6 +80,9 @@ TOPICS: dict[str, TopicSpec] = {
         _spec(escalations, "escalations", escalations.Escalation, key="brand_id",
               partitions=6, retention_ms=30 * DAY_MS, owner="routing",
               description="who to page for a crisis mention or incident"),
+        _spec(incident_actions, "incidents.actions", incident_actions.IncidentAction, key="brand_id",
+              partitions=6, retention_ms=30 * DAY_MS, owner="console",
+              description="acknowledge / resolve requests for incidents, applied by publish"),
         _spec(replies_requested, "replies.requested", replies_requested.ReplyRequested,
               key="reply_id", partitions=6, retention_ms=30 * DAY_MS, owner="console",
               description="replies community managers asked to post"),

@@ -26,7 +26,6 @@ CSV_FIELDS = (
     "external_id", "text", "author_id", "author_handle", "author_name", "author_followers", "author_verified",
     "account_handle", "lang", "created_at", "conversation_id", "in_reply_to", "url", "received_at",
 )
-REQUIRED_CSV_FIELDS = ("external_id", "text")
 _TRUE = {"true", "1", "yes", "y", "t"}
 
 
@@ -157,8 +156,3 @@ def csv_rows(path: Path, filters: Mapping[str, str]) -> Iterator[tuple[int, dict
         for row in reader:
             if all(row.get(column) == value for column, value in filters.items()):
                 yield reader.line_num, row
-
-
-def csv_columns(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8", errors="surrogateescape") as handle:
-        return next(csv.reader(handle), [])

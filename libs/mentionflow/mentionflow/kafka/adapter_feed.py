@@ -41,7 +41,8 @@ RETRY_S = 1.0
 
 
 class AdapterFeed:
-    """Owns `adapters` and the task that folds labels.corrected into them."""
+    """Owns `adapters`; `run` (the classify service's background task) folds labels.corrected
+    into them, `read_once` (the CLI) folds the topic as it is now."""
 
     def __init__(self, kafka: KafkaSettings, adapters: Adapters | None = None) -> None:
         self.kafka = kafka
@@ -50,33 +51,25 @@ class AdapterFeed:
         self.folded = 0
         # Next offset to fold per partition: a reconnect resumes there instead of folding twice.
         self._positions: dict[TopicPartition, int] = {}
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="classify:labels.corrected")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Follow the topic until `stopping` is set (returning within a poll, about a second);
+        broker trouble is logged and retried from the offsets already folded."""
+        while not stopping.is_set():
             try:
-                await self._follow()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # broker trouble: start over from the offsets already folded
+                await self._follow(stopping=stopping)
+            except Exception:
                 log.exception("reading %s failed; retrying", TOPIC)
-                await asyncio.sleep(RETRY_S)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), RETRY_S)
 
     async def read_once(self) -> Adapters:
         """Fold the topic up to its end as of now, then return the adapters (no task)."""
         await self._follow(until_caught_up=True)
         return self.adapters
 
-    async def _follow(self, *, until_caught_up: bool = False) -> None:
+    async def _follow(self, *, stopping: asyncio.Event | None = None, until_caught_up: bool = False) -> None:
+        stopping = stopping or asyncio.Event()  # none: never stopped from outside
         physical = self.kafka.physical(TOPIC)
         reader = AIOKafkaConsumer(**self.kafka.client_kwargs(), group_id=None, enable_auto_commit=False,
                                   isolation_level="read_committed")
@@ -94,7 +87,7 @@ class AdapterFeed:
                         if end > positions.get(tp, 0)}
             if not catch_up:
                 self._set_ready()
-            while not (until_caught_up and self.ready.is_set()):
+            while not stopping.is_set() and not (until_caught_up and self.ready.is_set()):
                 batch = await reader.getmany(timeout_ms=1000)
                 for tp, records in batch.items():
                     for record in records:

@@ -14,7 +14,8 @@ Contract, in the order things happen for one partition:
 Transient failures (broker, database, network) retry steps 3–4 with backoff and never commit
 past the batch. An unexpected exception is retried a few times, then the batch is handled one
 message at a time so that only the message that keeps failing goes to the DLQ. A DLQ limit
-(consecutive or ratio) stops the runner instead of dead-lettering all traffic after a bad
+(consecutive or ratio, per partition, each message counted once with its final fate) stops the
+runner instead of dead-lettering all traffic after a bad
 deploy. On rebalance, revoked partitions finish their batch and commit before the hand-over.
 `stop()` (from a signal handler) stops fetching; in-flight batches finish and commit.
 """
@@ -123,10 +124,12 @@ class _Listener(ConsumerRebalanceListener):
 
 @dataclass
 class _DlqGuard:
-    """Counts poison messages; trips on a run of them or on too high a share of traffic.
+    """Counts poison messages of one partition; trips on a run of them or on too high a share
+    of its traffic.
 
-    Called once per consumed record, so it keeps a running count of the poison messages in
-    the window instead of summing the window each time (O(1) per record)."""
+    Called once per consumed record, once its fate is known (handled, or dead-lettered for
+    whatever reason), so it keeps a running count of the poison messages in the window instead
+    of summing the window each time (O(1) per record)."""
 
     max_consecutive: int
     max_ratio: float
@@ -149,6 +152,15 @@ class _DlqGuard:
                 )
         else:
             self.consecutive = 0
+        self._check_ratio()
+
+    def record_batch(self, offsets: Sequence[int], poison: set[int]) -> None:
+        """Record a batch's records in offset order: those in `poison` were dead-lettered."""
+        for offset in offsets:
+            self.record(offset in poison)
+
+    def _check_ratio(self) -> None:
+        recent = self.recent
         if len(recent) >= self.window:
             ratio = self.poison_in_window / len(recent)
             if ratio > self.max_ratio:
@@ -211,7 +223,7 @@ class Runner:
         self._paused: set[TopicPartition] = set()
         self._stopping = asyncio.Event()
         self._fatal: BaseException | None = None
-        self._guard = _DlqGuard(settings.dlq_max_consecutive, settings.dlq_max_ratio, settings.dlq_ratio_window)
+        self._guards: dict[TopicPartition, _DlqGuard] = {}
         self._commit_lock = asyncio.Lock()
         self.started = asyncio.Event()
         self.assigned: set[TopicPartition] = set()
@@ -232,10 +244,10 @@ class Runner:
 
     async def run(self) -> None:
         self.consumer.subscribe([self.kafka.physical(t) for t in self.topics], listener=_Listener(self))
-        await self.consumer.start()
-        self.started.set()
-        log.info("%s consuming %s", self.service, ", ".join(self.topics))
-        try:
+        try:  # a consumer that fails to start is closed too
+            await self.consumer.start()
+            self.started.set()
+            log.info("%s consuming %s", self.service, ", ".join(self.topics))
             await self._fetch_loop()
         finally:
             await self._drain()
@@ -308,6 +320,7 @@ class Runner:
         for tp in revoked:
             self._backlog.pop(tp, None)
             self._initialised.pop(tp, None)
+            self._guards.pop(tp, None)
             self._paused.discard(tp)
             with contextlib.suppress(KeyError):
                 m.RUNNER_LAG.remove(self.service, tp.topic, str(tp.partition))
@@ -373,20 +386,27 @@ class Runner:
             self._fatal = exc
             self.stop()
 
+    def _guard(self, tp: TopicPartition) -> _DlqGuard:
+        guard = self._guards.get(tp)
+        if guard is None:
+            settings = self.settings
+            guard = self._guards[tp] = _DlqGuard(settings.dlq_max_consecutive, settings.dlq_max_ratio,
+                                                 settings.dlq_ratio_window)
+        return guard
+
     async def _process(self, tp: TopicPartition, records: list[Any]) -> None:
+        """decode → handle → DLQ-guard → produce → commit. A batch abandoned because the
+        runner is stopping is left uncommitted (redelivered to the partition's next owner)."""
         started = time.perf_counter()
         good: list[IncomingMessage] = []
         poison: list[tuple[Any, BaseException, int]] = []
         logical = self.kafka.logical(tp.topic)  # one partition's batch: one topic
-        guard = self._guard
         for record in records:
             try:
                 envelope = decode(logical, record.value)
             except DecodeError as exc:
-                guard.record(True)
                 poison.append((record, exc, 1))
                 continue
-            guard.record(False)
             good.append(
                 IncomingMessage(record.topic, record.partition, record.offset, record.key, record.value,
                                 tuple(record.headers or ()), record.timestamp, envelope)
@@ -394,13 +414,22 @@ class Runner:
         m.RUNNER_CONSUMED.labels(self.service, tp.topic).inc(len(records))
 
         result = await self._handle_with_retries(tp, good, poison)
-        await self._publish(tp, result, poison)
+        if result is None:
+            return
+        poison += [(message, ValueError(reason), 1) for message, reason in result.rejected]
+        # each record counted once, with its final fate (raises DlqLimitExceeded: nothing committed)
+        self._guard(tp).record_batch([r.offset for r in records], {r.offset for r, _, _ in poison})
+        if not await self._publish(tp, result.outputs, poison):
+            return
         await self._commit(tp, records[-1].offset + 1)
         m.RUNNER_PROCESSING_SECONDS.labels(self.service, tp.topic).observe(time.perf_counter() - started)
 
     async def _handle_with_retries(
         self, tp: TopicPartition, good: list[IncomingMessage], poison: list[tuple[Any, BaseException, int]]
-    ) -> BatchResult:
+    ) -> BatchResult | None:
+        """The handler's result for the batch; transient failures retried with backoff, an
+        unexpected one a few times before the batch is handled one message at a time (failures
+        appended to `poison`). None: abandoned because the runner is stopping."""
         if not good:
             return BatchResult()
         attempt = 0
@@ -410,32 +439,41 @@ class Runner:
                 return await self.handler.handle(good)
             except Exception as exc:
                 if self._stopping.is_set() and attempt > 1:
-                    raise asyncio.CancelledError from exc  # shutting down: leave it uncommitted
-                if is_transient(exc):
-                    await self._backoff(tp, attempt, exc)
-                    continue
-                if attempt < UNEXPECTED_ERROR_ATTEMPTS:
-                    await self._backoff(tp, attempt, exc)
-                    continue
-                log.exception("%s: batch at %s offset %d keeps failing; isolating messages",
-                              self.service, tp, good[0].offset)
-                return await self._handle_one_by_one(tp, good, poison)
+                    log.info("%s: stopping; batch at %s offset %d left uncommitted", self.service, tp,
+                             good[0].offset)
+                    return None
+                if not is_transient(exc) and attempt >= UNEXPECTED_ERROR_ATTEMPTS:
+                    log.exception("%s: batch at %s offset %d keeps failing; isolating messages",
+                                  self.service, tp, good[0].offset)
+                    break
+                await self._backoff(tp, attempt, exc)
+        return await self._handle_one_by_one(tp, good, poison)
 
     async def _handle_one_by_one(
         self, tp: TopicPartition, good: list[IncomingMessage], poison: list[tuple[Any, BaseException, int]]
-    ) -> BatchResult:
+    ) -> BatchResult | None:
+        """Each message alone: one that keeps failing unexpectedly joins `poison`; a transient
+        failure (a dependency went down meanwhile) is retried with backoff like any other, and
+        does not count against the message. None: abandoned because the runner is stopping."""
         merged = BatchResult()
         for message in good:
-            for attempt in range(1, UNEXPECTED_ERROR_ATTEMPTS + 1):
+            failures = 0
+            retries = 0
+            while True:
                 try:
                     result = await self.handler.handle([message])
                 except Exception as exc:
                     if is_transient(exc):
-                        raise  # the whole batch is retried from the caller's next pass
-                    if attempt == UNEXPECTED_ERROR_ATTEMPTS:
-                        self._guard.record(True)
-                        poison.append((message, exc, attempt))
-                    continue
+                        retries += 1
+                        await self._backoff(tp, retries, exc)
+                        if self._stopping.is_set():
+                            return None
+                        continue
+                    failures += 1
+                    if failures < UNEXPECTED_ERROR_ATTEMPTS:
+                        continue
+                    poison.append((message, exc, failures))
+                    break
                 merged.outputs.extend(result.outputs)
                 merged.rejected.extend(result.rejected)
                 break
@@ -449,17 +487,15 @@ class Runner:
             await asyncio.wait_for(self._stopping.wait(), timeout=delay)
 
     async def _publish(
-        self, tp: TopicPartition, result: BatchResult, poison: list[tuple[Any, BaseException, int]]
-    ) -> None:
-        """Send outputs and DLQ records, and wait for every acknowledgement (retrying)."""
-        for message, reason in result.rejected:
-            self._guard.record(True)
-            poison.append((message, ValueError(reason), 1))
+        self, tp: TopicPartition, outputs: Sequence[Output], poison: list[tuple[Any, BaseException, int]]
+    ) -> bool:
+        """Send outputs and DLQ records, and wait for every acknowledgement (retrying). False:
+        abandoned because the runner is stopping (nothing may be committed)."""
         # Encoded once: a retry re-sends the same bytes.
         records = [
             (self.kafka.physical(out.topic), out.key if out.key is not None else key_for(out.topic, out.envelope),
              encode(out.envelope))
-            for out in result.outputs
+            for out in outputs
         ]
         attempt = 0
         while True:
@@ -475,15 +511,16 @@ class Runner:
                 # batch can duplicate outputs, which downstream idempotent sinks absorb.
                 await self._backoff(tp, attempt, exc)
                 if self._stopping.is_set():
-                    raise asyncio.CancelledError from exc
-        if result.outputs:
-            for topic_name, count in Counter(out.topic for out in result.outputs).items():
-                m.RUNNER_PRODUCED.labels(self.service, topic_name).inc(count)
+                    log.info("%s: stopping; outputs of %s left unacknowledged and uncommitted", self.service, tp)
+                    return False
+        for topic_name, count in Counter(out.topic for out in outputs).items():
+            m.RUNNER_PRODUCED.labels(self.service, topic_name).inc(count)
         for record, failure, _ in poison:
             error = type(failure).__name__ if not isinstance(failure, DecodeError) else f"DecodeError.{failure.kind}"
             m.RUNNER_DLQ.labels(self.service, record.topic, error).inc()
             log.warning("%s: dead-lettered %s[%d]@%d: %s: %s", self.service, record.topic,
                         record.partition, record.offset, type(failure).__name__, failure)
+        return True
 
     async def _send_dlq(self, record: Any, exc: BaseException, attempts: int) -> asyncio.Future[Any]:
         error_class = f"DecodeError.{exc.kind}" if isinstance(exc, DecodeError) else type(exc).__name__

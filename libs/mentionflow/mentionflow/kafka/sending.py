@@ -1,87 +1,121 @@
-"""Produce many keyed records at once, one record batch per topic-partition.
+"""Produce many keyed records at once, one record batch per topic-partition: the one batch
+sender of the code base (the runner's outputs, the replay of files into mentions.raw).
 
 `AIOKafkaProducer.send` costs a coroutine, a partitioner call (pure-Python murmur2) and a
-future per record: at 10,000 records/s that is a tenth of a core. `send_all` fills aiokafka's
-batch builders itself (`create_batch` / `send_batch`) and gets one future per record batch.
+future per record. `BatchSender` fills record batches through aiokafka's public batch API
+(`create_batch`, `BatchBuilder.append`, `send_batch`) and gets one future per record batch.
 
-What stays the same as `send`:
-- placement: the Java-compatible default partitioner (murmur2 of the key over the sorted
-  partition ids), computed once per (topic, key, partition count);
+What stays the same as `send`, for a producer that partitions with aiokafka's default
+partitioner and has no key serializer (what `mentionflow.kafka.producer.make_producer` builds):
+- placement: `DefaultPartitioner` (murmur2 of the key over the sorted partition ids, as the
+  Java client), computed once per (topic, key) per `send_all` call or per stream;
 - order: records of one topic-partition are appended, and their batches submitted, in the
   order given;
-- latency: a batch is closed when submitted, so it does not wait `linger_ms` for more records;
 - durability: the batches go through the producer's accumulator and sender, so acks,
-  idempotence (sequence numbers are set when a batch is drained), retries and the
-  in-flight limit apply unchanged.
-
-A producer with a partitioner or key serializer of its own, or a record without a key (the producer picks a
-random partition), takes the plain `send` path.
+  idempotence (sequence numbers are set when a batch is drained), retries and the in-flight
+  limit apply unchanged.
+A record without a key goes through `send` (the producer picks its partition).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import DefaultPartitioner, murmur2
+from aiokafka.partitioner import DefaultPartitioner
 
 # Keys are brand ids or entity ids; bound the cache so an unbounded key space cannot grow it.
-_HASH_CACHE_LIMIT = 65_536
+_PARTITION_CACHE_LIMIT = 65_536
 
 
 class BatchSender:
-    """Sends (topic, key, value) records through `producer`; see the module docstring."""
+    """Sends (topic, key, value) records through `producer` in record batches.
 
-    def __init__(self, producer: AIOKafkaProducer) -> None:
+    Two ways to use it:
+    - `send_all(records)`: every record sent at once (open batches closed, so nothing waits
+      `linger_ms`); returns the futures of the batches to await for the acknowledgements;
+    - streaming: `add(...)` record by record (a full batch is sent as it fills; with
+      `max_inflight_batches`, `add` waits for the oldest acknowledgement beyond that bound),
+      `flush()` sends the partly filled batches, `drain()` flushes and awaits everything
+      (raising the first failure) and counts what was acknowledged in `acked`.
+    """
+
+    def __init__(self, producer: AIOKafkaProducer, *, max_inflight_batches: int | None = None) -> None:
         self.producer = producer
-        # Both are set by AIOKafkaProducer.__init__; anything unusual takes the plain path.
-        partitioner = getattr(producer, "_partitioner", None)
-        self.batching = isinstance(partitioner, DefaultPartitioner) and (
-            getattr(producer, "_key_serializer", None) is None
-        )
-        self._hashes: dict[bytes, int] = {}
+        self.acked = 0
+        self._max_inflight = max_inflight_batches
+        self._partitioner = DefaultPartitioner()
+        self._partitions: dict[str, list[int]] = {}
+        self._placement: dict[tuple[str, bytes], int] = {}  # for the partition ids in _partitions
+        self._open: dict[tuple[str, int], tuple[Any, int]] = {}  # (topic, partition) → (builder, records)
+        self._sent: deque[tuple[asyncio.Future[Any], int]] = deque()  # batches not awaited here yet
 
-    def _hash(self, key: bytes) -> int:
-        value = self._hashes.get(key)
-        if value is None:
-            if len(self._hashes) >= _HASH_CACHE_LIMIT:
-                self._hashes.clear()
-            value = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
-        return value
+    async def partition_for(self, topic: str, key: bytes) -> int:
+        """The partition `send` would choose for `key` (the default partitioner's)."""
+        placed = self._placement.get((topic, key))
+        if placed is None:
+            ids = self._partitions.get(topic)
+            if ids is None:
+                ids = self._partitions[topic] = sorted(await self.producer.partitions_for(topic))
+            if len(self._placement) >= _PARTITION_CACHE_LIMIT:
+                self._placement.clear()
+            placed = self._placement[(topic, key)] = self._partitioner(key, ids, ids)
+        return placed
+
+    async def add(self, topic: str, key: bytes | None, value: bytes) -> None:
+        if key is None:
+            self._sent.append((await self.producer.send(topic, value), 1))
+            await self._bound_inflight()
+            return
+        partition = self._placement.get((topic, key))
+        if partition is None:
+            partition = await self.partition_for(topic, key)
+        builder, count = self._open.get((topic, partition)) or (self.producer.create_batch(), 0)
+        if builder.append(key=key, value=value, timestamp=None) is None:
+            # Full: submit it (in order) and start the next one for this partition.
+            await self._submit(topic, partition, builder, count)
+            builder, count = self.producer.create_batch(), 0
+            if builder.append(key=key, value=value, timestamp=None) is None:
+                raise ValueError(f"a record of {len(value)} bytes does not fit in an empty batch")
+        self._open[(topic, partition)] = (builder, count + 1)
+
+    async def flush(self) -> None:
+        """Send every partly filled batch now (a closed batch does not linger for more)."""
+        while self._open:
+            (topic, partition), (builder, count) = self._open.popitem()
+            await self._submit(topic, partition, builder, count)
 
     async def send_all(self, records: Iterable[tuple[str, bytes | None, bytes]]) -> list[asyncio.Future[Any]]:
-        """Enqueue every record; returns the futures to await for their acknowledgement."""
-        producer = self.producer
-        futures: list[asyncio.Future[Any]] = []
-        if not self.batching:
-            for topic, key, value in records:
-                futures.append(await producer.send(topic, value, key=key))
-            return futures
-        partitions: dict[str, list[int]] = {}
-        builders: dict[tuple[str, int], Any] = {}
+        """Send every record; returns the futures to await for their acknowledgement (the caller
+        awaits them, so lingering for records that are not coming would only add latency)."""
+        self._partitions.clear()  # partition counts may have grown since the last call
+        self._placement.clear()
         for topic, key, value in records:
-            if key is None:
-                futures.append(await producer.send(topic, value))
-                continue
-            ids = partitions.get(topic)
-            if ids is None:
-                ids = partitions[topic] = sorted(await producer.partitions_for(topic))
-            partition = ids[self._hash(key) % len(ids)]
-            builder = builders.get((topic, partition))
-            if builder is None:
-                builder = builders[(topic, partition)] = producer.create_batch()
-            if builder.append(key=key, value=value, timestamp=None) is None:
-                # Full: submit it (in order) and start the next one for this partition.
-                futures.append(await producer.send_batch(builder, topic, partition=partition))
-                builder = builders[(topic, partition)] = producer.create_batch()
-                if builder.append(key=key, value=value, timestamp=None) is None:  # pragma: no cover
-                    raise ValueError(f"a record of {len(value)} bytes does not fit in an empty batch")
-        for (topic, partition), builder in builders.items():
-            # Closed, the batch is sent at once: the caller awaits the acknowledgements next,
-            # so lingering for records that are not coming would only add latency (and with it,
-            # a consuming partition's idle time between batches).
-            builder.close()
-            futures.append(await producer.send_batch(builder, topic, partition=partition))
+            await self.add(topic, key, value)
+        await self.flush()
+        futures = [future for future, _ in self._sent]
+        self._sent.clear()
         return futures
+
+    async def drain(self) -> None:
+        """Flush, then await every batch sent; raises the first failure."""
+        await self.flush()
+        while self._sent:
+            await self._settle_oldest()
+
+    async def _submit(self, topic: str, partition: int, builder: Any, count: int) -> None:
+        builder.close()
+        self._sent.append((await self.producer.send_batch(builder, topic, partition=partition), count))
+        await self._bound_inflight()
+
+    async def _bound_inflight(self) -> None:
+        while self._max_inflight is not None and len(self._sent) > self._max_inflight:
+            await self._settle_oldest()
+
+    async def _settle_oldest(self) -> None:
+        future, count = self._sent.popleft()
+        await future
+        self.acked += count

@@ -125,7 +125,7 @@ CONSOLE_ACTIONS = Counter(
 )
 CONSOLE_REPLIES_REQUESTED = Counter(
     "mentionflow_console_replies_requested_total",
-    "Replies requested from the console (rows written to reply_outbox).",
+    "Replies requested from the console (replies.requested events recorded and produced).",
     ["brand"],
 )
 CONSOLE_LOGINS = Counter(
@@ -139,7 +139,7 @@ CONSOLE_LIVE_STREAMS = Gauge(
 )
 CONSOLE_OUTBOX_RESENT = Counter(
     "mentionflow_console_outbox_resent_total",
-    "replies.requested events re-sent by the outbox relay after the first produce was not acknowledged.",
+    "Requests (replies, incident actions) re-sent by the relay after the first produce was not acknowledged.",
 )
 
 # --- routing -----------------------------------------------------------------------------

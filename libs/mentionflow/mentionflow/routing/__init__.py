@@ -4,8 +4,8 @@
     page = escalation_for_mention(event, decision, config, now=now) # -> Escalation | None
     page = escalation_for_incident(incident, config, now=now)       # -> Escalation | None
 
-`diff` compares two configs' decisions on the same events (for `mentionflow rules diff`);
-`shadow` reads those events from Kafka; `fixtures` runs a config's example mentions.
+The operator's checks of a config (`mentionflow rules test|diff`) are in
+`mentionflow_tools.rules`.
 """
 
 from mentionflow.routing.escalation import escalation_for_incident, escalation_for_mention, policy_steps

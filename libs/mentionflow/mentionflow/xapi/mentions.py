@@ -18,17 +18,18 @@ from typing import Any
 from mentionflow.xapi.client import RateLimitStatus, XClient
 from mentionflow.xapi.models import (
     AUTHOR_EXPANSION,
+    MAX_PAGE,
     TWEET_FIELDS,
     USER_FIELDS,
     XTweet,
     XUser,
+    checked_page_size,
     parse_items,
 )
 
 logger = logging.getLogger(__name__)
 
 MENTIONS_ENDPOINT = "users_mentions"
-MIN_PAGE, MAX_PAGE = 5, 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +62,7 @@ async def fetch_mentions_page(
     max_results: int = MAX_PAGE,
 ) -> MentionsPage:
     """Fetch one page; raises RateLimited / TransientXError / PermanentXError."""
-    if not MIN_PAGE <= max_results <= MAX_PAGE:
-        raise ValueError(f"max_results must be within {MIN_PAGE}..{MAX_PAGE}, got {max_results}")
+    checked_page_size(max_results)
     response = await client.call(
         MENTIONS_ENDPOINT,
         client.tweepy.get_users_mentions,

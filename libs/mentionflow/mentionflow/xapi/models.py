@@ -21,6 +21,15 @@ TWEET_FIELDS = ["lang", "created_at", "author_id", "conversation_id", "reference
                 "in_reply_to_user_id", "entities"]
 USER_FIELDS = ["public_metrics", "verified", "name", "username"]
 AUTHOR_EXPANSION = ["author_id"]
+# `max_results` of X's timelines (mentions, an account's own posts): X refuses others with 400.
+MIN_PAGE, MAX_PAGE = 5, 100
+
+
+def checked_page_size(max_results: int) -> int:
+    """`max_results` when X's timelines accept it; ValueError otherwise (a bug of ours)."""
+    if not MIN_PAGE <= max_results <= MAX_PAGE:
+        raise ValueError(f"max_results must be within {MIN_PAGE}..{MAX_PAGE}, got {max_results}")
+    return max_results
 
 
 class _XModel(BaseModel):

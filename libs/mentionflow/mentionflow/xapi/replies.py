@@ -14,7 +14,7 @@ from datetime import datetime
 
 from mentionflow.xapi.client import XClient
 from mentionflow.xapi.errors import TransientXError
-from mentionflow.xapi.models import TWEET_FIELDS, XTweet, parse_items
+from mentionflow.xapi.models import MAX_PAGE, TWEET_FIELDS, XTweet, checked_page_size, parse_items
 
 logger = logging.getLogger(__name__)
 
@@ -62,13 +62,14 @@ async def recent_tweets(
     since: datetime | None = None,
     since_id: str | None = None,
     max_pages: int = 5,
-    page_size: int = 100,
+    page_size: int = MAX_PAGE,
 ) -> list[XTweet]:
     """The account's own tweets newer than `since` / `since_id`, newest first.
 
     Stops after `max_pages` pages (X keeps only the latest 3,200 anyway); malformed items
-    are logged and skipped.
+    are logged and skipped. `page_size` must be within 5..100 (ValueError otherwise).
     """
+    checked_page_size(page_size)
     tweets: list[XTweet] = []
     token: str | None = None
     for _ in range(max_pages):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from mentionflow_console import actions, reads
-from mentionflow_console.deps import CurrentUser, DbPool, LeadUser
+from mentionflow_console.deps import CurrentUser, DbPool, LeadUser, Producer, Settings
 from mentionflow_console.schemas import IncidentOut, Name, Problem
 
 Responses = dict[int | str, dict[str, Any]]
@@ -34,15 +34,18 @@ async def get_incident(incident_id: IncidentId, user: CurrentUser, pool: DbPool)
     return await reads.incident(pool, user=user, incident_id=incident_id)
 
 
-@router.post("/{incident_id}/acknowledge", summary="Acknowledge: stops further escalation (leads)",
+@router.post("/{incident_id}/acknowledge",
+             summary="Acknowledge: stops further escalation (leads); `pending` lists it until publish applied it",
              responses=RESPONSES)
-async def acknowledge(incident_id: IncidentId, user: LeadUser, pool: DbPool) -> IncidentOut:
-    await actions.acknowledge_incident(pool, user=user, incident_id=incident_id)
+async def acknowledge(incident_id: IncidentId, user: LeadUser, pool: DbPool, producer: Producer,
+                      settings: Settings) -> IncidentOut:
+    await actions.acknowledge_incident(pool, producer, settings.kafka, user=user, incident_id=incident_id)
     return await reads.incident(pool, user=user, incident_id=incident_id)
 
 
 @router.post("/{incident_id}/resolve", summary="Resolve the incident and its escalation (leads)",
              responses=RESPONSES)
-async def resolve(incident_id: IncidentId, user: LeadUser, pool: DbPool) -> IncidentOut:
-    await actions.resolve_incident(pool, user=user, incident_id=incident_id)
+async def resolve(incident_id: IncidentId, user: LeadUser, pool: DbPool, producer: Producer,
+                  settings: Settings) -> IncidentOut:
+    await actions.resolve_incident(pool, producer, settings.kafka, user=user, incident_id=incident_id)
     return await reads.incident(pool, user=user, incident_id=incident_id)

@@ -21,6 +21,7 @@ from mentionflow_console import actions, auth, charts, corrections, reads, repos
 from mentionflow_console.deps import DbPool, Producer, Settings, UiSession
 from mentionflow_console.errors import ConsoleError, Forbidden, NotFound
 from mentionflow_console.schemas import Category, Name, SearchText, StatusFilter, Username
+from mentionflow_console.settings import ConsoleOptions
 
 router = APIRouter(include_in_schema=False)
 FormText = Annotated[str, Form()]
@@ -62,15 +63,31 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _set_cookie(response: Response, options: ConsoleOptions, name: str, value: str, *, max_age: int,
+                samesite: Literal["lax", "strict"]) -> None:
+    """Every cookie of the console: HttpOnly, SameSite, and Secure unless the dev switch is on."""
+    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite=samesite,
+                        secure=options.cookie_secure)
+
+
+def _drop_cookie(response: Response, options: ConsoleOptions, name: str) -> None:
+    response.delete_cookie(name, path="/", httponly=True, samesite="lax", secure=options.cookie_secure)
+
+
+def _login_form(request: Request, options: ConsoleOptions, context: dict, status_code: int = 200) -> HTMLResponse:
+    """The login page with a fresh double-submit CSRF token (form field + cookie)."""
+    token = new_secret()
+    response = page(request, "login.html", {"login_csrf": token, **context}, status_code)
+    _set_cookie(response, options, auth.LOGIN_CSRF_COOKIE, token, max_age=3600, samesite="strict")
+    return response
+
+
 # --- login -----------------------------------------------------------------------------------
 
 @router.get("/login")
-async def login_form(request: Request, next: Annotated[str | None, Query(max_length=500)] = None) -> HTMLResponse:
-    token = new_secret()
-    response = page(request, "login.html", {"login_csrf": token, "next": _safe_next(next), "error": None})
-    response.set_cookie(auth.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        secure=request.app.state.settings.console.cookie_secure, max_age=3600)
-    return response
+async def login_form(request: Request, settings: Settings,
+                     next: Annotated[str | None, Query(max_length=500)] = None) -> HTMLResponse:
+    return _login_form(request, settings.console, {"next": _safe_next(next), "error": None})
 
 
 @router.post("/login")
@@ -81,12 +98,8 @@ async def login(request: Request, pool: DbPool, settings: Settings, username: Fo
     ip = _client_ip(request)
 
     def again(message: str, status_code: int) -> HTMLResponse:
-        token = new_secret()
-        response = page(request, "login.html", {"login_csrf": token, "next": _safe_next(next), "error": message,
-                                                "username": name}, status_code)
-        response.set_cookie(auth.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                            secure=options.cookie_secure, max_age=3600)
-        return response
+        return _login_form(request, options, {"next": _safe_next(next), "error": message, "username": name},
+                           status_code)
 
     if not auth.tokens_match(request.cookies.get(auth.LOGIN_CSRF_COOKIE), csrf_token):
         return again("Your login form expired; please try again.", 403)
@@ -103,20 +116,23 @@ async def login(request: Request, pool: DbPool, settings: Settings, username: Fo
         catalog.CONSOLE_LOGINS.labels(outcome="failed").inc()
         return again("Wrong username or password.", 401)
     catalog.CONSOLE_LOGINS.labels(outcome="ok").inc()
-    cookie, _ = await auth.create_session(pool, user=user, ttl=timedelta(minutes=options.session_ttl_minutes), ip=ip)
+    cookie, _ = await auth.create_session(pool, user=user, ttl=timedelta(minutes=options.session_ttl_minutes),
+                                          idle=timedelta(minutes=options.session_idle_minutes), ip=ip,
+                                          replaces=request.cookies.get(auth.SESSION_COOKIE))
     redirect = RedirectResponse(_safe_next(next), status_code=303)
-    redirect.set_cookie(auth.SESSION_COOKIE, cookie, httponly=True, samesite="lax", secure=options.cookie_secure,
-                        max_age=options.session_ttl_minutes * 60, path="/")
-    redirect.delete_cookie(auth.LOGIN_CSRF_COOKIE)
+    _set_cookie(redirect, options, auth.SESSION_COOKIE, cookie, max_age=options.session_ttl_minutes * 60,
+                samesite="lax")
+    _drop_cookie(redirect, options, auth.LOGIN_CSRF_COOKIE)
     return redirect
 
 
 @router.post("/logout")
-async def logout(request: Request, session: UiSession, pool: DbPool, csrf_token: CsrfField = "") -> Response:
+async def logout(request: Request, session: UiSession, pool: DbPool, settings: Settings,
+                 csrf_token: CsrfField = "") -> Response:
     _check_csrf(session, csrf_token)
     await auth.end_session(pool, cookie=request.cookies.get(auth.SESSION_COOKIE))
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(auth.SESSION_COOKIE, path="/")
+    _drop_cookie(response, settings.console, auth.SESSION_COOKIE)
     return response
 
 
@@ -224,13 +240,14 @@ async def _crisis_page(request: Request, session: auth.Session, pool: DbPool, br
 
 @router.post("/crisis/{incident_id}/{action}")
 async def incident_action(request: Request, incident_id: str, action: str, session: UiSession, pool: DbPool,
-                          csrf_token: CsrfField = "") -> Response:
+                          producer: Producer, settings: Settings, csrf_token: CsrfField = "") -> Response:
     try:
         _check_csrf(session, csrf_token)
         if action == "acknowledge":
-            await actions.acknowledge_incident(pool, user=session.user, incident_id=incident_id)
+            await actions.acknowledge_incident(pool, producer, settings.kafka, user=session.user,
+                                               incident_id=incident_id)
         elif action == "resolve":
-            await actions.resolve_incident(pool, user=session.user, incident_id=incident_id)
+            await actions.resolve_incident(pool, producer, settings.kafka, user=session.user, incident_id=incident_id)
         else:
             raise NotFound(f"no action {action}")
     except ConsoleError as exc:

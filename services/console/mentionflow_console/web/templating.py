@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
+from mentionflow_console.links import post_url, profile_url, safe_url
 from mentionflow_console.schemas import ItemSummary
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -33,8 +34,9 @@ def _compact(number: int) -> str:
 
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
-    templates.env.filters.update(iso=_iso, when=_when, compact=_compact)
-    templates.env.globals.update(PRIORITY_LABELS=PRIORITY_LABELS)
+    templates.env.filters.update(iso=_iso, when=_when, compact=_compact, safe_url=safe_url)
+    # Every href to the outside goes through web/links.py: never `href="{{ stored_url }}"`.
+    templates.env.globals.update(PRIORITY_LABELS=PRIORITY_LABELS, post_url=post_url, profile_url=profile_url)
     return templates
 
 

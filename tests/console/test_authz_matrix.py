@@ -1,0 +1,185 @@
+"""The authorization matrix: every route of the console app × every role, on an item (and an
+incident) of brand A, against the expected outcome written once in MATRIX below.
+
+Routes are discovered from the app itself, so a new route without a row fails the test (and a
+row without a route too). API routes are called with the role's bearer token, pages with its
+browser session (cookie + CSRF token). Each cell gets a fresh item and incident, so one cell's
+action cannot change another's answer. Outcomes: the status, and for redirects where to.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from starlette.routing import Mount, Route
+
+from tests.console.factories import insert_incident, insert_item
+from tests.console.sessions import logged_in
+
+# anonymous; an agent of brand A; an agent of brand B; a lead of brands A and B; an admin of all.
+ROLES = ("anonymous", "agent-a", "agent-b", "lead", "admin")
+LOGIN = "303 /login"
+
+
+@dataclass(frozen=True)
+class Row:
+    """Expected outcome per role (in ROLES order), and how to call the route."""
+
+    expect: tuple[str, str, str, str, str]
+    fill: dict[str, str] = field(default_factory=dict)  # path parameters other than item/incident ids
+    json: dict | None = None  # API body
+    form: dict | None = None  # page form (the session's csrf_token is added)
+    claimed_by: str | None = None  # the item is claimed by this colleague of brand A first
+
+
+def same(outcome: str) -> tuple[str, str, str, str, str]:
+    return (outcome,) * 5  # type: ignore[return-value]
+
+
+API_ITEM = ("401", "200", "404", "200", "200")  # brand A's item: B's agent sees nothing (404, as if missing)
+API_LIST = ("401", "200", "200", "200", "200")
+API_LEAD = ("401", "403", "403", "200", "200")
+
+MATRIX: dict[str, Row] = {
+    # ops and static: public by design (no mention, no user data)
+    "GET /healthz": Row(same("200")),
+    "GET /readyz": Row(same("200")),
+    "GET /metrics": Row(same("200")),
+    "GET /openapi.json": Row(same("200")),
+    "GET /static/{path}": Row(same("200"), fill={"path": "console.js"}),
+    # API: queue and items
+    "GET /api/v1/items": Row(API_LIST),
+    "GET /api/v1/items/stream": Row(API_LIST),
+    "GET /api/v1/items/{item_id}": Row(API_ITEM),
+    "GET /api/v1/items/{item_id}/replies": Row(API_ITEM),
+    "POST /api/v1/items/{item_id}/claim": Row(API_ITEM),
+    # a colleague holds the item: only leads (and admins) may hand it back
+    "POST /api/v1/items/{item_id}/release": Row(("401", "409", "404", "200", "200"), claimed_by="agent-a2"),
+    # nobody replies to an item they have not claimed
+    "POST /api/v1/items/{item_id}/reply": Row(("401", "409", "404", "409", "409"), json={"text": "hello"}),
+    "POST /api/v1/items/{item_id}/resolve": Row(API_ITEM, json={}),
+    "POST /api/v1/items/{item_id}/tags": Row(API_ITEM, json={"add": ["vip"]}),
+    "POST /api/v1/items/{item_id}/reassign": Row(("401", "403", "403", "200", "200"), json={"assignee": "agent-a2"}),
+    # anyone who sees the item may correct its labels (202: produced to labels.corrected)
+    "POST /api/v1/items/{item_id}/label-correction": Row(("401", "202", "404", "202", "202"),
+                                                         json={"category": "complaint"}),
+    # API: incidents, audit, users
+    "GET /api/v1/incidents": Row(API_LIST),
+    "GET /api/v1/incidents/{incident_id}": Row(API_ITEM),
+    "POST /api/v1/incidents/{incident_id}/acknowledge": Row(API_LEAD),
+    "POST /api/v1/incidents/{incident_id}/resolve": Row(API_LEAD),
+    "GET /api/v1/audit": Row(API_LEAD),
+    "GET /api/v1/me": Row(API_LIST),
+    "GET /api/v1/users": Row(("401", "403", "403", "403", "200")),
+    # pages: no session → the login page; another brand's item → 404 page
+    "GET /login": Row(same("200")),
+    "POST /login": Row(same("403"), form={"username": "nobody", "password": "x"}),  # no login-form token
+    "POST /logout": Row(same(LOGIN), form={}),
+    "GET /": Row((LOGIN, "200", "200", "200", "200")),
+    "GET /items/{item_id}": Row((LOGIN, "200", "404", "200", "200")),
+    "POST /items/{item_id}/{action}": Row((LOGIN, "303 /items/{item_id}", "404", "303 /items/{item_id}",
+                                           "303 /items/{item_id}"), fill={"action": "claim"}, form={}),
+    "GET /crisis": Row((LOGIN, "200", "200", "200", "200")),
+    "POST /crisis/{incident_id}/{action}": Row((LOGIN, "403", "403", "303 /crisis#incident-{incident_id}",
+                                                "303 /crisis#incident-{incident_id}"),
+                                               fill={"action": "acknowledge"}, form={}),
+    "GET /audit": Row((LOGIN, "403", "403", "200", "200")),
+}
+
+
+def discover_routes(app: FastAPI) -> set[str]:
+    """'METHOD /path' of every route the app serves (HEAD is GET's twin, left out)."""
+    found: set[str] = set()
+    for route in app.routes:
+        if hasattr(route, "effective_route_contexts"):  # an included router (FastAPI ≥ 0.16x)
+            pairs = [(context.path, context.methods) for context in route.effective_route_contexts()]
+        elif isinstance(route, Mount):
+            pairs = [(f"{route.path}/{{path}}", {"GET"})]
+        elif isinstance(route, Route):
+            pairs = [(route.path, route.methods or set())]
+        else:
+            raise AssertionError(f"a route of an unknown kind: {route!r}: teach discover_routes about it")
+        found |= {f"{method} {path}" for path, methods in pairs for method in methods if method != "HEAD"}
+    return found
+
+
+def test_every_route_has_a_row_and_every_row_a_route(console_app: FastAPI):
+    routes = discover_routes(console_app)
+    assert routes - set(MATRIX) == set(), "routes without a row in MATRIX: add their expected outcomes"
+    assert set(MATRIX) - routes == set(), "rows of MATRIX for routes that no longer exist"
+
+
+@pytest.fixture
+def console_app(console) -> FastAPI:  # noqa: ANN001
+    return console.app
+
+
+@dataclass
+class Caller:
+    client: httpx.AsyncClient
+    csrf: str = ""
+
+
+async def _callers(console, stack: AsyncExitStack) -> dict[str, Caller]:  # noqa: ANN001
+    """Per role: a bearer client (API) and a session client (pages)."""
+    callers = {"anonymous": Caller(await stack.enter_async_context(console.client()))}
+    for role in ROLES[1:]:
+        callers[role] = Caller(await stack.enter_async_context(console.client(role)))
+    return callers
+
+
+async def _session(console, role: str, stack: AsyncExitStack) -> Caller:  # noqa: ANN001
+    if role == "anonymous":
+        return Caller(await stack.enter_async_context(httpx.AsyncClient(base_url=console.base_url, timeout=10.0)))
+    client, csrf = await stack.enter_async_context(logged_in(console.base_url, role))
+    return Caller(client, csrf)
+
+
+def _outcome(response: httpx.Response, item: uuid.UUID, incident: str) -> str:
+    if not response.is_redirect:
+        return str(response.status_code)
+    target = response.headers["location"].split("?")[0]
+    return f"{response.status_code} {target.replace(str(item), '{item_id}').replace(incident, '{incident_id}')}"
+
+
+async def _call(caller: Caller, method: str, path: str, row: Row) -> httpx.Response:
+    kwargs: dict = {}
+    if row.json is not None:
+        kwargs["json"] = row.json
+    if row.form is not None:
+        kwargs["data"] = {**row.form, "csrf_token": caller.csrf}
+    # Streamed, so the live endpoint answers its status without being read to the end.
+    async with caller.client.stream(method, path, **kwargs) as response:
+        return response
+
+
+async def test_authorization_matrix(console, capsys):  # noqa: ANN001
+    cells: dict[tuple[str, str], tuple[str, str]] = {}
+    async with AsyncExitStack() as stack:
+        api = await _callers(console, stack)
+        pages = {role: await _session(console, role, stack) for role in ROLES}
+        for key, row in MATRIX.items():
+            method, template = key.split(" ", 1)
+            for role, expected in zip(ROLES, row.expect, strict=True):
+                item = await insert_item(console.pool, brand="brand-a")
+                if row.claimed_by:
+                    await console.pool.execute("UPDATE queue_items SET status = 'claimed', assignee = $2 WHERE id = $1",
+                                               item, row.claimed_by)
+                incident = await insert_incident(console.pool, brand="brand-a")
+                path = template.format(item_id=item, incident_id=incident, **row.fill)
+                caller = api[role] if path.startswith("/api/") else pages[role]
+                response = await _call(caller, method, path, row)
+                cells[(key, role)] = (expected, _outcome(response, item, incident))
+                if key == "POST /logout":  # that session is over: a new one for the next rows
+                    pages[role] = await _session(console, role, stack)
+    wrong = {cell: got for cell, got in cells.items() if got[0] != got[1]}
+    size = f"authorization matrix: {len(MATRIX)} routes × {len(ROLES)} roles = {len(cells)} cells"
+    with capsys.disabled():
+        print(f"\n{size}")
+    assert len(cells) == len(MATRIX) * len(ROLES)
+    assert not wrong, f"{size}; (expected, got) where they differ: {wrong}"

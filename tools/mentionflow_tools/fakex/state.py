@@ -1,0 +1,328 @@
+"""The fake X API's memory and endpoint logic, free of HTTP so tests can drive it directly.
+
+Everything runs on one event loop (the server's), so no locking. Endpoint methods take the
+parsed request and return (status, JSON body); the server adds headers, faults and logging.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from mentionflow_tools.fakex.models import (
+    DEFAULT_RATE_LIMITS,
+    AddMentions,
+    AddUsers,
+    CallRecord,
+    FakeTweet,
+    FakeUser,
+    Fault,
+    RateLimitRule,
+    snowflake,
+)
+from mentionflow_tools.fakex.shapes import (
+    invalid_request,
+    mention_entities,
+    not_found_user,
+    problem,
+    render_tweet,
+    render_user,
+    split_fields,
+)
+
+Reply = tuple[int, dict[str, Any]]
+
+DEFAULT_ACCOUNT = FakeUser(id="1000000000000000001", username="mentionflow_fake",
+                           name="mentionflow fake account", followers=10)
+DUPLICATE_DETAIL = "You are not allowed to create a Tweet with duplicate content."
+MAX_TWEET_CHARS = 280
+
+
+class RateWindow:
+    """Fixed window per (endpoint, auth identity), starting at its first call like X."""
+
+    __slots__ = ("reset_at", "used")
+
+    def __init__(self, reset_at: float) -> None:
+        self.reset_at = reset_at
+        self.used = 0
+
+
+class FakeXState:
+    def __init__(
+        self,
+        *,
+        accounts: Iterable[FakeUser] = (),
+        rate_limits: dict[str, RateLimitRule] | None = None,
+        clock: Callable[[], float] = time.time,
+        worker: int = 7,
+    ) -> None:
+        self._configured_limits = {**DEFAULT_RATE_LIMITS, **(rate_limits or {})}
+        self._seed_accounts = [DEFAULT_ACCOUNT, *accounts]
+        self._clock = clock
+        self._worker = worker
+        self.reset()
+
+    # ----------------------------------------------------------------- data
+
+    def reset(self) -> None:
+        """Back to the configured start: seed accounts and rate limits, nothing else."""
+        # Tests may change limits on the fly (state.rate_limits[...] = ...); reset undoes it.
+        self.rate_limits: dict[str, RateLimitRule] = dict(self._configured_limits)
+        self.users: dict[str, FakeUser] = {}
+        self._ids_by_username: dict[str, str] = {}
+        self.tokens: dict[str, str] = {}
+        self._tweets: dict[int, dict[str, Any]] = {}
+        self._mentions_of: dict[str, list[int]] = {}
+        self._tweets_by: dict[str, list[int]] = {}
+        self._reply_keys: set[tuple[str, str | None, str]] = set()
+        self.replies: list[dict[str, Any]] = []
+        self._calls: list[CallRecord] = []
+        self._faults: list[Fault] = []
+        self._windows: dict[tuple[str, str], RateWindow] = {}
+        self._last_id = 0
+        self._sequence = 0
+        self.add_users(AddUsers(users=self._seed_accounts))
+
+    def now(self) -> float:
+        return self._clock()
+
+    def add_users(self, batch: AddUsers) -> int:
+        for user in batch.users:
+            self.users[user.id] = user
+            self._ids_by_username[user.username.lower()] = user.id
+        self.tokens.update(batch.tokens)
+        return len(batch.users)
+
+    def add_mentions(self, batch: AddMentions) -> list[str]:
+        """Store tweets (and their authors); returns the ids, assigned where missing."""
+        self.add_users(AddUsers(users=batch.users))
+        return [self.add_tweet(tweet) for tweet in batch.tweets]
+
+    def add_tweet(self, tweet: FakeTweet) -> str:
+        """Store one tweet; re-adding an existing id is a no-op (feeds may repeat)."""
+        created_at = tweet.created_at or datetime.fromtimestamp(self.now(), UTC)
+        if created_at.tzinfo is None:
+            created_at = created_at.replace(tzinfo=UTC)
+        tweet_id = int(tweet.id) if tweet.id else self._new_id(created_at)
+        if tweet_id in self._tweets:
+            return str(tweet_id)
+        self._last_id = max(self._last_id, tweet_id)
+        entities = mention_entities(tweet.text, self._ids_by_username)
+        mentioned = tweet.mentioned_user_ids or [e["id"] for e in entities if "id" in e]
+        record = {
+            "id": tweet_id,
+            "text": tweet.text,
+            "author_id": tweet.author_id,
+            "created_at": created_at,
+            "lang": tweet.lang,
+            "conversation_id": tweet.conversation_id,
+            "in_reply_to_user_id": tweet.in_reply_to_user_id,
+            "referenced_tweets": list(tweet.referenced_tweets),
+            "mention_entities": entities,
+        }
+        self._tweets[tweet_id] = record
+        bisect.insort(self._tweets_by.setdefault(tweet.author_id, []), tweet_id)
+        for user_id in dict.fromkeys(mentioned):
+            if user_id != tweet.author_id:
+                bisect.insort(self._mentions_of.setdefault(user_id, []), tweet_id)
+        return str(tweet_id)
+
+    def tweet(self, tweet_id: str) -> dict[str, Any] | None:
+        return self._tweets.get(int(tweet_id))
+
+    def _new_id(self, at: datetime) -> int:
+        self._sequence += 1
+        return max(snowflake(at, self._worker, self._sequence), self._last_id + 1)
+
+    # ----------------------------------------------------------------- faults
+
+    def inject(self, fault: Fault) -> None:
+        self._faults.append(fault)
+
+    def take_fault(self, endpoint: str, user_id: str | None) -> Fault | None:
+        """Consume one use of the first queued fault matching this call."""
+        for index, fault in enumerate(self._faults):
+            if fault.matches(endpoint, user_id):
+                if fault.count <= 1:
+                    del self._faults[index]
+                else:
+                    self._faults[index] = fault.model_copy(update={"count": fault.count - 1})
+                return fault
+        return None
+
+    # ----------------------------------------------------------------- rate limits
+
+    def rate_limit(self, endpoint: str, identity: str, *, consume: bool) -> tuple[bool, int, int, int]:
+        """(allowed, limit, remaining, reset unix seconds) for this call."""
+        rule = self.rate_limits.get(endpoint, RateLimitRule(limit=1_000_000))
+        now = self.now()
+        window = self._windows.get((endpoint, identity))
+        if window is None or now >= window.reset_at:
+            window = RateWindow(now + rule.window_s)
+            self._windows[(endpoint, identity)] = window
+        allowed = window.used < rule.limit
+        if allowed and consume:
+            window.used += 1
+        remaining = max(0, rule.limit - window.used)
+        return allowed, rule.limit, remaining, int(window.reset_at + 0.999)
+
+    # ----------------------------------------------------------------- call log
+
+    def record_call(self, record: CallRecord) -> None:
+        self._calls.append(record)
+
+    def next_seq(self) -> int:
+        return len(self._calls) + 1
+
+    def calls(self, endpoint: str | None = None, since_seq: int = 0) -> list[CallRecord]:
+        return [c for c in self._calls
+                if c.seq > since_seq and (endpoint is None or c.endpoint == endpoint)]
+
+    # ----------------------------------------------------------------- endpoints
+
+    def users_mentions(self, user_id: str, query: dict[str, str]) -> Reply:
+        return self._timeline(user_id, self._mentions_of.get(user_id, []), query)
+
+    def users_tweets(self, user_id: str, query: dict[str, str]) -> Reply:
+        return self._timeline(user_id, self._tweets_by.get(user_id, []), query)
+
+    def user_by_username(self, username: str, query: dict[str, str]) -> Reply:
+        user_id = self._ids_by_username.get(username.lower())
+        user = self.users.get(user_id) if user_id is not None else None
+        if user is None or user.suspended:
+            # X answers 200 with the problem in `errors` and no `data`.
+            return 200, {"errors": [not_found_user(username, "username",
+                                                   suspended=user is not None)]}
+        return 200, {"data": render_user(user, split_fields(query.get("user.fields")))}
+
+    def users_me(self, acting_user_id: str, query: dict[str, str]) -> Reply:
+        user = self.users.get(acting_user_id, DEFAULT_ACCOUNT)
+        return 200, {"data": render_user(user, split_fields(query.get("user.fields")))}
+
+    def create_tweet(self, acting_user_id: str, body: Any, auth_kind: str) -> Reply:
+        if not isinstance(body, dict) or not isinstance(body.get("text"), str) or not body["text"]:
+            return 400, invalid_request("text", str(body)[:100], "text is required")
+        text: str = body["text"]
+        if len(text) > MAX_TWEET_CHARS:
+            return 403, problem(403, "Forbidden", "Your Tweet text is too long.")
+        reply = body.get("reply")
+        in_reply_to = reply.get("in_reply_to_tweet_id") if isinstance(reply, dict) else None
+        in_reply_to = str(in_reply_to) if in_reply_to is not None else None
+        key = (acting_user_id, in_reply_to, text)
+        if key in self._reply_keys:
+            return 403, problem(403, "Forbidden", DUPLICATE_DETAIL)
+        self._reply_keys.add(key)
+        parent = self.tweet(in_reply_to) if in_reply_to and in_reply_to.isdigit() else None
+        conversation_id = None
+        if parent is not None:
+            conversation_id = parent.get("conversation_id") or str(parent["id"])
+        tweet_id = self.add_tweet(FakeTweet(
+            text=text,
+            author_id=acting_user_id,
+            conversation_id=conversation_id,
+            in_reply_to_user_id=parent["author_id"] if parent else None,
+            referenced_tweets=[{"type": "replied_to", "id": in_reply_to}] if in_reply_to else [],
+        ))
+        if conversation_id is None:
+            self._tweets[int(tweet_id)]["conversation_id"] = tweet_id
+        self.replies.append({
+            "id": tweet_id, "text": text, "in_reply_to_tweet_id": in_reply_to,
+            "author_id": acting_user_id, "auth_kind": auth_kind, "at": self.now(),
+        })
+        return 201, {"data": {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}}
+
+    # ----------------------------------------------------------------- timelines
+
+    def _timeline(self, owner_id: str, ids: list[int], query: dict[str, str]) -> Reply:
+        """Newest first, bounded by since_id / until_id / start_time / end_time; paged.
+
+        The timeline of a suspended account is a 200 with only the partial error.
+        """
+        owner = self.users.get(owner_id)
+        if owner is not None and owner.suspended:
+            return 200, {"errors": [not_found_user(owner_id, "id", suspended=True)]}
+        try:
+            max_results = int(query.get("max_results", "10"))
+        except ValueError:
+            max_results = -1
+        if not 5 <= max_results <= 100:
+            return 400, invalid_request("max_results", query.get("max_results", ""),
+                                        "The `max_results` query parameter value "
+                                        f"[{query.get('max_results')}] is not between 5 and 100")
+        bounds: dict[str, int] = {}
+        for name in ("since_id", "until_id"):
+            if name in query:
+                if not query[name].isdigit():
+                    return 400, invalid_request(name, query[name], f"`{name}` must be a tweet id")
+                bounds[name] = int(query[name])
+        times: dict[str, datetime] = {}
+        for name in ("start_time", "end_time"):
+            if name in query:
+                try:
+                    times[name] = datetime.fromisoformat(query[name].replace("Z", "+00:00"))
+                except ValueError:
+                    return 400, invalid_request(name, query[name], f"`{name}` is not RFC 3339")
+        upper: int | None = bounds.get("until_id")
+        if "pagination_token" in query:
+            decoded = _decode_token(query["pagination_token"])
+            if decoded is None:
+                return 400, invalid_request("pagination_token", query["pagination_token"],
+                                            "The `pagination_token` query parameter value "
+                                            f"[{query['pagination_token']}] is not valid")
+            upper = decoded if upper is None else min(upper, decoded)
+
+        lo = bisect.bisect_right(ids, bounds["since_id"]) if "since_id" in bounds else 0
+        hi = bisect.bisect_left(ids, upper) if upper is not None else len(ids)
+        picked: list[dict[str, Any]] = []
+        for index in range(hi - 1, lo - 1, -1):
+            tweet = self._tweets[ids[index]]
+            if "start_time" in times and tweet["created_at"] < times["start_time"]:
+                continue
+            if "end_time" in times and tweet["created_at"] >= times["end_time"]:
+                continue
+            picked.append(tweet)
+            if len(picked) > max_results:
+                break
+        more = len(picked) > max_results
+        picked = picked[:max_results]
+        if not picked:
+            return 200, {"meta": {"result_count": 0}}
+
+        tweet_fields = split_fields(query.get("tweet.fields"))
+        expansions = split_fields(query.get("expansions"))
+        tweet_fields |= expansions & {"author_id"}  # X adds the field an expansion follows
+        body: dict[str, Any] = {"data": [render_tweet(t, tweet_fields) for t in picked]}
+        if "author_id" in expansions:
+            user_fields = split_fields(query.get("user.fields"))
+            authors = dict.fromkeys(t["author_id"] for t in picked)
+            shown = [a for a in authors if a in self.users and not self.users[a].suspended]
+            body["includes"] = {"users": [render_user(self.users[a], user_fields) for a in shown]}
+            hidden = [a for a in authors if a not in shown]
+            if hidden:
+                body["errors"] = [not_found_user(a, "author_id", suspended=a in self.users)
+                                  for a in hidden]
+        meta: dict[str, Any] = {"result_count": len(picked), "newest_id": str(picked[0]["id"]),
+                                "oldest_id": str(picked[-1]["id"])}
+        if more:
+            meta["next_token"] = _encode_token(picked[-1]["id"])
+        body["meta"] = meta
+        return 200, body
+
+
+def _encode_token(below_id: int) -> str:
+    return base64.urlsafe_b64encode(f"lt:{below_id}".encode()).decode().rstrip("=")
+
+
+def _decode_token(token: str) -> int | None:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not raw.startswith("lt:") or not raw[3:].isdigit():
+        return None
+    return int(raw[3:])

