@@ -166,10 +166,9 @@ async def test_authorization_matrix(console, capsys):  # noqa: ANN001
         for key, row in MATRIX.items():
             method, template = key.split(" ", 1)
             for role, expected in zip(ROLES, row.expect, strict=True):
-                item = await insert_item(console.pool, brand="brand-a")
-                if row.claimed_by:
-                    await console.pool.execute("UPDATE queue_items SET status = 'claimed', assignee = $2 WHERE id = $1",
-                                               item, row.claimed_by)
+                # a colleague's claim is people's state: the console's work row, as insert_item writes it
+                item = await insert_item(console.pool, brand="brand-a", status="claimed" if row.claimed_by else "new",
+                                         assignee=row.claimed_by)
                 incident = await insert_incident(console.pool, brand="brand-a")
                 path = template.format(item_id=item, incident_id=incident, **row.fill)
                 caller = api[role] if path.startswith("/api/") else pages[role]
