@@ -65,6 +65,9 @@ MATRIX: dict[str, Row] = {
     "POST /api/v1/items/{item_id}/resolve": Row(API_ITEM, json={}),
     "POST /api/v1/items/{item_id}/tags": Row(API_ITEM, json={"add": ["vip"]}),
     "POST /api/v1/items/{item_id}/reassign": Row(("401", "403", "403", "200", "200"), json={"assignee": "agent-a2"}),
+    # anyone who sees the item may correct its labels (202: produced to labels.corrected)
+    "POST /api/v1/items/{item_id}/label-correction": Row(("401", "202", "404", "202", "202"),
+                                                         json={"category": "complaint"}),
     # API: incidents, audit, users
     "GET /api/v1/incidents": Row(API_LIST),
     "GET /api/v1/incidents/{incident_id}": Row(API_ITEM),

@@ -1,4 +1,10 @@
-"""mentions.raw → mentions.classified (+ incidents).
+"""mentions.raw → mentions.classified (+ incidents); labels.corrected checked for the DLQ.
+
+Each mention is classified by the shared model, then by its brand's adapter (what the
+brand's corrections taught, see mentionflow.kafka.adapter_feed): `_analyse` is the one place
+where the two meet. The spike history replayed on assignment goes through it too, with the
+adapters as they are at that moment (at start-up, possibly not yet rebuilt: the detector
+only counts negative mentions, and a few counted differently do not change a spike).
 
 Each partition has its own spike detector: mention topics are keyed by brand, so a brand's
 window lives in exactly one partition and one consumer. When a partition is assigned, its
@@ -16,10 +22,13 @@ from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from mentionflow.classify import BrandProfile, analyse_mention, classification_of
+from mentionflow.classify import BrandProfile, Result, analyse_mention, classification_of
+from mentionflow.classify.adapters import refusal
 from mentionflow.classify.spikes import SpikeDetector, SpikeSettings
 from mentionflow.events import DecodeError, decode, make_envelope
 from mentionflow.events.mentions_classified import MentionClassified
+from mentionflow.events.mentions_raw import Mention
+from mentionflow.kafka.adapter_feed import AdapterFeed
 from mentionflow.kafka.runner import BatchResult, IncomingMessage, Output
 from mentionflow.metrics import catalog as m
 from mentionflow.settings import KafkaSettings
@@ -36,13 +45,21 @@ class ClassifyHandler:
         profiles: dict[str, BrandProfile],
         spike_settings: SpikeSettings,
         rebuild: timedelta,
+        feed: AdapterFeed,
     ) -> None:
         self.kafka = kafka
         self.group_id = group_id
         self.profiles = profiles
         self.spike_settings = spike_settings
         self.rebuild = rebuild
+        self.feed = feed
         self.detectors: dict[int, SpikeDetector] = {}
+        self.mentions_topic = kafka.physical("mentions.raw")
+
+    def _analyse(self, mention: Mention) -> Result:
+        """The shared classifier's result with the brand's adapter applied."""
+        analysed = analyse_mention(mention, self.profiles.get(mention.brand_id))
+        return self.feed.adapters.adapt(mention.brand_id, mention.text, analysed)
 
     def _detector(self, partition: int) -> SpikeDetector:
         detector = self.detectors.get(partition)
@@ -51,10 +68,13 @@ class ClassifyHandler:
         return detector
 
     async def handle(self, messages: Sequence[IncomingMessage]) -> BatchResult:
+        if messages[0].topic != self.mentions_topic:
+            return self._check_corrections(messages)
+        # Until every correction made before start-up is folded, classifying would ignore them.
+        await self.feed.ready.wait()
         result = BatchResult()
         outputs = result.outputs
         detector = self._detector(messages[0].partition)
-        profiles = self.profiles
         # Metric increments are summed per batch: one labelled look-up per (brand, category).
         classified: Counter[tuple[str, str]] = Counter()
         latest: datetime | None = None
@@ -62,7 +82,7 @@ class ClassifyHandler:
         # Analysis is pure, so the whole batch is analysed first, in one tight loop; the spike
         # detector then sees the results in order, and each Classification is built once, with
         # the spike upgrade (if the brand has an open incident) already applied.
-        results = [analyse_mention(mention, profiles.get(mention.brand_id)) for mention in mentions]
+        results = [self._analyse(mention) for mention in mentions]
         for message, mention, analysed in zip(messages, mentions, results, strict=True):
             brand_id = mention.brand_id
             incidents = detector.observe(
@@ -86,6 +106,17 @@ class ClassifyHandler:
             m.CLASSIFY_MENTIONS.labels(brand_id, category).inc(count)
         return result
 
+    @staticmethod
+    def _check_corrections(messages: Sequence[IncomingMessage]) -> BatchResult:
+        """labels.corrected through the group: the runner dead-letters what does not decode,
+        this what the adapters would refuse; the AdapterFeed folds the rest (and skips these)."""
+        result = BatchResult()
+        for message in messages:
+            reason = refusal(message.envelope)
+            if reason is not None:
+                result.rejected.append((message, reason))
+        return result
+
     def _incident_outputs(self, incidents: list) -> list[Output]:
         outputs = []
         for incident in incidents:
@@ -100,9 +131,13 @@ class ClassifyHandler:
     # ---- rebalance ----------------------------------------------------------------
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         for tp in revoked:
-            self.detectors.pop(tp.partition, None)
+            if tp.topic == self.mentions_topic:
+                self.detectors.pop(tp.partition, None)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        # Adapters are not partition state (every replica holds all of them): nothing to do
+        # here for labels.corrected.
+        assigned = {tp for tp in assigned if tp.topic == self.mentions_topic}
         if self.rebuild <= timedelta(0) or not assigned:
             return
         try:
@@ -167,7 +202,7 @@ class ClassifyHandler:
             mention = decode("mentions.raw", value).payload.mention
         except DecodeError:
             return 0  # it went to the DLQ the first time
-        analysed = analyse_mention(mention, self.profiles.get(mention.brand_id))
+        analysed = self._analyse(mention)
         detector.observe(mention.brand_id, mention.created_at, negative=analysed.sentiment == "negative",
                          crisis=analysed.category == "crisis", mention_id=mention.id)
         return 1

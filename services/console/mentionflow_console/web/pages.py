@@ -17,7 +17,7 @@ from mentionflow.accounts.store import check_password
 from mentionflow.accounts.tokens import new_secret
 from mentionflow.metrics import catalog
 
-from mentionflow_console import actions, auth, charts, reads, repository
+from mentionflow_console import actions, auth, charts, corrections, reads, repository
 from mentionflow_console.deps import DbPool, Producer, Settings, UiSession
 from mentionflow_console.errors import ConsoleError, Forbidden, NotFound
 from mentionflow_console.schemas import Category, Name, SearchText, StatusFilter, Username
@@ -183,6 +183,7 @@ async def item_action(
     request: Request, item_id: uuid.UUID, action: str, session: UiSession, pool: DbPool, producer: Producer,
     settings: Settings, csrf_token: CsrfField = "", text: Annotated[str, Form(max_length=5000)] = "",
     tags: Annotated[str, Form(max_length=2000)] = "", assignee: Annotated[str, Form(max_length=64)] = "",
+    category: Annotated[str, Form(max_length=32)] = "", sentiment: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     user = session.user
     try:
@@ -202,6 +203,9 @@ async def item_action(
                               remove=[t for t in current if t not in wanted])
         elif action == "reassign":
             await actions.reassign(pool, user=user, item_id=item_id, assignee=assignee.strip().lower())
+        elif action == "label-correction":
+            await corrections.correct_labels(pool, producer, settings.kafka, user=user, item_id=item_id,
+                                             category=category, sentiment=sentiment)
         else:
             raise NotFound(f"no action {action}")
     except ConsoleError as exc:
