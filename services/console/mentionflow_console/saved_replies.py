@@ -23,7 +23,7 @@ from mentionflow_console import repository
 from mentionflow_console.errors import Forbidden, InvalidInput, NotFound
 
 VARIABLES = ("author_name", "author_handle", "brand", "agent_first_name", "case_ref")
-PLACEHOLDER = re.compile(r"\{(\??)([A-Za-z0-9_]*)\}")
+PLACEHOLDER = re.compile(r"\{(\??)([^{}\s]{0,60})\}")
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 COLUMNS = "id, brand_id, language, name, category, body, updated_by, updated_at"
 
@@ -109,9 +109,10 @@ def _state(row: asyncpg.Record | None) -> dict[str, Any] | None:
     return None if row is None else {k: row[k] for k in ("language", "name", "category", "body")}
 
 
-async def save(pool: asyncpg.Pool, *, user: User, brand: str, language: str, name: str, category: str | None,
+async def save(pool: asyncpg.Pool, *, user: User, brand_id: str, language: str, name: str, category: str | None,
                body: str, reply_id: uuid.UUID | None = None) -> asyncpg.Record:
     """Create (reply_id None) or edit a saved reply; a name is unique per brand and language."""
+    brand = brand_id
     _manageable(user, brand)
     check_body(body)
     async with transaction(pool) as conn:
