@@ -58,7 +58,7 @@ async def test_unknown_variable_is_refused_naming_it(console):
         response = await lead.post("/api/v1/saved-replies", json={**REFUND, "body": "Hi {first_name} {?Bad-field}"})
         message = _field(response, "body")
         assert "{first_name}" in message and "{?Bad-field}" in message
-        too_long = await lead.post("/api/v1/saved-replies", json={**REFUND, "body": "x" * 281 + " {brand}"})
+        too_long = await lead.post("/api/v1/saved-replies", json={**REFUND, "body": "x" * 281 + "{brand}"})
         assert "281 characters" in _field(too_long, "body")
     assert await console.pool.fetchval("SELECT count(*) FROM saved_replies") == 0
     assert await _audit(console, "saved_reply.save") == []
