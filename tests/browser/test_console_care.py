@@ -52,7 +52,9 @@ async def test_saved_reply_with_variables_inserted_with_slash_and_sent(console, 
     options = agent.get_by_role("option")
     await expect(options).to_have_count(1)
     await expect(options.first).to_contain_text("refund-order")
-    await options.first.click()
+    await box.press("ArrowDown")  # the list is worked with the keyboard too
+    await expect(options.first).to_be_focused()
+    await agent.keyboard.press("Enter")
     await agent.get_by_label("order number").fill("A-1234")
     await agent.get_by_role("button", name="Insert saved reply").click()
     expected = f"Hi Marie Dupont, Camille here. Order A-1234 is refunded (ref MF-{item.hex[:8].upper()})."

@@ -20,6 +20,7 @@ from mentionflow_console import repository
 from mentionflow_console.errors import InvalidInput, NotFound
 
 MENTION = re.compile(r"(?<![\w@])@([a-z0-9][a-z0-9._-]{1,63})(?<![.])", re.IGNORECASE)
+MAX_AUTHOR_NOTE = 500
 NOTE_COLUMNS = "n.id, n.item_id, n.brand_id, n.author, n.body, n.mentions, n.created_at"
 
 
@@ -101,6 +102,8 @@ async def set_author_note(pool: asyncpg.Pool, *, user: User, item_id: uuid.UUID,
                           ) -> tuple[str, str, datetime | None]:
     """Set (or, empty, clear) the brand's note on the item's author; returns (handle, note, at)."""
     note = note.strip()
+    if len(note) > MAX_AUTHOR_NOTE:
+        raise InvalidInput("note", f"the note has {len(note)} characters; at most {MAX_AUTHOR_NOTE}")
     async with transaction(pool) as conn:
         item = await _item(conn, user, item_id)
         brand, handle = item["brand_id"], item["author_handle"]

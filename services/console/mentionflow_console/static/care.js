@@ -124,7 +124,12 @@
         preview.textContent = ` ${reply.language}${reply.category ? " · " + reply.category : ""} — ${reply.body}`;
         li.appendChild(preview);
         li.addEventListener("mousedown", (e) => { e.preventDefault(); choose(reply); });
-        li.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); choose(reply); } });
+        li.addEventListener("keydown", (e) => {
+          const next = e.key === "ArrowDown" ? li.nextElementSibling : e.key === "ArrowUp" ? li.previousElementSibling : null;
+          if (next) { e.preventDefault(); next.focus(); }
+          if (e.key === "Enter") { e.preventDefault(); choose(reply); }
+          if (e.key === "Escape") { hide(); area.focus(); }
+        });
         return li;
       }));
       fieldsBox.replaceChildren();

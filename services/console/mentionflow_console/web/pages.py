@@ -210,7 +210,7 @@ async def item_action(
         elif action == "note":
             await notes.add_note(pool, user=user, item_id=item_id, body=text)
         elif action == "author-note":
-            await notes.set_author_note(pool, user=user, item_id=item_id, note=text[:500])
+            await notes.set_author_note(pool, user=user, item_id=item_id, note=text)
         else:
             raise NotFound(f"no action {action}")
     except ConsoleError as exc:
