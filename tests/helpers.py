@@ -109,3 +109,17 @@ async def caught_up(settings: KafkaSettings, group_id: str, topic_name: str) -> 
     ends = {p: o for p, o in (await end_offsets(settings, topic_name)).items() if o > 0}
     committed = await committed_offsets(settings, group_id, topic_name)
     return bool(ends) and all(committed.get(p) == o for p, o in ends.items())
+
+
+async def wait_ready(port: int, *, what: str, timeout_s: float = 60.0) -> None:
+    """Wait until the service process on 127.0.0.1:`port` answers /readyz with 200."""
+    import httpx
+
+    async def answers() -> bool:
+        try:
+            async with httpx.AsyncClient() as client:
+                return (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    await eventually(answers, timeout_s=timeout_s, what=what)

@@ -26,7 +26,7 @@ from bench.chaos.feed import POISON_HEADER, Key
 
 # Which group consumes which topics (the services' default group ids).
 GROUPS: dict[str, tuple[str, ...]] = {
-    "mentionflow-classify": ("mentions.raw",),
+    "mentionflow-classify": ("mentions.raw", "labels.corrected"),
     "mentionflow-routing": ("mentions.classified", "incidents"),
     "mentionflow-publish": ("mentions.routed", "incidents", "escalations", "incidents.actions", "replies.requested"),
 }

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiokafka import TopicPartition
 from mentionflow.classify.spikes import SpikeSettings
+from mentionflow.kafka.adapter_feed import AdapterFeed
 from mentionflow.kafka.admin import ensure_topics
 from mentionflow.kafka.producer import make_producer
 from mentionflow.kafka.sending import BatchSender
@@ -79,8 +80,9 @@ async def measure_restore(base: KafkaSettings, mentions: int, partitions: int = 
     started = time.perf_counter()
     await produce_history(kafka, mentions)
     produce_s = time.perf_counter() - started
+    feed = AdapterFeed(kafka)  # no corrections: the restore does not classify anyway
     handler = ClassifyHandler(kafka=kafka, group_id="long-history", profiles={}, spike_settings=SpikeSettings(),
-                              rebuild=timedelta(minutes=30))
+                              rebuild=timedelta(minutes=30), feed=feed)
     raw_topic = kafka.physical("mentions.raw")
     committed = {TopicPartition(raw_topic, p): 1 for p in range(partitions)}  # history exists
     started = time.perf_counter()

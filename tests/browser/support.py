@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from mentionflow_tools.fakex import FakeUser
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, expect
 
 from tests.console.factories import PASSWORD
@@ -15,6 +16,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 TIMEOUT_MS = 10_000
+SCREENS = Path(__file__).resolve().parents[2] / "bench" / "out" / "screens"
+# brand-a's account on the fake X API (the `publish` fixture posts as it)
+BRAND_ACCOUNT = FakeUser(id="2100000000000000001", username="Brand-AHelp", name="Brand A")
 
 # Runs before any page script (Playwright injects it outside the page's CSP): records every
 # `securitypolicyviolation` event the page sees.

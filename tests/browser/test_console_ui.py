@@ -11,42 +11,14 @@ Chromium comes from Debian (`apt-get install -y chromium`); Playwright never dow
 
 from __future__ import annotations
 
-import asyncio
 import re
-import signal
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-from mentionflow_tools.fakex import AddUsers, FakeUser, FakeXServer, FakeXState
 from playwright.async_api import expect
 
-from tests.browser.support import login, violations
+from tests.browser.support import BRAND_ACCOUNT, SCREENS, login, violations
 from tests.console.factories import insert_incident, insert_item
 from tests.helpers import eventually
-from tests.publish.support import publish_env, start_publish
-
-BRAND_ACCOUNT = FakeUser(id="2100000000000000001", username="Brand-AHelp", name="Brand A")
-
-SCREENS = Path(__file__).resolve().parents[2] / "bench" / "out" / "screens"
-
-
-@pytest.fixture
-async def publish(console, tmp_path: Path):  # noqa: ANN001
-    """The fake X API and the real publish service, posting as brand-a's account."""
-    state = FakeXState(accounts=[BRAND_ACCOUNT])
-    state.add_users(AddUsers(tokens={"tok-brand-a": BRAND_ACCOUNT.id}))
-    async with FakeXServer(state) as fake:
-        accounts = {BRAND_ACCOUNT.username: {"credentials": {"user_access_token": "tok-brand-a"},
-                                             "user_id": BRAND_ACCOUNT.id}}
-        env = publish_env(console.kafka, console.settings.postgres.dsn.get_secret_value(),
-                          group="publish-browser", x_base_url=fake.base_url, accounts=accounts)
-        process = start_publish(env, tmp_path)
-        try:
-            yield fake
-        finally:
-            process.send_signal(signal.SIGTERM)
-            await asyncio.to_thread(process.wait, 20)
 
 
 async def _seed(pool) -> tuple[str, str]:

@@ -15,6 +15,7 @@ import httpx
 from mentionflow.classify.spikes import SpikeSettings
 from mentionflow.events import decode, encode, make_envelope
 from mentionflow.events.mentions_raw import Author, Mention, MentionReceived, mention_id
+from mentionflow.kafka.adapter_feed import AdapterFeed
 from mentionflow.kafka.producer import make_producer
 from mentionflow.kafka.runner import Runner
 from mentionflow.settings import KafkaSettings, RunnerSettings
@@ -23,9 +24,16 @@ from mentionflow_classify.main import GROUP_ID
 from mentionflow_tools.infra.processes import free_port
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers import caught_up, committed_offsets, eventually, produce, read_all
+from tests.helpers import caught_up, committed_offsets, eventually, produce, read_all, wait_ready
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def no_corrections(kafka: KafkaSettings) -> AdapterFeed:
+    """A feed with no adapter, ready at once: for tests about everything but corrections."""
+    feed = AdapterFeed(kafka)
+    feed.ready.set()
+    return feed
 
 
 def raw(n: int, brand: str, text: str, at: datetime, lang: str | None = None, followers: int = 120):
@@ -45,7 +53,7 @@ async def _run_handler(kafka: KafkaSettings, runner_settings: RunnerSettings, va
     producer = make_producer(kafka, client_id="t-classify")
     await producer.start()
     handler = ClassifyHandler(kafka=kafka, group_id=group, profiles={}, spike_settings=SpikeSettings(),
-                              rebuild=timedelta(0))
+                              rebuild=timedelta(0), feed=no_corrections(kafka))
     runner = Runner(service="classify", group_id=group, topics=["mentions.raw"], handler=handler,
                     producer=producer, kafka=kafka, settings=runner_settings)
     task = asyncio.create_task(runner.run())
@@ -140,14 +148,7 @@ async def test_the_service_process_serves_health_classifies_and_stops_on_sigterm
     process = subprocess.Popen([sys.executable, "-m", "mentionflow_classify.main"], env=env, stdout=log,
                                stderr=subprocess.STDOUT)
     try:
-        async def ready() -> bool:
-            try:
-                async with httpx.AsyncClient() as client:
-                    return (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        await eventually(ready, timeout_s=60, what="classify /readyz")
+        await wait_ready(port, what="classify /readyz")
         classified = await read_all(kafka_settings, kafka_settings.physical("mentions.classified"), expect=50)
         assert len(classified) == 50
         async with httpx.AsyncClient() as client:
@@ -192,7 +193,7 @@ async def test_spike_state_is_restored_from_classified_history_when_a_partition_
 
     def handler() -> ClassifyHandler:
         return ClassifyHandler(kafka=kafka_settings, group_id=group, profiles={}, spike_settings=SpikeSettings(),
-                               rebuild=timedelta(minutes=30))
+                               rebuild=timedelta(minutes=30), feed=no_corrections(kafka_settings))
 
     await produce(kafka_settings, "mentions.raw", [(b"orbit", encode(e)) for e in spike])
     first = handler()

@@ -23,7 +23,7 @@ from mentionflow.kafka.runner import Runner
 from mentionflow.settings import KafkaSettings, RunnerSettings
 from mentionflow_classify.handler import ClassifyHandler
 
-from tests.classify_service.test_classify_service import raw
+from tests.classify_service.test_classify_service import no_corrections, raw
 from tests.helpers import caught_up, committed_offsets, eventually, produce, read_all
 
 BRANDS = [f"brand{i}" for i in range(12)]
@@ -52,7 +52,7 @@ class Replica:
     def __init__(self, kafka: KafkaSettings, settings: RunnerSettings, group: str) -> None:
         self.kafka, self.settings, self.group = kafka, settings, group
         self.handler = SlowRestoreHandler(kafka=kafka, group_id=group, profiles={}, spike_settings=SpikeSettings(),
-                                          rebuild=timedelta(minutes=30))
+                                          rebuild=timedelta(minutes=30), feed=no_corrections(kafka))
 
     async def start(self) -> Replica:
         self.producer = make_producer(self.kafka, client_id=f"t-{uuid.uuid4().hex[:6]}")

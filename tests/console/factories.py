@@ -99,6 +99,15 @@ async def insert_incident(pool: asyncpg.Pool, *, brand: str, incident_id: str | 
     return incident_id
 
 
+async def insert_saved_reply(pool: asyncpg.Pool, *, brand: str, name: str | None = None, language: str = "en",
+                             category: str | None = None, body: str = "Hi {author_name}, thanks!") -> uuid.UUID:
+    """A saved reply as a lead would have saved it (the console's table)."""
+    return await pool.fetchval(
+        "INSERT INTO saved_replies (brand_id, language, name, category, body, updated_by) "
+        "VALUES ($1, $2, $3, $4, $5, 'lead') RETURNING id",
+        brand, language, name or f"saved {next(_counter)}", category, body)
+
+
 async def publish_applies(kafka: KafkaSettings, pool: asyncpg.Pool, topic_name: str, *, expect: int) -> None:
     """Apply the first `expect` requests of `topic_name` (replies.requested, incidents.actions) the
     way publish's handler does, with its store functions."""

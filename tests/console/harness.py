@@ -21,7 +21,7 @@ from mentionflow_console.settings import ConsoleOptions, ConsoleSettings
 from tests.conftest import TEST_PARTITIONS
 from tests.console.factories import People, add_team, migrate_publish_schema
 
-CONSOLE_TOPICS = ("replies.requested", "incidents.actions")
+CONSOLE_TOPICS = ("replies.requested", "incidents.actions", "labels.corrected")
 
 
 @dataclass

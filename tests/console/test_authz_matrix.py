@@ -1,9 +1,9 @@
 """The authorization matrix: every route of the console app × every role, on an item (and an
-incident) of brand A, against the expected outcome written once in MATRIX below.
+incident, a saved reply) of brand A, against the expected outcome written once in MATRIX below.
 
 Routes are discovered from the app itself, so a new route without a row fails the test (and a
 row without a route too). API routes are called with the role's bearer token, pages with its
-browser session (cookie + CSRF token). Each cell gets a fresh item and incident, so one cell's
+browser session (cookie + CSRF token). Each cell gets a fresh item, incident and saved reply, so one cell's
 action cannot change another's answer. Outcomes: the status, and for redirects where to.
 """
 
@@ -18,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.routing import Mount, Route
 
-from tests.console.factories import insert_incident, insert_item
+from tests.console.factories import insert_incident, insert_item, insert_saved_reply
 from tests.console.sessions import logged_in
 
 # anonymous; an agent of brand A; an agent of brand B; a lead of brands A and B; an admin of all.
@@ -65,6 +65,23 @@ MATRIX: dict[str, Row] = {
     "POST /api/v1/items/{item_id}/resolve": Row(API_ITEM, json={}),
     "POST /api/v1/items/{item_id}/tags": Row(API_ITEM, json={"add": ["vip"]}),
     "POST /api/v1/items/{item_id}/reassign": Row(("401", "403", "403", "200", "200"), json={"assignee": "agent-a2"}),
+    # anyone who sees the item may correct its labels (202: produced to labels.corrected)
+    "POST /api/v1/items/{item_id}/label-correction": Row(("401", "202", "404", "202", "202"),
+                                                         json={"category": "complaint"}),
+    # API: saved replies (leads manage them), notes and mentions, customer history
+    "GET /api/v1/saved-replies": Row(API_LIST),
+    "POST /api/v1/saved-replies": Row(("401", "403", "404", "201", "201"), json={
+        "brand_id": "brand-a", "language": "en", "name": "{name}", "body": "Hi {author_name}"}),
+    "PUT /api/v1/saved-replies/{reply_id}": Row(("401", "403", "404", "200", "200"), json={
+        "brand_id": "brand-a", "language": "en", "name": "{name}", "body": "Hello {author_name}"}),
+    "DELETE /api/v1/saved-replies/{reply_id}": Row(("401", "403", "404", "204", "204")),
+    "POST /api/v1/items/{item_id}/saved-replies/{reply_id}/expand": Row(API_ITEM, json={}),
+    "GET /api/v1/items/{item_id}/notes": Row(API_ITEM),
+    "POST /api/v1/items/{item_id}/notes": Row(("401", "201", "404", "201", "201"), json={"body": "see @lead"}),
+    "GET /api/v1/mentions": Row(API_LIST),
+    "GET /api/v1/mentions/stream": Row(API_LIST),
+    "GET /api/v1/items/{item_id}/customer": Row(API_ITEM),
+    "PUT /api/v1/items/{item_id}/customer/note": Row(API_ITEM, json={"note": "VIP"}),
     # API: incidents, audit, users
     "GET /api/v1/incidents": Row(API_LIST),
     "GET /api/v1/incidents/{incident_id}": Row(API_ITEM),
@@ -86,6 +103,12 @@ MATRIX: dict[str, Row] = {
                                                 "303 /crisis#incident-{incident_id}"),
                                                fill={"action": "acknowledge"}, form={}),
     "GET /audit": Row((LOGIN, "403", "403", "200", "200")),
+    "GET /mentions": Row((LOGIN, "200", "200", "200", "200")),
+    "GET /saved-replies": Row((LOGIN, "200", "200", "200", "200")),
+    # an agent's form comes back with the refusal (403); a lead's creates and goes back to the list
+    "POST /saved-replies/{action}": Row((LOGIN, "403", "404", "303 /saved-replies", "303 /saved-replies"),
+                                        fill={"action": "save"}, form={"brand_id": "brand-a", "language": "en",
+                                                                       "name": "{name}", "body": "Hi"}),
 }
 
 
@@ -144,12 +167,17 @@ def _outcome(response: httpx.Response, item: uuid.UUID, incident: str) -> str:
     return f"{response.status_code} {target.replace(str(item), '{item_id}').replace(incident, '{incident_id}')}"
 
 
-async def _call(caller: Caller, method: str, path: str, row: Row) -> httpx.Response:
+def _named(body: dict, name: str) -> dict:
+    """The body with "{name}" values made unique to the cell (saved reply names are unique)."""
+    return {k: name if v == "{name}" else v for k, v in body.items()}
+
+
+async def _call(caller: Caller, method: str, path: str, row: Row, name: str) -> httpx.Response:
     kwargs: dict = {}
     if row.json is not None:
-        kwargs["json"] = row.json
+        kwargs["json"] = _named(row.json, name)
     if row.form is not None:
-        kwargs["data"] = {**row.form, "csrf_token": caller.csrf}
+        kwargs["data"] = {**_named(row.form, name), "csrf_token": caller.csrf}
     # Streamed, so the live endpoint answers its status without being read to the end.
     async with caller.client.stream(method, path, **kwargs) as response:
         return response
@@ -166,9 +194,10 @@ async def test_authorization_matrix(console, capsys):  # noqa: ANN001
                 claim = {"status": "claimed", "assignee": row.claimed_by} if row.claimed_by else {}
                 item = await insert_item(console.pool, brand="brand-a", **claim)
                 incident = await insert_incident(console.pool, brand="brand-a")
-                path = template.format(item_id=item, incident_id=incident, **row.fill)
+                saved = await insert_saved_reply(console.pool, brand="brand-a")
+                path = template.format(item_id=item, incident_id=incident, reply_id=saved, **row.fill)
                 caller = api[role] if path.startswith("/api/") else pages[role]
-                response = await _call(caller, method, path, row)
+                response = await _call(caller, method, path, row, name=f"reply {len(cells)}")
                 cells[(key, role)] = (expected, _outcome(response, item, incident))
                 if key == "POST /logout":  # that session is over: a new one for the next rows
                     pages[role] = await _session(console, role, stack)

@@ -89,9 +89,15 @@ def test_mention_id_is_deterministic_per_brand() -> None:
 # --- property: any valid mention survives encode → decode unchanged ----------------------
 _ids = st.text(alphabet="0123456789", min_size=1, max_size=19)
 _handles = st.from_regex(r"[A-Za-z0-9_]{1,15}", fullmatch=True)
-_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=400
-).filter(lambda s: s.strip())
+
+
+def _texts(max_size: int) -> st.SearchStrategy[str]:
+    return st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1,
+                   max_size=max_size).filter(lambda s: s.strip())
+
+
+_text = _texts(400)
+_name = _texts(200)  # Author.name's limit
 _times = st.datetimes(min_value=datetime(2006, 3, 21), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 
 
@@ -105,7 +111,7 @@ def mentions(draw: st.DrawFn) -> Mention:
         brand_known=draw(st.booleans()),
         account_handle=draw(_handles),
         author=Author(id=draw(_ids), handle=draw(_handles), followers=draw(st.integers(0, 10**9)),
-                      verified=draw(st.booleans()), name=draw(st.none() | _text)),
+                      verified=draw(st.booleans()), name=draw(st.none() | _name)),
         text=draw(_text),
         lang=draw(st.sampled_from([None, "en", "fr", "und"])),
         created_at=draw(_times),

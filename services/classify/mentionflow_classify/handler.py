@@ -1,4 +1,9 @@
-"""mentions.raw → mentions.classified (+ incidents).
+"""mentions.raw → mentions.classified (+ incidents); labels.corrected checked for the DLQ.
+
+Each mention is classified by the shared model, then by its brand's adapter (what the
+brand's corrections taught, see mentionflow.kafka.adapter_feed): `_analyse` is the one place
+where the two meet. The spike history restored on assignment is what was classified then
+(adapters included), read back from mentions.classified.
 
 Each partition has its own spike detector: mention topics are keyed by brand, so a brand's
 window lives in exactly one partition and one consumer. When a partition comes to this
@@ -16,10 +21,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import TopicPartition
-from mentionflow.classify import BrandProfile, analyse_mention, classification_of
+from mentionflow.classify import BrandProfile, Result, analyse_mention, classification_of
+from mentionflow.classify.adapters import refusal
 from mentionflow.classify.spikes import SpikeDetector, SpikeSettings
 from mentionflow.events import make_envelope
 from mentionflow.events.mentions_classified import MentionClassified
+from mentionflow.events.mentions_raw import Mention
+from mentionflow.kafka.adapter_feed import AdapterFeed
 from mentionflow.kafka.runner import BatchResult, IncomingMessage, Output
 from mentionflow.metrics import catalog as m
 from mentionflow.settings import KafkaSettings
@@ -39,17 +47,25 @@ class ClassifyHandler:
         profiles: dict[str, BrandProfile],
         spike_settings: SpikeSettings,
         rebuild: timedelta,
+        feed: AdapterFeed,
     ) -> None:
         self.kafka = kafka
         self.group_id = group_id
         self.profiles = profiles
         self.spike_settings = spike_settings
         self.rebuild = rebuild
+        self.feed = feed
         self.detectors: dict[int, SpikeDetector] = {}
+        self.mentions_topic = kafka.physical("mentions.raw")
         # The offset after the last message handled per partition: the detector's position.
         self.positions: dict[int, int] = {}
         # Mentions a restore already counted; a redelivery of them is not counted again.
         self.replayed_ids: dict[int, set[str]] = {}
+
+    def _analyse(self, mention: Mention) -> Result:
+        """The shared classifier's result with the brand's adapter applied."""
+        analysed = analyse_mention(mention, self.profiles.get(mention.brand_id))
+        return self.feed.adapters.adapt(mention.brand_id, mention.text, analysed)
 
     def _detector(self, partition: int) -> SpikeDetector:
         detector = self.detectors.get(partition)
@@ -58,12 +74,15 @@ class ClassifyHandler:
         return detector
 
     async def handle(self, messages: Sequence[IncomingMessage]) -> BatchResult:
+        if messages[0].topic != self.mentions_topic:
+            return self._check_corrections(messages)
+        # Until every correction made before start-up is folded, classifying would ignore them.
+        await self.feed.ready.wait()
         result = BatchResult()
         outputs = result.outputs
         partition = messages[0].partition
         detector = self._detector(partition)
         replayed = self.replayed_ids.get(partition) or _NONE
-        profiles = self.profiles
         # Metric increments are summed per batch: one labelled look-up per (brand, category).
         classified: Counter[tuple[str, str]] = Counter()
         latest: datetime | None = None
@@ -71,7 +90,7 @@ class ClassifyHandler:
         # Analysis is pure, so the whole batch is analysed first, in one tight loop; the spike
         # detector then sees the results in order, and each Classification is built once, with
         # the spike upgrade (if the brand has an open incident) already applied.
-        results = [analyse_mention(mention, profiles.get(mention.brand_id)) for mention in mentions]
+        results = [self._analyse(mention) for mention in mentions]
         for message, mention, analysed in zip(messages, mentions, results, strict=True):
             brand_id = mention.brand_id
             incidents = [] if mention.id in replayed else detector.observe(
@@ -96,6 +115,17 @@ class ClassifyHandler:
             m.CLASSIFY_MENTIONS.labels(brand_id, category).inc(count)
         return result
 
+    @staticmethod
+    def _check_corrections(messages: Sequence[IncomingMessage]) -> BatchResult:
+        """labels.corrected through the group: the runner dead-letters what does not decode,
+        this what the adapters would refuse; the AdapterFeed folds the rest (and skips these)."""
+        result = BatchResult()
+        for message in messages:
+            reason = refusal(message.envelope)
+            if reason is not None:
+                result.rejected.append((message, reason))
+        return result
+
     def _incident_outputs(self, incidents: list) -> list[Output]:
         outputs = []
         for incident in incidents:
@@ -116,7 +146,9 @@ class ClassifyHandler:
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         """Forget the state of partitions that went to another member (eager: `assigned` is
         the whole assignment)."""
-        kept = {tp.partition for tp in assigned}
+        # Adapters are not partition state (every replica holds all of them): nothing to do
+        # here for labels.corrected.
+        kept = {tp.partition for tp in assigned if tp.topic == self.mentions_topic}
         for partition in [p for p in self.detectors if p not in kept]:
             self._forget(partition)
 
@@ -125,6 +157,8 @@ class ClassifyHandler:
         kept when this handler stopped exactly there, else rebuilt from mentions.classified."""
         todo = []
         for tp, offset in committed.items():
+            if tp.topic != self.mentions_topic:
+                continue
             if self.positions.get(tp.partition) == offset and tp.partition in self.detectors:
                 continue
             self._forget(tp.partition)

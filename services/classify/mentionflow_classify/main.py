@@ -7,9 +7,11 @@ from datetime import timedelta
 
 from mentionflow.brandconfig import AgencyConfig, load_config
 from mentionflow.classify import BrandProfile
+from mentionflow.classify.adapters import Adapters
 from mentionflow.classify.model import load_model
 from mentionflow.classify.spikes import SpikeSettings
-from mentionflow.service import ServiceContext, ServiceParts, ServiceSpec, run_service
+from mentionflow.kafka.adapter_feed import AdapterFeed
+from mentionflow.service import BackgroundTask, ServiceContext, ServiceParts, ServiceSpec, run_service
 
 from mentionflow_classify.handler import ClassifyHandler
 from mentionflow_classify.settings import ClassifySettings
@@ -44,11 +46,16 @@ def build_spec(settings: ClassifySettings) -> ServiceSpec:
         # Load the model now, not on the first mention: start-up is where the runtime freezes
         # the long-lived heap (see mentionflow.heap.settle_heap), and the weights belong there.
         load_model()
-        return ServiceParts(handler=ClassifyHandler(
+        # Every brand's adapter, folded from labels.corrected by a background task of its own
+        # (outside the consumer group); the handler waits for it to catch up before classifying.
+        feed = AdapterFeed(settings.kafka, Adapters(max_tokens=settings.adapter_max_tokens))
+        handler = ClassifyHandler(
             kafka=settings.kafka, group_id=GROUP_ID, profiles=brand_profiles(config),
-            spike_settings=spike_settings, rebuild=timedelta(minutes=spikes.rebuild_minutes)))
+            spike_settings=spike_settings, rebuild=timedelta(minutes=spikes.rebuild_minutes), feed=feed)
+        return ServiceParts(handler=handler, tasks=[BackgroundTask("labels.corrected", feed.run)])
 
-    return ServiceSpec(name="classify", consumes=["mentions.raw"], build=build, group_id=GROUP_ID)
+    return ServiceSpec(name="classify", consumes=["mentions.raw", "labels.corrected"], build=build,
+                       group_id=GROUP_ID)
 
 
 def main() -> None:

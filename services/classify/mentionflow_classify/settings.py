@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mentionflow.classify.adapters import DEFAULT_MAX_TOKENS
 from mentionflow.settings import ServiceSettings
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,3 +25,5 @@ class ClassifySettings(ServiceSettings):
         default=None, description="brand config file/folder (crisis phrases, VIPs, products); none: defaults"
     )
     spikes: SpikeOptions = SpikeOptions()
+    adapter_max_tokens: int = Field(default=DEFAULT_MAX_TOKENS, ge=1,
+                                    description="token entries kept per brand adapter")

@@ -19,7 +19,7 @@ import orjson
 from mentionflow.accounts import User
 from mentionflow.metrics import catalog
 
-from mentionflow_console import repository, schemas
+from mentionflow_console import notes, repository, schemas
 from mentionflow_console.reads import now
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,30 @@ async def item_events(
             horizon = cursor - LATE_COMMIT_WINDOW
             for key in [k for k, (_, at) in sent.items() if at < horizon]:
                 del sent[key]
+            if asyncio.get_running_loop().time() - quiet_since > keepalive_s:
+                yield ": keepalive\n\n"
+                quiet_since = asyncio.get_running_loop().time()
+            await asyncio.sleep(poll_interval_s)
+    finally:
+        catalog.CONSOLE_LIVE_STREAMS.dec()
+
+
+async def mention_events(
+    pool: asyncpg.Pool, *, user: User, after_id: int | None, poll_interval_s: float, keepalive_s: float,
+    is_disconnected: Callable[[], Awaitable[bool]],
+) -> AsyncIterator[str]:
+    """Yield one `mention` event per new note mentioning the user (in their brands), oldest
+    first, until the client goes away; `id` is the note id (the cursor)."""
+    cursor = after_id if after_id is not None else await notes.latest_mention_id(pool, user=user)
+    quiet_since = asyncio.get_running_loop().time()
+    catalog.CONSOLE_LIVE_STREAMS.inc()
+    try:
+        yield "retry: 2000\n\n"
+        while not await is_disconnected():
+            for row in reversed(await notes.mentions_of(pool, user=user, after_id=cursor, limit=BATCH)):
+                cursor = max(cursor, row["id"])
+                yield sse("mention", schemas.mention_out(row).model_dump(mode="json"), str(row["id"]))
+                quiet_since = asyncio.get_running_loop().time()
             if asyncio.get_running_loop().time() - quiet_since > keepalive_s:
                 yield ": keepalive\n\n"
                 quiet_since = asyncio.get_running_loop().time()

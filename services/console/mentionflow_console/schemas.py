@@ -243,3 +243,103 @@ def incident_out(row: asyncpg.Record, *, volume: list[tuple[datetime, float]] | 
 
 def audit_entry(row: asyncpg.Record) -> AuditEntry:
     return AuditEntry(**{**dict(row), "before": parse_json(row["before"]), "after": parse_json(row["after"])})
+
+
+# --- saved replies, notes, customer history ------------------------------------------------
+
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
+FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+FieldValue = Annotated[str, StringConstraints(max_length=280), AfterValidator(_no_nul)]
+
+
+class SavedReplyIn(BaseModel):
+    brand_id: Name
+    language: LanguageCode
+    name: Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[^\x00\n]*\S[^\x00\n]*$")]
+    category: Category | None = Field(default=None, description="suggested first for items of this category")
+    body: Annotated[str, AfterValidator(_no_nul)] = Field(
+        min_length=1, max_length=2000,
+        description="the text, with {author_name} {author_handle} {brand} {agent_first_name} {case_ref} and "
+                    "{?field} prompts the CM fills in")
+
+
+class SavedReplyOut(BaseModel):
+    id: uuid.UUID
+    brand_id: str
+    language: str
+    name: str
+    category: str | None
+    body: str
+    fields: list[str] = Field(description="the {?field} prompts, in order")
+    updated_by: str
+    updated_at: datetime
+
+
+class ExpandIn(BaseModel):
+    fields: dict[FieldName, FieldValue] = Field(default_factory=dict, max_length=20,
+                                                description="values of the {?field} prompts")
+
+
+class ExpandOut(BaseModel):
+    text: str
+    length: int = Field(description=f"characters, at most {MAX_REPLY_CHARS}")
+
+
+class NoteIn(BaseModel):
+    body: Annotated[str, AfterValidator(_no_nul)] = Field(min_length=1, max_length=2000,
+                                                          description="@username mentions notify teammates")
+
+
+class NoteOut(BaseModel):
+    id: int
+    item_id: uuid.UUID
+    brand_id: str
+    author: str
+    body: str
+    mentions: list[str]
+    created_at: datetime
+
+
+class MentionOut(NoteOut):
+    author_handle: str = Field(description="the item's author on X")
+    text: str = Field(description="the item's text")
+
+
+class AuthorNoteIn(BaseModel):
+    note: Annotated[str, AfterValidator(_no_nul)] = Field(max_length=500, description="empty clears it")
+
+
+class AuthorNoteOut(BaseModel):
+    author_handle: str
+    note: str
+    updated_by: str | None = None
+    updated_at: datetime | None = None
+
+
+class CustomerOut(BaseModel):
+    author_handle: str
+    brand_id: str
+    note: AuthorNoteOut
+    earlier: list[ItemSummary] = Field(description="the author's earlier mentions of this brand, newest first; "
+                                                   "`status` is the outcome")
+
+
+def saved_reply_out(row: asyncpg.Record, fields: list[str]) -> SavedReplyOut:
+    return SavedReplyOut(**{k: row[k] for k in SavedReplyOut.model_fields if k != "fields"}, fields=fields)
+
+
+def note_out(row: asyncpg.Record) -> NoteOut:
+    return NoteOut(**{k: row[k] for k in NoteOut.model_fields})
+
+
+def mention_out(row: asyncpg.Record) -> MentionOut:
+    return MentionOut(**{k: row[k] for k in MentionOut.model_fields})
+
+
+def customer_out(item: asyncpg.Record, earlier: list[asyncpg.Record], note: asyncpg.Record | None,
+                 now: datetime) -> CustomerOut:
+    handle = item["author_handle"]
+    return CustomerOut(author_handle=handle, brand_id=item["brand_id"],
+                       note=AuthorNoteOut(author_handle=handle, **dict(note)) if note else
+                       AuthorNoteOut(author_handle=handle, note=""),
+                       earlier=[item_summary(r, now) for r in earlier])

@@ -139,11 +139,11 @@ async def finish(conn: asyncpg.Connection, channels: ChannelDirectory, dedup_key
     if after is None:
         return "unchanged"
     # resolving also records an acknowledgement when none came first
-    resolved_at = "coalesce(resolved_at, $3)" if action == "resolve" else "resolved_at"
     await conn.execute(
-        f"UPDATE escalations SET status = $2, next_step_at = NULL, resolved_at = {resolved_at}, "
+        "UPDATE escalations SET status = $2, next_step_at = NULL, "
+        "resolved_at = CASE WHEN $5 THEN coalesce(resolved_at, $3) ELSE resolved_at END, "
         "acknowledged_at = coalesce(acknowledged_at, $3), acknowledged_by = coalesce(acknowledged_by, $4), "
-        "updated_at = now() WHERE dedup_key = $1", dedup_key, after.value, source_at, by)
+        "updated_at = now() WHERE dedup_key = $1", dedup_key, after.value, source_at, by, action == "resolve")
     await _page_action(conn, channels, EscalationRow.from_record(record), action, source_at)
     return after.value
 

@@ -126,8 +126,23 @@ def classify() -> None:
     run_classify(sys.stdin.buffer, sys.stdout.buffer)
 
 
-def classify_eval() -> None:
-    """Per-category P/R/F1 on the project's EN/FR sets; sentiment macro recall on reference data."""
+def classify_eval(corrections: int | None = None, brand: str | None = None) -> None:
+    """Per-category P/R/F1 on the project's EN/FR sets; sentiment macro recall on reference data.
+
+    With --corrections N: instead, feed N label corrections of one brand (--brand, a target of
+    brand_sentiment_en; default the largest) through the per-brand adapter and measure that
+    brand's held-back part before and after, and that other brands' results stay byte-identical.
+    """
+    if corrections is not None:
+        if corrections < 1:
+            sys.exit("--corrections must be at least 1")
+        from mentionflow_tools.training.corrections_eval import report as corrections_report
+
+        try:
+            print(corrections_report(brand=brand, corrections=corrections))
+        except ValueError as exc:  # an unknown brand: the message lists the known ones
+            sys.exit(str(exc))
+        return
     from mentionflow_tools.training.evaluate import report
 
     print(report())

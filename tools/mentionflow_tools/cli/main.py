@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "fake-x": "mentionflow_tools.cli.fake_x:app",
     "classify": "mentionflow_tools.cli.classify:classify",
     "classify-eval": "mentionflow_tools.cli.classify:classify_eval",
+    "model": "mentionflow_tools.cli.model:app",
     "config": "mentionflow_tools.cli.rules:config_app",
     "rules": "mentionflow_tools.cli.rules:app",
     "users": "mentionflow_tools.cli.users:app",

@@ -6,6 +6,10 @@ raising partitions does not spread a single brand, adding classify replicas does
 We accept it because per-brand order and spike state matter more than spreading one brand.
 Reply topics are keyed by reply id: replies have no cross-reply ordering need. Incident
 actions are keyed by brand_id, so one incident's acknowledgement comes before its resolution.
+labels.corrected is keyed by brand_id too, so a brand's corrections keep their order (every
+classify replica folds them into the same adapter) and is kept forever: it is the adapters'
+only source, read from the start by every classify replica. It must not be compacted: a
+brand key would keep only the brand's last correction.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from mentionflow.events import (
     escalations,
     incident_actions,
     incidents,
+    labels_corrected,
     mentions_classified,
     mentions_raw,
     mentions_routed,
@@ -27,6 +32,7 @@ from mentionflow.events.envelope import EventModel
 
 DAY_MS = 24 * 3600 * 1000
 DLQ_SUFFIX = ".dlq"
+FOREVER = -1  # retention.ms of a topic that is a source of state
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,9 @@ TOPICS: dict[str, TopicSpec] = {
         _spec(replies_published, "replies.published", replies_published.ReplyPublished,
               key="reply_id", partitions=6, retention_ms=30 * DAY_MS, owner="publish",
               description="outcome of every reply request"),
+        _spec(labels_corrected, "labels.corrected", labels_corrected.LabelCorrected, key="brand_id",
+              partitions=6, retention_ms=FOREVER, owner="console",
+              description="people's corrections of a mention's labels, and adapter resets, per brand"),
     )
 }
 

@@ -211,7 +211,6 @@ class Runner:
         self.topics = list(topics)  # registry (logical) names
         self.handler = handler
         self.producer = producer
-        self._sender = BatchSender(producer)
         self.settings = settings
         self._on_assigned_cb = on_assigned
         self._on_revoked_cb = on_revoked
@@ -569,7 +568,9 @@ class Runner:
             attempt += 1
             dlq_sends: list[tuple[int, asyncio.Future[Any]]] = []
             try:
-                futures = await self._sender.send_all(records)
+                # A sender per call: partitions are handled concurrently and a sender's open
+                # batches and futures belong to one caller.
+                futures = await BatchSender(self.producer).send_all(records)
                 for record, exc, attempts in poison:
                     if not self._dead_letters.contains(tp, record.offset):
                         dlq_sends.append((record.offset, await self._send_dlq(record, exc, attempts)))

@@ -41,6 +41,10 @@ class BatchSender:
       `max_inflight_batches`, `add` waits for the oldest acknowledgement beyond that bound),
       `flush()` sends the partly filled batches, `drain()` flushes and awaits everything
       (raising the first failure) and counts what was acknowledged in `acked`.
+
+    One user at a time: its open batches and futures belong to one caller, so concurrent tasks
+    each take their own sender (sharing one would submit a batch twice and hand one caller
+    another's futures).
     """
 
     def __init__(self, producer: AIOKafkaProducer, *, max_inflight_batches: int | None = None) -> None:

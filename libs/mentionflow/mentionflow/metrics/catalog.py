@@ -76,6 +76,12 @@ CLASSIFY_INCIDENTS = Counter(
     "Incident events emitted by the spike detector (opened, updated, closed).",
     ["brand", "status"],
 )
+CLASSIFY_ADAPTER_EVENTS = Counter(
+    "mentionflow_classify_adapter_events_total",
+    "labels.corrected events folded into a brand's adapter (kind: correction, reset); a restart counts "
+    "the topic again from the start.",
+    ["brand", "kind"],
+)
 
 # --- publish -----------------------------------------------------------------------------
 PUBLISH_QUEUE_ITEMS = Counter(

@@ -16,10 +16,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from mentionflow.accounts.store import check_password
 from mentionflow.accounts.tokens import new_secret
 from mentionflow.metrics import catalog
+from pydantic import ValidationError
 
-from mentionflow_console import actions, auth, charts, reads, repository
+from mentionflow_console import actions, auth, charts, corrections, notes, reads, repository, saved_replies, schemas
 from mentionflow_console.deps import DbPool, Producer, Settings, UiSession
-from mentionflow_console.errors import ConsoleError, Forbidden, NotFound
+from mentionflow_console.errors import ConsoleError, Forbidden, InvalidInput, NotFound
 from mentionflow_console.schemas import Category, Name, SearchText, StatusFilter, Username
 from mentionflow_console.settings import ConsoleOptions
 
@@ -169,8 +170,12 @@ async def _item_page(request: Request, session: auth.Session, pool: DbPool, item
         detail = await reads.item(pool, user=session.user, item_id=item_id)
     except NotFound as exc:
         return error_page(request, session, exc)
-    return page(request, "item.html", {"item": detail, "error": error.message if error else None},
-                error.status_code if error else 200, session)
+    item, earlier, author_note = await notes.customer(pool, user=session.user, item_id=item_id)
+    return page(request, "item.html", {
+        "item": detail, "error": error.message if error else None,
+        "notes": await notes.item_notes(pool, user=session.user, item_id=item_id),
+        "customer": schemas.customer_out(item, earlier, author_note, reads.now())},
+        error.status_code if error else 200, session)
 
 
 @router.get("/items/{item_id}")
@@ -183,6 +188,7 @@ async def item_action(
     request: Request, item_id: uuid.UUID, action: str, session: UiSession, pool: DbPool, producer: Producer,
     settings: Settings, csrf_token: CsrfField = "", text: Annotated[str, Form(max_length=5000)] = "",
     tags: Annotated[str, Form(max_length=2000)] = "", assignee: Annotated[str, Form(max_length=64)] = "",
+    category: Annotated[str, Form(max_length=32)] = "", sentiment: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     user = session.user
     try:
@@ -202,11 +208,68 @@ async def item_action(
                               remove=[t for t in current if t not in wanted])
         elif action == "reassign":
             await actions.reassign(pool, user=user, item_id=item_id, assignee=assignee.strip().lower())
+        elif action == "label-correction":
+            await corrections.correct_labels(pool, producer, settings.kafka, user=user, item_id=item_id,
+                                             category=category, sentiment=sentiment)
+        elif action == "note":
+            await notes.add_note(pool, user=user, item_id=item_id, body=text)
+        elif action == "author-note":
+            await notes.set_author_note(pool, user=user, item_id=item_id, note=text)
         else:
             raise NotFound(f"no action {action}")
     except ConsoleError as exc:
         return await _item_page(request, session, pool, item_id, error=exc)
     return RedirectResponse(f"/items/{item_id}", status_code=303)
+
+
+# --- mentions and saved replies ------------------------------------------------------------
+
+@router.get("/mentions")
+async def mentions_page(request: Request, session: UiSession, pool: DbPool) -> HTMLResponse:
+    rows = await notes.mentions_of(pool, user=session.user, limit=200)
+    return page(request, "mentions.html", {"mentions": [schemas.mention_out(r) for r in rows]}, session=session)
+
+
+async def _saved_replies_page(request: Request, session: auth.Session, pool: DbPool,
+                              error: ConsoleError | None = None) -> HTMLResponse:
+    rows = await saved_replies.list_for(pool, user=session.user)
+    return page(request, "saved_replies.html", {
+        "replies": rows, "error": error.message if error else None, "variables": saved_replies.VARIABLES,
+        "brands": sorted(session.user.brands)}, error.status_code if error else 200, session)
+
+
+@router.get("/saved-replies")
+async def saved_replies_page(request: Request, session: UiSession, pool: DbPool) -> HTMLResponse:
+    return await _saved_replies_page(request, session, pool)
+
+
+@router.post("/saved-replies/{action}")
+async def saved_reply_action(
+    request: Request, action: str, session: UiSession, pool: DbPool, csrf_token: CsrfField = "",
+    reply_id: Annotated[str, Form(max_length=64)] = "", brand_id: Annotated[str, Form(max_length=200)] = "",
+    language: Annotated[str, Form(max_length=12)] = "", name: Annotated[str, Form(max_length=80)] = "",
+    category: Annotated[str, Form(max_length=20)] = "", body: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        _check_csrf(session, csrf_token)
+        try:
+            chosen = uuid.UUID(reply_id) if reply_id else None
+        except ValueError:
+            raise NotFound(f"no saved reply {reply_id}") from None
+        if action == "save":
+            form = schemas.SavedReplyIn.model_validate(
+                {"brand_id": brand_id, "language": language, "name": name, "category": category or None, "body": body})
+            await saved_replies.save(pool, user=session.user, **form.model_dump(), reply_id=chosen)
+        elif action == "delete" and chosen is not None:
+            await saved_replies.delete(pool, user=session.user, reply_id=chosen)
+        else:
+            raise NotFound(f"no action {action}")
+    except ConsoleError as exc:
+        return await _saved_replies_page(request, session, pool, error=exc)
+    except ValidationError as exc:
+        field = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        return await _saved_replies_page(request, session, pool, error=InvalidInput(field, exc.errors()[0]["msg"]))
+    return RedirectResponse("/saved-replies", status_code=303)
 
 
 # --- crisis board ----------------------------------------------------------------------------

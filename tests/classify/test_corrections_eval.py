@@ -1,0 +1,31 @@
+"""The corrections simulation (`classify-eval --corrections`): its bookkeeping and its fallback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mentionflow_tools.training.corrections_eval import Row, Source, load_source, macro_f1, report, simulate
+
+
+def test_without_the_shared_data_it_says_so_and_uses_the_projects_sets(tmp_path: Path) -> None:
+    source, note = load_source(tmp_path)
+    assert source.name == "own sets" and source.decision == "category" and source.rows
+    assert note is not None and "absent" in note
+    printed = report(brand=None, corrections=5, root=tmp_path)
+    assert printed.startswith(note) and "byte-identical before/after: yes" in printed
+
+
+def test_corrections_of_one_brand_lift_it_and_leave_the_others_alone() -> None:
+    pattern = ["@acme parcel {} with a dented box", "@acme {} box dented again"]
+    rows = [Row("acme", p.format(w), "en", "complaint") for p in pattern for w in
+            ("today", "yesterday", "again", "this morning", "at last", "finally", "once more", "now", "also", "too",
+             "monday", "tuesday", "friday", "sunday", "tonight", "early", "late", "twice")]
+    rows += [Row("globex", f"@globex the box was dented {w}", "en", "other") for w in ("today", "again", "now")]
+    outcome = simulate(Source("synthetic", "category", rows), brand="acme", corrections=10)
+    assert outcome.corrections >= 1 and outcome.others_compared == 3 and outcome.others_identical
+    assert outcome.after > outcome.before
+
+
+def test_macro_f1() -> None:
+    assert macro_f1(["a", "b"], ["a", "b"]) == 1.0
+    assert macro_f1(["a", "a", "b"], ["a", "b", "b"]) == (2 / 3 + 2 / 3) / 2
