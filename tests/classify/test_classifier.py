@@ -15,6 +15,7 @@ from mentionflow.classify import (
     classify_mention,
     classify_text,
 )
+from mentionflow.classify.classifier import was_crisis_before_spike
 from mentionflow.classify.features import extract
 from mentionflow.classify.language import detect_language
 from mentionflow.classify.model import load_model
@@ -117,6 +118,16 @@ def test_classify_mention_and_spike_upgrade() -> None:
         exclude={"category", "severity", "reasons", "incident_id"})
     kept = classification_of(analyse("@QuickBite thank you, lovely food!"), "inc-1")
     assert kept.category == "praise" and kept.incident_id == "inc-1"
+
+
+def test_a_restored_detector_counts_only_crises_of_their_own_not_spike_upgrades() -> None:
+    """What the spike detector counted as a crisis can be read back from mentions.classified."""
+    fire = analyse("@PixelPhone my phone caught fire while charging")
+    cold = analyse("@QuickBite order cold again, terrible")
+    for result, outside_spike in ((fire, True), (cold, False)):
+        for incident_id in (None, "inc-1"):
+            c = classification_of(result, incident_id)
+            assert was_crisis_before_spike(c.category, c.reasons) is outside_spike, (result.category, incident_id)
 
 
 @pytest.mark.parametrize(
