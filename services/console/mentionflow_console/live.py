@@ -43,6 +43,25 @@ def sse(event: str, data: object, event_id: str | None = None) -> str:
     return f"{head}event: {event}\ndata: {orjson.dumps(data).decode()}\n\n"
 
 
+class Keepalive:
+    """When a quiet stream is due a comment line (so proxies do not close it as idle)."""
+
+    def __init__(self, every_s: float) -> None:
+        self._every_s = every_s
+        self._loop = asyncio.get_running_loop()
+        self._last = self._loop.time()
+
+    def sent(self) -> None:
+        self._last = self._loop.time()
+
+    def due(self) -> bool:
+        """True (and counted as sent) when nothing went out for `every_s`."""
+        if self._loop.time() - self._last <= self._every_s:
+            return False
+        self.sent()
+        return True
+
+
 async def item_events(
     pool: asyncpg.Pool, *, user: User, filters: repository.QueueFilters, since: datetime | None,
     poll_interval_s: float, keepalive_s: float, is_disconnected: Callable[[], Awaitable[bool]],
@@ -53,7 +72,7 @@ async def item_events(
     cursor = since or await pool.fetchval("SELECT now()")
     sent: dict[uuid.UUID, tuple[int, datetime]] = {}
     wanted = set(filters.statuses())
-    quiet_since = asyncio.get_running_loop().time()
+    keepalive = Keepalive(keepalive_s)
     catalog.CONSOLE_LIVE_STREAMS.inc()
     try:
         yield "retry: 2000\n\n"
@@ -73,13 +92,12 @@ async def item_events(
                 if render is not None:
                     data["html"] = render(item)
                 yield sse("item", data, cursor.isoformat())
-                quiet_since = asyncio.get_running_loop().time()
+                keepalive.sent()
             horizon = cursor - LATE_COMMIT_WINDOW
             for key in [k for k, (_, at) in sent.items() if at < horizon]:
                 del sent[key]
-            if asyncio.get_running_loop().time() - quiet_since > keepalive_s:
+            if keepalive.due():
                 yield ": keepalive\n\n"
-                quiet_since = asyncio.get_running_loop().time()
             await asyncio.sleep(poll_interval_s)
     finally:
         catalog.CONSOLE_LIVE_STREAMS.dec()
@@ -92,7 +110,7 @@ async def mention_events(
     """Yield one `mention` event per new note mentioning the user (in their brands), oldest
     first, until the client goes away; `id` is the note id (the cursor)."""
     cursor = after_id if after_id is not None else await notes.latest_mention_id(pool, user=user)
-    quiet_since = asyncio.get_running_loop().time()
+    keepalive = Keepalive(keepalive_s)
     catalog.CONSOLE_LIVE_STREAMS.inc()
     try:
         yield "retry: 2000\n\n"
@@ -100,10 +118,9 @@ async def mention_events(
             for row in reversed(await notes.mentions_of(pool, user=user, after_id=cursor, limit=BATCH)):
                 cursor = max(cursor, row["id"])
                 yield sse("mention", schemas.mention_out(row).model_dump(mode="json"), str(row["id"]))
-                quiet_since = asyncio.get_running_loop().time()
-            if asyncio.get_running_loop().time() - quiet_since > keepalive_s:
+                keepalive.sent()
+            if keepalive.due():
                 yield ": keepalive\n\n"
-                quiet_since = asyncio.get_running_loop().time()
             await asyncio.sleep(poll_interval_s)
     finally:
         catalog.CONSOLE_LIVE_STREAMS.dec()
