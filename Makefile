@@ -18,6 +18,11 @@ help:
 	@echo "make run         the whole system with demo brands and traffic (Ctrl-C stops it)"
 	@echo "make model       retrain the classifier's sentiment model (reads ../shared/data)"
 	@echo "make lint / typecheck"
+	@echo "make bench       end-to-end throughput and latency (QUICK=1: under 3 minutes)"
+	@echo "make console-load  200 CM sessions on live updates while the pipeline takes 1,000 mentions/s:"
+	@echo "                 page, API and commit -> live update p50/p95/p99, no dropped update"
+	@echo "                 (CONSOLE_LOAD_SESSIONS, CONSOLE_LOAD_RATE, CONSOLE_LOAD_S scale it)"
+	@echo "make chaos       faults one scenario at a time (see bench/chaos/__main__.py)"
 
 # uv itself comes from PyPI, pinned; the lock file pins everything else.
 $(BIN)/python: pyproject.toml uv.lock libs/mentionflow/pyproject.toml tools/pyproject.toml $(wildcard services/*/pyproject.toml)
@@ -111,3 +116,13 @@ chaos: install
 bench: install
 	-$(UV) sync --project bench/peer --python $(PYTHON) -q
 	$(BIN)/python -m bench.e2e $(if $(QUICK),--quick,)
+
+# The console under load (bench/console_load): CONSOLE_LOAD_SESSIONS (200) CM sessions, each logged
+# in and holding the queue page's live stream while reloading the page and listing the API, as the
+# pipeline takes CONSOLE_LOAD_RATE (1,000) mentions/s for CONSOLE_LOAD_S (60) s. Writes
+# bench/out/console_load.json and prints page, API and row commit -> live update p50/p95/p99 and
+# the live updates dropped (each session's received ids against the rows). Uses the stack named by
+# MENTIONFLOW_BENCH_INFRA_DIR when set, else starts its own under .infra/console-load.
+.PHONY: console-load
+console-load: install
+	$(BIN)/python -m bench.console_load

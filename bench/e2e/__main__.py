@@ -20,16 +20,13 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from mentionflow_tools.infra import stack as infra_stack
-
 from bench.e2e.harness import DEFAULT_OUT, QUICK, REPO, BenchConfig, run_bench
-from bench.e2e.services import Endpoints
+from bench.e2e.services import INFRA_ENV, bench_stack
 from bench.e2e.stats import problems
 
 log = logging.getLogger("bench.e2e")
 
 OWN_STACK_DIR = REPO / ".infra" / "bench"
-INFRA_ENV = "MENTIONFLOW_BENCH_INFRA_DIR"
 
 
 def _parse(argv: list[str] | None) -> tuple[BenchConfig, Path, Path | None]:
@@ -61,19 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     config, out_dir, infra_dir = _parse(argv)
-    own = infra_dir is None
-    if own:
-        log.info("starting Kafka (1 broker) and PostgreSQL under %s", OWN_STACK_DIR)
-        stack = infra_stack.up(OWN_STACK_DIR, nodes=1)
-    else:
-        stack = infra_stack.load(infra_dir)
-    try:
-        endpoints = Endpoints(stack.kafka.bootstrap_servers, stack.postgres.dsn,
-                              stack.kafka.replication_factor, stack.kafka.min_insync_replicas)
+    with bench_stack(infra_dir, OWN_STACK_DIR) as endpoints:
         result = asyncio.run(run_bench(config, endpoints, out_dir))
-    finally:
-        if own:
-            infra_stack.down(OWN_STACK_DIR)
     print(json.dumps(result, indent=2))
     print(f"wrote {out_dir / 'latest.json'}, {out_dir / 'details.json'}, {out_dir / 'report.html'}")
     return 1 if problems(result) or result["lost"] or result["duplicates"] else 0

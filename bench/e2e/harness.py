@@ -207,7 +207,7 @@ async def run_bench(config: BenchConfig, endpoints: Endpoints, out_dir: Path) ->
             timings["stages_s"] = time.monotonic() - mark
         finally:
             if not config.keep:
-                await _clean_up(endpoints, prefixes, list(databases.values()))
+                await clean_up(endpoints, prefixes, list(databases.values()))
 
     result = assemble(config, ceiling, pipeline, stages, sha)
     found = problems(result) + pipeline.problems + stages.problems
@@ -265,7 +265,7 @@ def _loads(values: tuple[float, float, float]) -> list[float]:
     return [round(v, 2) for v in values]
 
 
-async def _clean_up(endpoints: Endpoints, prefixes: list[str], databases: list[str]) -> None:
+async def clean_up(endpoints: Endpoints, prefixes: list[str], databases: list[str]) -> None:
     """Delete the run's topics and databases (a reused stack must not fill up run after run)."""
     with contextlib.suppress(Exception):
         kafka = KafkaSettings(bootstrap_servers=endpoints.bootstrap_servers)

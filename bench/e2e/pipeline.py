@@ -11,9 +11,11 @@ then delivery is accounted for every generated mention, and memory was read duri
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,10 +84,28 @@ def _counter_sums(text: str, metric: str, label: str, **match: str) -> dict[str,
     return sums
 
 
-async def run_pipeline(*, endpoints: Endpoints, kafka: KafkaSettings, dsn: str, brand_config: Path, log_dir: Path,
-                       warmup: TrafficFile, throughput: TrafficFile, latency: TrafficFile, latency_rate: float,
-                       sample_interval_s: float) -> PipelineRun:
-    run = PipelineRun()
+@dataclass
+class PipelineProcesses:
+    """The running pipeline: every service process by name (add more, e.g. the console, to have
+    them stopped too) and the environment they were started with."""
+
+    env: dict[str, str]
+    services: dict[str, ServiceProcess]
+
+    def problem(self) -> str | None:
+        """Why the pipeline can no longer make progress (a process exited), or None."""
+        for service in self.services.values():
+            if service.process.poll() is not None:
+                return f"{service.name} exited with {service.process.returncode}:\n{service.log_tail()}"
+        return None
+
+
+@contextlib.asynccontextmanager
+async def pipeline_processes(*, endpoints: Endpoints, kafka: KafkaSettings, dsn: str, brand_config: Path,
+                             log_dir: Path, label: str, problems: list[str]) -> AsyncIterator[PipelineProcesses]:
+    """The run's topics, the fake X API, and classify, routing and publish as processes, healthy
+    when entered. On exit every process in `services` is stopped (SIGTERM, drain) and an exit
+    code other than 0 is appended to `problems`."""
     await ensure_topics(kafka)
     fake_x = await FakeXServer().start()
     # Nothing leaves the machine: replies go to the fake X API, and a PagerDuty page (the demo
@@ -94,16 +114,41 @@ async def run_pipeline(*, endpoints: Endpoints, kafka: KafkaSettings, dsn: str, 
              "MENTIONFLOW_PAGERDUTY_EVENTS_URL": f"{fake_x.base_url}/pagerduty"}
     env = service_env(endpoints, topic_prefix=kafka.topic_prefix, dsn=dsn, port=0, brand_config=brand_config,
                       extra=extra)
-    services = {name: start_service(name, env, log_dir, label=f"e2e-{name}") for name in STAGES}
+    pipeline = PipelineProcesses(env, {name: start_service(name, env, log_dir, label=f"{label}-{name}")
+                                       for name in STAGES})
+    try:
+        await asyncio.gather(*(wait_healthy(s) for s in pipeline.services.values()))
+        yield pipeline
+    finally:
+        for service in pipeline.services.values():
+            code = await stop_service(service)
+            if code not in (0, None):
+                problems.append(f"{service.name} exited with {code} (log {service.log_path})")
+        await fake_x.stop()
+
+
+async def run_pipeline(*, endpoints: Endpoints, kafka: KafkaSettings, dsn: str, brand_config: Path, log_dir: Path,
+                       warmup: TrafficFile, throughput: TrafficFile, latency: TrafficFile, latency_rate: float,
+                       sample_interval_s: float) -> PipelineRun:
+    run = PipelineRun()
+    async with pipeline_processes(endpoints=endpoints, kafka=kafka, dsn=dsn, brand_config=brand_config,
+                                  log_dir=log_dir, label="e2e", problems=run.problems) as pipeline:
+        await _phases(run, pipeline.services, kafka=kafka, dsn=dsn, brand_config=brand_config, warmup=warmup,
+                      throughput=throughput, latency=latency, latency_rate=latency_rate,
+                      sample_interval_s=sample_interval_s, alive=pipeline.problem)
+    return run
+
+
+async def _phases(run: PipelineRun, services: dict[str, ServiceProcess], *, kafka: KafkaSettings, dsn: str,
+                  brand_config: Path, warmup: TrafficFile, throughput: TrafficFile, latency: TrafficFile,
+                  latency_rate: float, sample_interval_s: float, alive: Callable[[], str | None]) -> None:
     probe = await OffsetProbe(kafka).start()
     reader = await QueueReader.connect(dsn)
     producer = make_producer(kafka, client_id=f"{kafka.client_id_prefix}-bench-replay", **BULK_PRODUCER)
     await producer.start()
     sampler_reader: QueueReader | None = None
     try:
-        await asyncio.gather(*(wait_healthy(s) for s in services.values()))
         raw_topic = kafka.physical("mentions.raw")
-        alive = _alive(services)
 
         # 1. warm-up
         await replay(producer, raw_topic, warmup, brand_config)
@@ -152,27 +197,12 @@ async def run_pipeline(*, endpoints: Endpoints, kafka: KafkaSettings, dsn: str, 
             text = publish_metrics if name == "publish" else await metrics_text(service)
             run.consumed[name] = sum(_counter_sums(text, "mentionflow_runner_messages_consumed_total", "service",
                                                    topic=kafka.physical(INPUTS[name])).values())
-        return run
     finally:
         await producer.stop()
-        for service in services.values():
-            code = await stop_service(service)
-            if code not in (0, None):
-                run.problems.append(f"{service.name} exited with {code} (log {service.log_path})")
         await reader.close()
         if sampler_reader is not None:
             await sampler_reader.close()
         await probe.close()
-        await fake_x.stop()
-
-
-def _alive(services: dict[str, ServiceProcess]):  # noqa: ANN202
-    def problem() -> str | None:
-        for service in services.values():
-            if service.process.poll() is not None:
-                return f"{service.name} exited with {service.process.returncode}:\n{service.log_tail()}"
-        return None
-    return problem
 
 
 async def _wait_rows(reader: QueueReader, expected: int, *, timeout_s: float, alive, run: PipelineRun,  # noqa: ANN001

@@ -11,15 +11,19 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from mentionflow_tools.infra import stack as infra_stack
 from mentionflow_tools.infra.processes import free_port
 
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 20.0
+# A running stack for the benchmarks to use (a folder of `mentionflow infra up --dir`).
+INFRA_ENV = "MENTIONFLOW_BENCH_INFRA_DIR"
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,26 @@ class Endpoints:
     postgres_dsn: str  # the server's maintenance database; each run creates its own
     replication_factor: int = 1
     min_insync_replicas: int = 1
+
+
+@contextlib.contextmanager
+def bench_stack(infra_dir: Path | None, own_dir: Path) -> Iterator[Endpoints]:
+    """The stack of `infra_dir` when given (left running), else Kafka (1 broker) and PostgreSQL
+    started under `own_dir` and stopped on exit."""
+    if infra_dir is not None:
+        yield _endpoints(infra_stack.load(infra_dir))
+        return
+    log.info("starting Kafka (1 broker) and PostgreSQL under %s", own_dir)
+    stack = infra_stack.up(own_dir, nodes=1)
+    try:
+        yield _endpoints(stack)
+    finally:
+        infra_stack.down(own_dir)
+
+
+def _endpoints(stack: infra_stack.Stack) -> Endpoints:
+    return Endpoints(stack.kafka.bootstrap_servers, stack.postgres.dsn, stack.kafka.replication_factor,
+                     stack.kafka.min_insync_replicas)
 
 
 def service_env(endpoints: Endpoints, *, topic_prefix: str, dsn: str, port: int, brand_config: Path,

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 # The keys of bench/out/latest.json, fixed by the issue: nothing more, nothing less.
 RESULT_KEYS = (
     "e2e_throughput_per_s", "latency_ms", "offered_load_per_s", "stage_throughput_per_s",
@@ -112,6 +114,15 @@ def account(generated: Iterable[str], rows_per_mention: Mapping[str, int]) -> De
         duplicates=sum(count - 1 for count in rows_per_mention.values() if count > 1),
         unexpected=len(present - wanted),
     )
+
+
+def percentiles(values: Sequence[float] | np.ndarray) -> dict[str, float] | None:
+    """p50/p95/p99 of `values`, interpolated linearly between the closest ranks (as PostgreSQL's
+    percentile_cont); None when there are none."""
+    array = np.asarray(values, dtype=float)
+    if array.size == 0:
+        return None
+    return {name: float(np.percentile(array, q)) for name, q in zip(PERCENTILES, (50, 95, 99), strict=True)}
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SCANNED = [REPO / "services", REPO / "libs", REPO / "bench" / "chaos"]
+SCANNED = [REPO / "services", REPO / "libs", REPO / "bench" / "chaos", REPO / "bench" / "console_load"]
 QUERY_METHODS = {"execute", "executemany", "fetch", "fetchrow", "fetchval", "prepare", "cursor",
                  "copy_from_query", "copy_records_to_table"}
 
