@@ -105,7 +105,7 @@ def test_the_summary_counts_drops_per_session_and_the_table_shows_them() -> None
                    "replay_rate_per_s": 1.0, "page_ms": {"p50": 5.0, "count": 1, "errors": 0},
                    "api_ms": {"count": 0, "errors": 1}, "streams": {"reconnects": 0},
                    "live_updates": {**live.__dict__}})
-    assert "dropped 1 (1 sessions)" in shown and "row commit -> live update" in shown
+    assert "dropped 1 (1 sessions;" in shown and "row commit -> live update" in shown
 
 
 def test_scale_comes_from_the_environment_and_nonsense_is_refused_by_name() -> None:
