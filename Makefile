@@ -114,7 +114,7 @@ chaos: install
 # is skipped and says why.
 .PHONY: bench
 bench: install
-	-$(UV) sync --project bench/peer --python $(PYTHON) -q
+	-$(UV) sync --frozen --project bench/peer --python $(PYTHON) -q
 	$(BIN)/python -m bench.e2e $(if $(QUICK),--quick,)
 
 # The console under load (bench/console_load): CONSOLE_LOAD_SESSIONS (200) CM sessions, each logged
