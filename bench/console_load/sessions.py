@@ -8,7 +8,7 @@ the API (`/api/v1/items`) every few seconds. Streams are reconnected with `Last-
 after an error, as EventSource does.
 
 What it records: each request's latency, and the first moment each queue item arrived on the
-live stream (an array indexed by RowRegistry, NaN until then).
+live stream (in an `items` batch) (an array indexed by RowRegistry, NaN until then).
 """
 
 from __future__ import annotations
@@ -192,13 +192,23 @@ class CmSession:
                     else:
                         if on_item is not None:
                             self.streaming.set()
-                        buffer = b""
+                        # A batch spans many reads: keep the pieces and join them only once an
+                        # event can be complete, not the growing buffer at every read.
+                        pieces: list[bytes] = []
                         async for chunk in response.aiter_raw():
                             arrived = time.time()
-                            events, buffer = split_events(buffer + chunk)
+                            ends_event = b"\n\n" in chunk or (pieces and pieces[-1].endswith(b"\n")
+                                                                 and chunk.startswith(b"\n"))
+                            pieces.append(chunk)
+                            if not ends_event:
+                                continue
+                            events, rest = split_events(b"".join(pieces))
+                            pieces = [rest] if rest else []
                             for event in events:
                                 last_id = event.event_id or last_id
-                                if on_item is not None and event.event == "item":
+                                if event.event == "reset":  # the console gave up on this stream: counted
+                                    self._latencies.errors[f"stream {url.split('?')[0]}: reset"] += 1
+                                if on_item is not None and event.event == "items":
                                     on_item(event, arrived)
             except httpx.HTTPError as exc:
                 self._latencies.errors[f"stream {url.split('?')[0]}: {type(exc).__name__}"] += 1
@@ -206,19 +216,21 @@ class CmSession:
             await asyncio.sleep(RECONNECT_S)
 
     def _on_item(self, event: SseEvent, arrived: float) -> None:
-        item = orjson.loads(event.data)["item"]
+        """An `items` batch: the first arrival of each of its rows."""
         self.item_events += 1
         self.last_event_at = arrived
         if event.event_id:
             self.cursor_at = datetime.fromisoformat(event.event_id).timestamp()
-        if item["brand_id"] not in self.account.brands:
-            self.foreign.append(item["id"])
-            return
-        index = self._registry.index(item["id"])
-        if index >= self._received_at.size:
-            self._grow(index + 1)
-        if math.isnan(self._received_at[index]):
-            self._received_at[index] = arrived
+        for change in orjson.loads(event.data)["items"]:
+            item = change["item"]
+            if item["brand_id"] not in self.account.brands:
+                self.foreign.append(item["id"])
+                continue
+            index = self._registry.index(item["id"])
+            if index >= self._received_at.size:
+                self._grow(index + 1)
+            if math.isnan(self._received_at[index]):
+                self._received_at[index] = arrived
 
     def _grow(self, size: int) -> None:
         grown = np.full(max(size, 2 * self._received_at.size), math.nan)

@@ -69,12 +69,12 @@ async def test_live_updates_never_carry_other_brands(console):
             lines = stream.aiter_lines()
             await insert_item(console.pool, brand="brand-b", text="@brand-b not for A")
             mine = await insert_item(console.pool, brand="brand-a", text="@brand-a for A")
-            data = await asyncio.wait_for(_next_data(lines), 10)
+            [data] = (await asyncio.wait_for(_next_data(lines), 10))["items"]
             assert data["item"]["id"] == str(mine) and data["visible"] is True
             # the claim shows up on the same stream; the brand-b row never does
             await console.pool.execute("INSERT INTO queue_work (item_id, brand_id, status, assignee, version) "
                                            "VALUES ($1, 'brand-a', 'claimed', 'agent-a2', 1)", mine)
-            data = await asyncio.wait_for(_next_data(lines), 10)
+            [data] = (await asyncio.wait_for(_next_data(lines), 10))["items"]
             assert (data["item"]["id"], data["item"]["assignee"]) == (str(mine), "agent-a2")
 
 

@@ -60,10 +60,12 @@ async def list_items(
 @router.get(
     "/stream", summary="Live updates of my brands' queue (server-sent events)", responses={
         200: {"content": {"text/event-stream": {}},
-              "description": "`event: item` with `{item, visible}` per change; `id` is the cursor"}, **NOT_FOUND},
+              "description": "`event: items` with `{items: [{item, visible}]}` per batch of changes, oldest "
+                             "first; `id` is the cursor (send it back as `since` or Last-Event-ID); "
+                             "`event: reset`: too far behind, list the queue again"}, **NOT_FOUND},
     response_class=StreamingResponse)
 async def stream_items(
-    request: Request, user: CurrentUser, pool: DbPool, settings: Settings,
+    request: Request, user: CurrentUser, settings: Settings,
     brand: Annotated[Name | None, Query(description="brand id")] = None,
     queue: Annotated[Name | None, Query(description="queue id")] = None,
     category: Annotated[Category | None, Query()] = None,
@@ -75,10 +77,10 @@ async def stream_items(
     filters = queue_filters(brand, queue, category, language, status)
     reads.check_brand_visible(user, filters.brand)
     cursor = live.parse_cursor(last_event_id) or live.parse_cursor(since)
-    render = getattr(request.app.state, "render_row", None) if request.query_params.get("html") else None
     events = live.item_events(
-        pool, user=user, filters=filters, since=cursor, poll_interval_s=settings.console.live_poll_interval_s,
-        keepalive_s=settings.console.live_keepalive_s, is_disconnected=request.is_disconnected, render=render)
+        request.app.state.item_feed, user=user, filters=filters, since=cursor,
+        html=bool(request.query_params.get("html")), keepalive_s=settings.console.live_keepalive_s,
+        is_disconnected=request.is_disconnected)
     return StreamingResponse(events, media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 

@@ -56,22 +56,26 @@
     const source = new EventSource(table.dataset.stream);
     source.onopen = () => { state.textContent = "live"; state.classList.add("on"); };
     source.onerror = () => { state.textContent = "reconnecting…"; state.classList.remove("on"); };
-    source.addEventListener("item", (event) => {
-      const data = JSON.parse(event.data);
-      const existing = document.getElementById(`item-${data.item.id}`);
-      if (!data.visible) {
-        if (existing) existing.remove();
-      } else {
-        const holder = document.createElement("tbody");
-        holder.innerHTML = data.html;
-        const tr = holder.firstElementChild;
-        if (existing) existing.replaceWith(tr); else tr.classList.add("fresh");
-        placeRow(body, tr);
+    // One `items` event per poll: every change of the queue since the last one, oldest first.
+    source.addEventListener("items", (event) => {
+      for (const data of JSON.parse(event.data).items) {
+        const existing = document.getElementById(`item-${data.item.id}`);
+        if (!data.visible) {
+          if (existing) existing.remove();
+        } else {
+          const holder = document.createElement("tbody");
+          holder.innerHTML = data.html;
+          const tr = holder.firstElementChild;
+          if (existing) existing.replaceWith(tr); else tr.classList.add("fresh");
+          placeRow(body, tr);
+        }
       }
       count.textContent = String(body.rows.length);
       empty.hidden = body.rows.length > 0;
       tickCountdowns();
     });
+    // The stream fell too far behind (or the page is old): the page itself is the fresh state.
+    source.addEventListener("reset", () => { source.close(); window.location.reload(); });
   }
 
   // --- mention: reply status until every reply is sent or failed --------------------------
