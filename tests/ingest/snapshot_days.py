@@ -10,14 +10,17 @@ reset, then both answer.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+import asyncpg
+from mentionflow.db import migrate_all
 from mentionflow.kafka.producer import make_producer
 from mentionflow.settings import KafkaSettings
 from mentionflow.xapi import XApiSettings, XCredentials, XSession
+from mentionflow_ingest.main import MIGRATIONS
 from mentionflow_ingest.settings import SnapshotSettings
 from mentionflow_ingest.snapshots import AccountSnapshotter, SnapshotAccount
 from mentionflow_tools.fakex import AddUsers, FakeUser, FakeXServer, FakeXState, Fault
@@ -57,7 +60,12 @@ class Rig:
     clock: Clock
     fake: FakeXServer
     snapshotter: AccountSnapshotter
+    new_snapshotter: Callable[[], AccountSnapshotter]  # another process: same database, fresh memory
     waits: dict[str, float] = field(default_factory=dict)  # what each round said about the next
+
+    def restart(self) -> None:
+        """ingest restarted: the snapshotter forgets everything it kept in memory."""
+        self.snapshotter = self.new_snapshotter()
 
     async def round_at(self, name: str, when: float) -> int:
         """One round of the snapshotter at `when`; returns how many lookups it made."""
@@ -68,12 +76,14 @@ class Rig:
 
 
 @asynccontextmanager
-async def snapshot_rig(kafka: KafkaSettings, *, configured_ids: bool = True,
+async def snapshot_rig(kafka: KafkaSettings, dsn: str, *, configured_ids: bool = True,
                        extra_handles: tuple[str, ...] = ()) -> AsyncIterator[Rig]:
-    """`configured_ids=False`: the accounts are configured by handle only; `extra_handles`:
-    more accounts (of brand "acme"), by handle only."""
+    """`dsn`: the database ingest's migrations go to; `configured_ids=False`: the accounts are
+    configured by handle only; `extra_handles`: more accounts (of brand "acme"), by handle only."""
     clock = Clock(at(DAY1, 8))
     state = FakeXState(accounts=[ACME, GLOBEX], clock=clock, growth_seed=SEED)
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=3)
+    await migrate_all(pool, MIGRATIONS)
     producer = make_producer(kafka, client_id="snapshots-test")
     await producer.start()
     try:
@@ -82,12 +92,14 @@ async def snapshot_rig(kafka: KafkaSettings, *, configured_ids: bool = True,
             accounts = [SnapshotAccount("acme", ACME.username, ACME.id if configured_ids else None, client),
                         SnapshotAccount("globex", GLOBEX.username, GLOBEX.id if configured_ids else None, client),
                         *(SnapshotAccount("acme", handle, None, client) for handle in extra_handles)]
-            snapshotter = AccountSnapshotter(
-                accounts=accounts, producer=producer, kafka=kafka, clock=clock,
-                settings=SnapshotSettings(retry_initial_s=RETRY_S, retry_max_s=3600))
-            yield Rig(clock, fake, snapshotter)
+            def new_snapshotter() -> AccountSnapshotter:
+                return AccountSnapshotter(
+                    accounts=accounts, producer=producer, pool=pool, kafka=kafka, clock=clock,
+                    settings=SnapshotSettings(retry_initial_s=RETRY_S, retry_max_s=3600))
+            yield Rig(clock, fake, new_snapshotter(), new_snapshotter)
     finally:
         await producer.stop()
+        await pool.close()
 
 
 async def play_three_days(rig: Rig) -> dict[str, int]:

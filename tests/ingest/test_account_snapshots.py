@@ -9,6 +9,7 @@ from collections import defaultdict
 
 from mentionflow.events import decode
 from mentionflow.settings import KafkaSettings
+from mentionflow_tools.fakex import AddUsers
 
 from tests.helpers import read_all
 from tests.ingest.snapshot_days import (
@@ -27,8 +28,9 @@ from tests.ingest.snapshot_days import (
 )
 
 
-async def test_three_days_with_a_missed_day_retried_never_a_zero(kafka_settings: KafkaSettings) -> None:
-    async with snapshot_rig(kafka_settings) as rig:
+async def test_three_days_with_a_missed_day_retried_never_a_zero(kafka_settings: KafkaSettings,
+                                                                  fresh_database_dsn: str) -> None:
+    async with snapshot_rig(kafka_settings, fresh_database_dsn) as rig:
         lookups = await play_three_days(rig)
 
     # One request per round with accounts due (both share credentials), none while waiting.
@@ -76,8 +78,10 @@ async def test_three_days_with_a_missed_day_retried_never_a_zero(kafka_settings:
     assert acme_ok == sorted(acme_ok) and len(set(acme_ok)) == 3, "acme's followers grew every day"
 
 
-async def test_an_account_without_a_configured_id_is_resolved_by_handle_first(kafka_settings: KafkaSettings) -> None:
-    async with snapshot_rig(kafka_settings, configured_ids=False, extra_handles=("NoSuchBrand",)) as rig:
+async def test_an_account_without_a_configured_id_is_resolved_by_handle_first(kafka_settings: KafkaSettings,
+                                                                             fresh_database_dsn: str) -> None:
+    async with snapshot_rig(kafka_settings, fresh_database_dsn, configured_ids=False,
+                            extra_handles=("NoSuchBrand",)) as rig:
         await rig.round_at("day1", at(DAY1, 8))
         await rig.round_at("day1 08:01", at(DAY1, 8, 1))  # the unknown handle waits for its retry
         await rig.round_at("day1 08:05", at(DAY1, 8, 5))
@@ -89,3 +93,32 @@ async def test_an_account_without_a_configured_id_is_resolved_by_handle_first(ka
         (ACME.id, ACME.username, "ok"), (GLOBEX.id, GLOBEX.username, "ok")]
     # Each known handle resolved once; the unknown one asked again only after the backoff.
     assert sorted(by_username) == sorted([ACME.username, GLOBEX.username, "NoSuchBrand", "NoSuchBrand"])
+
+
+async def test_a_restart_the_same_day_looks_up_only_the_accounts_not_done(kafka_settings: KafkaSettings,
+                                                                           fresh_database_dsn: str) -> None:
+    """Day 2: acme answers, globex is suspended (missing). ingest restarts: acme is done for the
+    day (recorded in ingest's table), globex is looked up again; the next day both are."""
+    async with snapshot_rig(kafka_settings, fresh_database_dsn) as rig:
+        state = rig.fake.state
+        state.add_users(AddUsers(users=[GLOBEX.model_copy(update={"suspended_days": [DAY2]})]))
+        assert await rig.round_at("day2 08:00", at(DAY2, 8)) == 1
+        rig.restart()
+        assert await rig.round_at("day2 08:01", at(DAY2, 8, 1)) == 1, "globex is not done: asked again"
+        rig.restart()
+        state.add_users(AddUsers(users=[GLOBEX]))  # reinstated the same day
+        assert await rig.round_at("day2 09:00", at(DAY2, 9)) == 1
+        rig.restart()
+        assert await rig.round_at("day2 10:00", at(DAY2, 10)) == 0, "both done today: X not asked"
+        assert rig.waits["day2 10:00"] == at(DAY3, 0) - at(DAY2, 10)
+        rig.restart()
+        assert await rig.round_at("day3 08:00", at(DAY3, 8)) == 1
+        asked = [c.query["ids"] for c in state.calls("users_lookup")]
+
+    assert asked == [f"{ACME.id},{GLOBEX.id}", GLOBEX.id, GLOBEX.id, f"{ACME.id},{GLOBEX.id}"]
+    records = await read_all(kafka_settings, kafka_settings.physical("accounts.snapshots"), expect=6, timeout_s=10)
+    stories = sorted((s.account_id, s.day, s.status) for s in
+                     (decode("accounts.snapshots", r.value).payload for r in records))
+    assert stories == [(ACME.id, DAY2, "ok"), (ACME.id, DAY3, "ok"),
+                       (GLOBEX.id, DAY2, "missing"), (GLOBEX.id, DAY2, "missing"), (GLOBEX.id, DAY2, "ok"),
+                       (GLOBEX.id, DAY3, "ok")]

@@ -124,7 +124,7 @@ async def _pollers(settings: IngestSettings, config: AgencyConfig, context: Serv
                                                  _lookup_client(lookup_clients, x_session, credentials)))
     if x.snapshots.enabled and snapshot_accounts:
         snapshotter = AccountSnapshotter(accounts=snapshot_accounts, producer=context.producer,
-                                         kafka=settings.kafka, settings=x.snapshots)
+                                         pool=context.pool, kafka=settings.kafka, settings=x.snapshots)
         tasks.append(BackgroundTask("account-snapshots", snapshotter.run))
         log.info("daily snapshots of %d account(s)", len(snapshot_accounts))
     return tasks

@@ -8,8 +8,10 @@ A lookup X refuses (429, 5xx, a network failure: every account of the request; a
 or unknown account: that one) is produced as `missing` with the reason — never as a zero —
 and retried the same day after a backoff (at least until a 429's reset); a later success
 that day is produced as `ok` and replaces it. Once an account is `ok` it is left alone until
-the next UTC day. The day's progress is kept in memory only: a restarted ingest looks every
-account up again that day, which publish absorbs (a fresher `ok` of the same day wins).
+the next UTC day: the accounts whose `ok` Kafka acknowledged are recorded in
+`ingest_snapshot_days`, so a restarted or second ingest does not look them up again that day.
+A crash between the acknowledgement and that record costs one more lookup, which publish
+absorbs (the day's first `ok` is kept): one row per account and day, its counts taken once.
 
 An account configured without `x_user_id` is first resolved by handle; until that works its
 snapshots cannot be keyed and are not produced (logged, retried with the same backoff).
@@ -24,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from mentionflow.events import encode, key_for, make_envelope
@@ -41,6 +44,7 @@ from mentionflow.xapi import (
 )
 from mentionflow.xapi.users import MAX_IDS_PER_LOOKUP
 
+from mentionflow_ingest import repository
 from mentionflow_ingest.settings import SnapshotSettings
 
 log = logging.getLogger(__name__)
@@ -101,10 +105,11 @@ class AccountSnapshotter:
     `snapshot_due()` is one round, `run()` the service's background task."""
 
     def __init__(self, *, accounts: Sequence[SnapshotAccount], producer: AIOKafkaProducer,
-                 kafka: KafkaSettings, settings: SnapshotSettings,
+                 pool: asyncpg.Pool, kafka: KafkaSettings, settings: SnapshotSettings,
                  clock: Callable[[], float] = time.time) -> None:
         self._accounts = list(accounts)
         self._producer = producer
+        self._pool = pool
         self._kafka = kafka
         self._settings = settings
         self._clock = clock
@@ -131,10 +136,13 @@ class AccountSnapshotter:
         now = self._clock()
         day = _utc_day(now)
         due = [a for a in self._accounts if not self._progress(a, day).done and self._progress(a, day).next_at <= now]
+        done_elsewhere = await self._done_before(day) if due else set()
         attempts: list[_Attempt] = []
         for account in due:
             user_id = await self._user_id(account)
-            if user_id is None:
+            if user_id in done_elsewhere:
+                self._progress(account, day).done = True
+            elif user_id is None:
                 progress = self._progress(account, day)
                 progress.attempts += 1
                 progress.next_at = now + self._backoff(progress.attempts)
@@ -148,6 +156,25 @@ class AccountSnapshotter:
                 await self._look_up(group[start:start + MAX_IDS_PER_LOOKUP])
         await self._produce(attempts, day, now)
         return self._seconds_to_next(now)
+
+    async def _done_before(self, day: date) -> set[str]:
+        """The accounts whose `ok` of `day` an earlier run (or another replica) recorded. The
+        database being unreachable must not stop the snapshots: then none, at worst a lookup
+        more that publish absorbs."""
+        try:
+            async with self._pool.acquire() as conn:
+                return await repository.snapshotted_accounts(conn, day=day)
+        except (asyncpg.PostgresError, OSError) as exc:
+            log.warning("account snapshots: the day's progress not read (%s); looking every due account up", exc)
+            return set()
+
+    async def _record_done(self, day: date, account_user_ids: list[str]) -> None:
+        try:
+            async with self._pool.acquire() as conn:
+                await repository.mark_snapshotted(conn, day=day, account_user_ids=account_user_ids)
+        except (asyncpg.PostgresError, OSError) as exc:
+            log.warning("account snapshots: the day's progress not recorded (%s); a restart today "
+                        "looks these accounts up again", exc)
 
     async def _user_id(self, account: SnapshotAccount) -> str | None:
         key = account.handle.lower()
@@ -215,6 +242,9 @@ class AccountSnapshotter:
                 progress.next_at = max(now + self._backoff(progress.attempts), attempt.retry_at or 0.0)
                 log.warning("@%s %s: snapshot missing (attempt %d): %s; retry in %.0fs", snapshot.handle, day,
                             snapshot.attempt, snapshot.reason, progress.next_at - now)
+        done = [snapshot.account_id for _attempt, snapshot in records if snapshot.status == "ok"]
+        if done:
+            await self._record_done(day, done)
 
     def _seconds_to_next(self, now: float) -> float:
         day = _utc_day(now)

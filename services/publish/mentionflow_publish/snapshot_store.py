@@ -1,9 +1,10 @@
 """SQL for account_snapshots, written from accounts.snapshots events.
 
 Idempotent and order-proof, one row per (account, UTC day): an `ok` replaces a `missing` and
-an older `ok`; a `missing` replaces only an older `missing` (its reason and attempt count),
-never an `ok` — so a redelivered, replayed or late refusal never hides the day's counts, and
-no row ever holds a count X did not give.
+a later `ok` (the day's first counts are kept, so a restarted ingest looking the account up
+again, or a replay, never moves a day's figure); a `missing` replaces only an older `missing`
+(its reason and attempt count), never an `ok` — so a redelivered, replayed or late refusal
+never hides the day's counts, and no row ever holds a count X did not give.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ ON CONFLICT (account_id, day) DO UPDATE SET
     attempts = GREATEST(s.attempts, EXCLUDED.attempts),
     fetched_at = EXCLUDED.fetched_at,
     updated_at = now()
-WHERE (EXCLUDED.status = 'ok' AND (s.status = 'missing' OR EXCLUDED.fetched_at > s.fetched_at))
+WHERE (EXCLUDED.status = 'ok' AND (s.status = 'missing' OR EXCLUDED.fetched_at < s.fetched_at))
    OR (EXCLUDED.status = 'missing' AND s.status = 'missing' AND EXCLUDED.fetched_at > s.fetched_at)
 RETURNING s.account_id
 """

@@ -1,7 +1,7 @@
 """accounts.snapshots: one brand account's public counts for one day, or why X gave none.
 
 ingest looks every configured brand account up once a day (X API users lookup) and produces
-one event per account and attempt; publish keeps the day's best in `account_snapshots`.
+one event per account and attempt; publish keeps the day's first counts in `account_snapshots`.
 
 `status="ok"`: followers, following and posts are what X answered at `fetched_at`.
 `status="missing"`: X refused the lookup (429, 5xx, a suspended or unknown account, a network
