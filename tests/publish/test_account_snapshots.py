@@ -10,8 +10,9 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import orjson
 from asyncpg import Record
-from mentionflow.events import decode, make_envelope
+from mentionflow.events import decode, encode, make_envelope
 from mentionflow.events.accounts_snapshots import AccountSnapshot
 from mentionflow.settings import KafkaSettings
 from mentionflow_tools.fakex import FakeUser
@@ -76,7 +77,15 @@ async def test_the_days_best_snapshot_is_kept_a_missed_day_stays_missing_without
             *produced,
             make_envelope("accounts.snapshots", late, brand_id="acme", correlation_id=f"{ACME.id}:{DAY2}"),
             make_envelope("accounts.snapshots", again, brand_id="acme", correlation_id=f"{ACME.id}:{DAY2}")])
-        await produce(kafka_settings, "accounts.snapshots", [(b"acme", b'{"event_type": "account.snapshot", "pay')])
+        # Poison: bytes cut short, and a refusal carrying a zero (the model refuses a fake zero).
+        refusal = make_envelope("accounts.snapshots", AccountSnapshot(
+            brand_id="acme", account_id=ACME.id, handle=ACME.username, day=DAY3 + timedelta(days=1),
+            status="missing", reason="X unavailable (503)", fetched_at=datetime(2026, 3, 5, 8, 0, tzinfo=UTC)),
+            brand_id="acme", correlation_id=f"{ACME.id}:day4")
+        zeroed = orjson.loads(encode(refusal))
+        zeroed["payload"]["followers"] = 0
+        await produce(kafka_settings, "accounts.snapshots", [(b"acme", b'{"event_type": "account.snapshot", "pay'),
+                                                             (b"acme", orjson.dumps(zeroed))])
         day4 = AccountSnapshot(brand_id="globex", account_id=GLOBEX.id, handle=GLOBEX.username,
                                day=DAY3 + timedelta(days=1), status="ok", followers=20_500, following=41, posts=3_100,
                                fetched_at=datetime(2026, 3, 5, 8, 0, tzinfo=UTC))
@@ -86,8 +95,11 @@ async def test_the_days_best_snapshot_is_kept_a_missed_day_stays_missing_without
         async def day4_applied() -> bool:
             return await fetchval(fresh_database_dsn, "SELECT count(*) FROM account_snapshots") == 7
         await eventually(day4_applied, timeout_s=30, what="the day-4 snapshot after the redeliveries")
-        dead = await read_all(kafka_settings, kafka_settings.physical("accounts.snapshots.dlq"), expect=1)
-        assert len(dead) == 1 and dict(dead[0].headers)["dlq.service"] == b"publish"
+        dead = await read_all(kafka_settings, kafka_settings.physical("accounts.snapshots.dlq"), expect=2)
+        assert len(dead) == 2 and all(dict(d.headers)["dlq.service"] == b"publish" for d in dead)
+        reasons = sorted(dict(d.headers)["dlq.error.message"].decode() for d in dead)
+        assert any("never a fake zero" in reason for reason in reasons), reasons
+        assert await fetchval(fresh_database_dsn, "SELECT count(*) FROM account_snapshots WHERE day > $1", DAY3) == 1
         after = {(r["account_id"], r["day"]): dict(r) for r in await fetch(fresh_database_dsn, ROWS)}
         assert {key: after[key] for key in rows} == rows, "redeliveries, the late refusal and ok changed nothing"
     finally:

@@ -142,6 +142,7 @@ class AccountSnapshotter:
             user_id = await self._user_id(account)
             if user_id in done_elsewhere:
                 self._progress(account, day).done = True
+                log.info("@%s %s: snapshot already taken (an earlier run); not looked up again", account.handle, day)
             elif user_id is None:
                 progress = self._progress(account, day)
                 progress.attempts += 1
