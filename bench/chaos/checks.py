@@ -28,7 +28,8 @@ from bench.chaos.feed import POISON_HEADER, Key
 GROUPS: dict[str, tuple[str, ...]] = {
     "mentionflow-classify": ("mentions.raw", "labels.corrected"),
     "mentionflow-routing": ("mentions.classified", "incidents"),
-    "mentionflow-publish": ("mentions.routed", "incidents", "escalations", "incidents.actions", "replies.requested"),
+    "mentionflow-publish": ("mentions.routed", "incidents", "escalations", "incidents.actions", "replies.requested",
+                            "accounts.snapshots"),
 }
 
 

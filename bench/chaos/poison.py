@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 CONSUMED_TOPICS = ("mentions.raw", "mentions.classified", "incidents", "mentions.routed", "escalations",
-                   "incidents.actions", "replies.requested")
+                   "incidents.actions", "replies.requested", "accounts.snapshots")
 # Large enough to blow every max_length, small enough for Kafka's default 1 MB message limit.
 HUGE = 300_000
 
@@ -46,6 +46,7 @@ _BOUNDED_FIELD = {
     "escalations": ["dedup_key"],
     "incidents.actions": ["incident_id"],
     "replies.requested": ["text"],
+    "accounts.snapshots": ["handle"],
 }
 
 

@@ -22,6 +22,7 @@ from mentionflow.xapi import (
     fetch_mentions,
     fetch_mentions_page,
     find_posted_reply,
+    lookup_account_counts,
     lookup_user,
     post_reply,
     recent_tweets,
@@ -76,6 +77,13 @@ async def user_lookups(fake: FakeXServer, clients: Clients, rec: ExchangeRecorde
         suspended = await lookup_user(clients["bearer"], SUSPENDED.username)
     assert found is not None and found.id == BRAND.id and found.followers == BRAND.followers
     assert unknown is None and suspended is None
+    with rec.scene("users by ids: public counts, a suspended and an unknown account"):
+        counts = await lookup_account_counts(clients["bearer"], [BRAND.id, OTHER_BRAND.id, SUSPENDED.id, "999999"])
+        none_shown = await lookup_account_counts(clients["oauth1"], [SUSPENDED.id])
+    assert counts.found[BRAND.id].followers == BRAND.followers
+    assert counts.found[OTHER_BRAND.id].followers == OTHER_BRAND.followers
+    assert set(counts.refused) == {SUSPENDED.id, "999999"} and "suspended" in counts.refused[SUSPENDED.id]
+    assert not none_shown.found and set(none_shown.refused) == {SUSPENDED.id}
     with rec.scene("users/me: OAuth 1.0a and OAuth 2.0 user context"):
         assert await authenticated_user_id(clients["oauth1"]) == BRAND.id
         assert await authenticated_user_id(clients["oauth2"]) == OTHER_BRAND.id
@@ -122,6 +130,10 @@ async def faults(fake: FakeXServer, clients: Clients, rec: ExchangeRecorder) -> 
         fake.state.inject(Fault(endpoint="users_mentions", kind="error", status=503))
         with pytest.raises(TransientXError):
             await fetch_mentions_page(reader, BRAND.id)
+        fake.state.inject(Fault(endpoint="users_lookup", kind="error", status=500, user_id=BRAND.id,
+                                day=fake.state.today()))
+        with pytest.raises(TransientXError):
+            await lookup_account_counts(reader, [OTHER_BRAND.id, BRAND.id])
         fake.state.inject(Fault(endpoint="create_tweet", kind="error", status=500,
                                 after_effect=True))
         with pytest.raises(TransientXError):

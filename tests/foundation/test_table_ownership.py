@@ -30,7 +30,9 @@ SERVICES: dict[str, tuple[str, tuple[Migrations, ...]]] = {
 }
 RUNTIME_TABLES = {"schema_migrations"}  # the migration runner's own (mentionflow.db)
 
-_CREATE = re.compile(r"\bCREATE TABLE (?:IF NOT EXISTS )?(\w+)")
+# Views and functions a migration creates are held to the same rule as tables: one owner
+# migrates them, and another service reads them only where the README says so.
+_CREATE = re.compile(r"\bCREATE (?:OR REPLACE )?(?:TABLE|VIEW|FUNCTION) (?:IF NOT EXISTS )?(\w+)")
 _DROP = re.compile(r"\bDROP TABLE (?:IF EXISTS )?(\w+)")
 _WRITE = re.compile(r"\b(?:INSERT INTO|UPDATE|DELETE FROM|TRUNCATE(?: TABLE)?|ALTER TABLE)\s+(\w+)")
 _READ = re.compile(r"\b(?:FROM|JOIN)\s+(\w+)")

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from mentionflow.events import decode
+from mentionflow.events.accounts_snapshots import AccountSnapshot
 from mentionflow.events.mentions_raw import Author, Mention, mention_id
 from mentionflow.ingestion.encoding import dedup_key, encode_mention_event
 from mentionflow.settings import KafkaSettings
@@ -19,8 +21,8 @@ from mentionflow_ingest.pipeline import Ingestor
 from mentionflow_tools.fakex import FakeXServer
 from mentionflow_tools.infra.processes import free_port
 
-from tests.helpers import eventually
-from tests.ingest.conftest import add_tweets, raw_count, raw_events
+from tests.helpers import eventually, read_all
+from tests.ingest.conftest import ACME, GLOBEX, add_tweets, raw_count, raw_events
 
 API_KEY = "collector-key-process-test"
 
@@ -75,6 +77,10 @@ async def test_the_process_polls_accepts_http_and_resumes_after_a_restart(
                       "author": {"id": "77", "handle": "collector_user"}, "created_at": now})
         assert response.status_code < 300, response.text
         await eventually(await polled(16), timeout_s=30, what="HTTP mention produced")
+
+        async def snapshotted() -> bool:
+            return len(await snapshots(kafka_settings, expect=2)) >= 2
+        await eventually(snapshotted, timeout_s=30, what="today's follower snapshots produced")
     finally:
         service.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(service.wait, 15) == 0
@@ -88,12 +94,26 @@ async def test_the_process_polls_accepts_http_and_resumes_after_a_restart(
             return await raw_count(kafka_settings) >= 21
 
         await eventually(second_wave, timeout_s=30, what="second wave polled after restart")
+
+        async def snapshots_skipped() -> bool:
+            return (tmp_path / "ingest.log").read_text().count("snapshot already taken") >= 2
+        await eventually(snapshots_skipped, timeout_s=30, what="the restarted ingest's snapshot round")
     finally:
         restarted.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(restarted.wait, 15) == 0
     events = await raw_events(kafka_settings, expect=21)
     ids = [e.payload.mention.external_id for e in events]
     assert len(ids) == len(set(ids)) == 21, "nothing lost, nothing repeated across the restart"
+    # One follower snapshot per account today, taken once: the restart did not ask X again.
+    assert len(fake.state.calls("users_lookup")) == 1
+    today = datetime.now(UTC).date()
+    taken = sorted((s.account_id, s.day, s.status) for s in await snapshots(kafka_settings, expect=3, timeout_s=3))
+    assert taken == [(ACME.id, today, "ok"), (GLOBEX.id, today, "ok")]
+
+
+async def snapshots(kafka: KafkaSettings, *, expect: int, timeout_s: float = 2.0) -> list[AccountSnapshot]:
+    records = await read_all(kafka, kafka.physical("accounts.snapshots"), expect=expect, timeout_s=timeout_s)
+    return [decode("accounts.snapshots", r.value).payload for r in records]
 
 
 async def test_claims_orphaned_by_a_crash_are_produced_once_by_the_sweep(

@@ -1,6 +1,6 @@
 """ingest service: wiring only, as one spec for serve(). Not a Kafka consumer: beside the HTTP
-routes (webhook, `POST /v1/mentions`) it runs the dedup recovery sweep and one poller task per
-brand account as background tasks.
+routes (webhook, `POST /v1/mentions`) it runs the dedup recovery sweep, one poller task per
+brand account and the daily account snapshots (followers, following, posts) as background tasks.
 
 Normalisation, brand resolution and event encoding live in mentionflow.ingestion (the replay
 CLI uses the same code); the X API client in mentionflow.xapi.
@@ -29,13 +29,14 @@ from mentionflow.service import (
     ServiceSpec,
     run_service,
 )
-from mentionflow.xapi import RateLimitStatus, XSession
+from mentionflow.xapi import RateLimitStatus, XClient, XCredentials, XSession
 from mentionflow.xapi.quota import quota_observer
 
 from mentionflow_ingest.http_api import mentions_router
 from mentionflow_ingest.pipeline import Ingestor
 from mentionflow_ingest.poller import MentionPoller
 from mentionflow_ingest.settings import IngestSettings
+from mentionflow_ingest.snapshots import AccountSnapshotter, SnapshotAccount
 from mentionflow_ingest.webhook import webhook_router
 
 log = logging.getLogger(__name__)
@@ -48,17 +49,23 @@ def observe_x_call(endpoint: str, status: int | None, rate_limit: RateLimitStatu
     catalog.INGEST_X_API_CALLS.labels(endpoint, str(status) if status else "network").inc()
 
 
-def polled_accounts(config: AgencyConfig, only: list[str] | None) -> list[tuple[str, str | None]]:
-    """(handle, X user id or None) of every brand account, each once, optionally filtered."""
+def brand_accounts(config: AgencyConfig, only: list[str] | None) -> list[tuple[str, str, str | None]]:
+    """(brand id, handle, X user id or None) of every brand account, each once (the first brand
+    listing it), optionally filtered by handle."""
     wanted = {h.lower().lstrip("@") for h in only} if only is not None else None
-    seen: dict[str, tuple[str, str | None]] = {}
-    for brand in config.brands.values():
+    seen: dict[str, tuple[str, str, str | None]] = {}
+    for brand_id, brand in config.brands.items():
         for account in brand.accounts:
             handle = account.handle.lstrip("@")
             if wanted is not None and handle.lower() not in wanted:
                 continue
-            seen.setdefault(handle.lower(), (handle, account.x_user_id))
+            seen.setdefault(handle.lower(), (brand_id, handle, account.x_user_id))
     return list(seen.values())
+
+
+def polled_accounts(config: AgencyConfig, only: list[str] | None) -> list[tuple[str, str | None]]:
+    """(handle, X user id or None) of every brand account, each once, optionally filtered."""
+    return [(handle, user_id) for _brand_id, handle, user_id in brand_accounts(config, only)]
 
 
 def build_spec(settings: IngestSettings, config: AgencyConfig) -> ServiceSpec:
@@ -85,7 +92,7 @@ def build_spec(settings: IngestSettings, config: AgencyConfig) -> ServiceSpec:
         # short at the drain timeout leaves its claims pending for the sweep.
         tasks = [BackgroundTask("sweeper", ingestor.run_sweeper)]
         tasks += await _pollers(settings, config, context, ingestor, resolver)
-        log.info("ingest polling %d account(s)", len(tasks) - 1)
+        log.info("ingest: %d background task(s) besides the sweeper", len(tasks) - 1)
         return ServiceParts(tasks=tasks)
 
     return ServiceSpec(name=SERVICE, build=build, migrations=MIGRATIONS,
@@ -101,7 +108,10 @@ async def _pollers(settings: IngestSettings, config: AgencyConfig, context: Serv
     assert context.pool is not None
     x_session = await context.resources.enter_async_context(XSession(x.api, observer=observe_x_call))
     tasks = []
-    for handle, user_id in polled_accounts(config, x.accounts):
+    snapshot_accounts: list[SnapshotAccount] = []
+    # One lookup client per set of credentials, so the snapshots batch the accounts sharing one.
+    lookup_clients: dict[int, XClient] = {}
+    for brand_id, handle, user_id in brand_accounts(config, x.accounts):
         credentials = x.credentials_for(handle, user_id)
         if credentials is None:
             log.warning("@%s not polled: no X credentials for it and no app-wide ones", handle)
@@ -110,7 +120,21 @@ async def _pollers(settings: IngestSettings, config: AgencyConfig, context: Serv
         poller = MentionPoller(handle=handle, user_id=user_id, client=client, ingestor=ingestor,
                                pool=context.pool, resolver=resolver, settings=x)
         tasks.append(BackgroundTask(f"poll-{handle}", poller.run))
+        snapshot_accounts.append(SnapshotAccount(brand_id, handle, user_id,
+                                                 _lookup_client(lookup_clients, x_session, credentials)))
+    if x.snapshots.enabled and snapshot_accounts:
+        snapshotter = AccountSnapshotter(accounts=snapshot_accounts, producer=context.producer,
+                                         pool=context.pool, kafka=settings.kafka, settings=x.snapshots)
+        tasks.append(BackgroundTask("account-snapshots", snapshotter.run))
+        log.info("daily snapshots of %d account(s)", len(snapshot_accounts))
     return tasks
+
+
+def _lookup_client(clients: dict[int, XClient], x_session: XSession, credentials: XCredentials) -> XClient:
+    # Keyed by identity: credentials come from the settings, one object per configured set.
+    if id(credentials) not in clients:
+        clients[id(credentials)] = x_session.reader(credentials, observer=observe_x_call)
+    return clients[id(credentials)]
 
 
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:

@@ -1,4 +1,5 @@
-"""SQL of the ingest service: dedup claims and since_id checkpoints (asyncpg, keyword-only).
+"""SQL of the ingest service: dedup claims, since_id checkpoints and the days whose follower
+snapshot is done (asyncpg, keyword-only).
 
 Dedup protocol (how the same (platform, external id, brand) is never produced twice, across
 restarts and across sources):
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 import asyncpg
@@ -146,3 +147,27 @@ async def save_checkpoint(
         """,
         account_user_id, account_handle, since_id, newest_at,
     )
+
+
+# How long the snapshot progress is kept: a day is only ever looked at while it is today.
+SNAPSHOT_DAYS_KEPT = 7
+
+
+async def snapshotted_accounts(conn: asyncpg.Connection, *, day: date) -> set[str]:
+    """The X user ids whose `ok` snapshot of `day` Kafka acknowledged (this or another ingest)."""
+    rows = await conn.fetch("SELECT account_user_id FROM ingest_snapshot_days WHERE day = $1", day)
+    return {r["account_user_id"] for r in rows}
+
+
+async def mark_snapshotted(conn: asyncpg.Connection, *, day: date, account_user_ids: Sequence[str]) -> None:
+    """Record the accounts done for `day`, and forget the days no longer looked at."""
+    await conn.execute(
+        """
+        INSERT INTO ingest_snapshot_days (account_user_id, day)
+        SELECT unnest($1::text[]), $2
+        ON CONFLICT (account_user_id, day) DO NOTHING
+        """,
+        list(account_user_ids), day,
+    )
+    await conn.execute("DELETE FROM ingest_snapshot_days WHERE day < $1::date - $2::integer",
+                       day, SNAPSHOT_DAYS_KEPT)

@@ -18,6 +18,17 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "xxx", "todo"}
 
 
+class SnapshotSettings(BaseModel):
+    """The daily follower snapshots (X users lookup) of every polled brand account."""
+
+    model_config = ConfigDict(frozen=True)
+
+    enabled: bool = True
+    check_interval_s: float = Field(default=60.0, gt=0, description="longest sleep between looks at what is due")
+    retry_initial_s: float = Field(default=300.0, gt=0, description="first retry after X refused a lookup")
+    retry_max_s: float = Field(default=3600.0, gt=0, description="longest wait between retries of one day")
+
+
 class XPollingSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -33,6 +44,7 @@ class XPollingSettings(BaseModel):
     backoff_initial_s: float = Field(default=2.0, gt=0)
     backoff_max_s: float = Field(default=300.0, gt=0)
     permanent_error_wait_s: float = Field(default=900.0, gt=0, description="after 401/403/404 on an account")
+    snapshots: SnapshotSettings = SnapshotSettings()
 
     def credentials_for(self, handle: str, user_id: str | None) -> XCredentials | None:
         for key in (handle.lower().lstrip("@"), user_id):

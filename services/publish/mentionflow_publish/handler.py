@@ -1,4 +1,4 @@
-"""The Kafka side of publish: one handler for the five consumed topics, dispatched by topic.
+"""The Kafka side of publish: one handler for the six consumed topics, dispatched by topic.
 
 Each batch (one partition, in order) is applied in one transaction, idempotently, so the
 runner may redeliver it after a crash. Effects that leave the process (notifications, pages,
@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import asyncpg
+from mentionflow.events.accounts_snapshots import AccountSnapshot
 from mentionflow.events.escalations import Escalation
 from mentionflow.events.incident_actions import IncidentAction
 from mentionflow.events.incidents import Incident
@@ -30,10 +31,12 @@ from mentionflow_publish.escalation_store import apply_escalation, apply_inciden
 from mentionflow_publish.messages import queue_notification_body
 from mentionflow_publish.queue_store import ItemChange, upsert_incidents, upsert_items
 from mentionflow_publish.settings import PublishSettings
+from mentionflow_publish.snapshot_store import upsert_snapshots
 
 log = logging.getLogger(__name__)
 
-CONSUMED_TOPICS = ("mentions.routed", "incidents", "escalations", "incidents.actions", "replies.requested")
+CONSUMED_TOPICS = ("mentions.routed", "incidents", "escalations", "incidents.actions", "replies.requested",
+                   "accounts.snapshots")
 
 
 class PublishHandler:
@@ -68,6 +71,8 @@ class PublishHandler:
             await self._incident_actions(messages)
         elif topic == "replies.requested":
             await self._replies(messages)
+        elif topic == "accounts.snapshots":
+            await self._snapshots(messages)
         else:
             return BatchResult(rejected=[(msg, f"publish does not consume {topic}") for msg in messages])
         return BatchResult()
@@ -150,3 +155,11 @@ class PublishHandler:
         async with self.pool.acquire() as conn, conn.transaction():
             await reply_store.add_requests(conn, requests)
         self._wake_replies()
+
+    # ---- accounts.snapshots → account_snapshots ------------------------------------------
+    async def _snapshots(self, messages: Sequence[IncomingMessage]) -> None:
+        batch: list[AccountSnapshot] = [msg.envelope.payload for msg in messages]
+        async with self.pool.acquire() as conn, conn.transaction():
+            await upsert_snapshots(conn, batch)
+        for snapshot in batch:
+            m.PUBLISH_ACCOUNT_SNAPSHOTS.labels(snapshot.status).inc()

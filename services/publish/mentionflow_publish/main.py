@@ -2,8 +2,8 @@
 
     mentionflow-publish            (settings from MENTIONFLOW_* environment variables)
 
-- the runner consumes mentions.routed, incidents, escalations, incidents.actions and
-  replies.requested (group mentionflow-publish) into PostgreSQL;
+- the runner consumes mentions.routed, incidents, escalations, incidents.actions,
+  replies.requested and accounts.snapshots (group mentionflow-publish) into PostgreSQL;
 - the delivery loop sends notifications and pages;
 - the escalation timer pages the next step of unacknowledged escalations;
 - the reply loop posts replies to X and reports them on replies.published;

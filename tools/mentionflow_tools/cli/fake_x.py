@@ -59,6 +59,8 @@ def serve(
     feed_rate: Annotated[float, typer.Option(
         help="generated mentions per second to add (0: none)", min=0)] = 0.0,
     seed: int = 0,
+    growth_seed: Annotated[int | None, typer.Option(
+        help="accounts' follower, following and post counts grow day by day from this seed")] = None,
     token: Annotated[list[str] | None, typer.Option(
         help="TOKEN=BRAND_ID: posts with this access token act as that brand's account")] = None,
     rate_limit: Annotated[list[str] | None, typer.Option(
@@ -71,7 +73,8 @@ def serve(
     """Serve until SIGINT/SIGTERM; prints one JSON line with the URL and brand account ids."""
     configure_logging("fake-x", log_level, json=log_json)
     profiles = brands_from_specs(brands)
-    state = FakeXState(accounts=brand_accounts(profiles), rate_limits=_rate_limits(rate_limit))
+    state = FakeXState(accounts=brand_accounts(profiles), rate_limits=_rate_limits(rate_limit),
+                       growth_seed=growth_seed)
     state.add_users(AddUsers(tokens=_tokens(token, profiles)))
     asyncio.run(_serve(state, profiles, host=host, port=port, feed_rate=feed_rate, seed=seed))
 

@@ -32,6 +32,8 @@ DEMO_SECTORS = {"hexafone": "telecom", "skylark": "airline", "bouffego": "food_d
 DEMO_INGEST_KEY = "demo-ingest-key-0001"
 DEMO_WEBHOOK_SECRET = "demo-webhook-consumer-secret"
 DEMO_BEARER = "demo-app-bearer-token"
+# The fake's accounts grow day by day from this seed (follower snapshots have something to show).
+DEMO_GROWTH_SEED = 7
 
 
 @dataclass
@@ -91,13 +93,22 @@ def service_env(options: RunOptions, stack: infra_stack.Stack, config: AgencyCon
 async def start_fake_x(options: RunOptions, config: AgencyConfig):  # noqa: ANN201
     """The fake X API in this process, fed with generated mentions of the configured brands."""
     from mentionflow_tools.fakex.feeder import MentionFeeder, brand_accounts
-    from mentionflow_tools.fakex.models import AddUsers
+    from mentionflow_tools.fakex.models import AddUsers, FakeUser
     from mentionflow_tools.fakex.server import FakeXServer
     from mentionflow_tools.fakex.state import FakeXState
     from mentionflow_tools.generate.brands import brands_from_config
 
     profiles = brands_from_config(config, DEMO_SECTORS)  # type: ignore[arg-type]
-    state = FakeXState(accounts=brand_accounts(profiles))
+    main_accounts = brand_accounts(profiles)
+    # The brands' other accounts too (care handles: fewer followers, many more posts), so every
+    # configured account has a follower snapshot.
+    known = {user.id for user in main_accounts}
+    care_accounts = [
+        FakeUser(id=account.x_user_id, username=account.handle.lstrip("@"), name=brand.name,
+                 followers=40_000, following=1_200, tweet_count=60_000, verified=True)
+        for brand in config.brands.values() for account in brand.accounts
+        if account.x_user_id is not None and account.x_user_id not in known]
+    state = FakeXState(accounts=[*main_accounts, *care_accounts], growth_seed=DEMO_GROWTH_SEED)
     state.add_users(AddUsers(tokens={demo_token(p.brand_id): p.account_user_id for p in profiles}))
     server = FakeXServer(state, port=options.ports["fake_x"])
     await server.__aenter__()

@@ -23,9 +23,9 @@ logger = logging.getLogger(__name__)
 
 
 def brand_accounts(brands: Sequence[BrandProfile]) -> list[FakeUser]:
-    """The brands' own X accounts as the fake stores them."""
+    """The brands' own X accounts as the fake stores them (their counts on the growth epoch)."""
     return [FakeUser(id=b.account_user_id, username=b.handle, name=b.display_name,
-                     followers=250_000, verified=True) for b in brands]
+                     followers=250_000, following=300, tweet_count=15_000, verified=True) for b in brands]
 
 
 class MentionFeeder:

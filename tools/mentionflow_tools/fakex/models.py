@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Collection
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,6 +30,7 @@ class FakeUser(BaseModel):
     verified: bool = False
     suspended: bool = Field(default=False, description="lookups and expansions leave it out, "
                                                        "with a partial error saying so")
+    suspended_days: list[date] = Field(default_factory=list, description="suspended on these (UTC) days only")
     description: str = ""
     created_at: datetime = datetime(2015, 3, 1, tzinfo=UTC)
 
@@ -71,7 +73,9 @@ FaultKind = Literal["rate_limit", "error", "slow", "garbage", "disconnect"]
 
 
 class Fault(BaseModel):
-    """The next `count` calls to `endpoint` (optionally only for path user `user_id`) fail.
+    """The next `count` calls to `endpoint` (optionally only those about user `user_id`: the
+    path's user, or one of a users lookup's ids; optionally only on the UTC `day` of the
+    fake's clock) fail.
 
     - rate_limit: 429 whose x-rate-limit-reset is now + reset_in_s (header left out when
       include_reset_header is false);
@@ -86,10 +90,11 @@ class Fault(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     endpoint: str = Field(description="users_mentions, create_tweet, users_tweets, "
-                                      "user_by_username, users_me, or * for any")
+                                      "user_by_username, users_lookup, users_me, or * for any")
     kind: FaultKind
     count: int = Field(default=1, ge=1)
     user_id: str | None = None
+    day: date | None = None
     reset_in_s: float = Field(default=60.0, ge=0)
     include_reset_header: bool = True
     status: int = Field(default=503, ge=400, le=599)
@@ -98,10 +103,12 @@ class Fault(BaseModel):
     delay_s: float = Field(default=1.0, ge=0, le=120)
     garbage_items: int = Field(default=3, ge=1, le=50)
 
-    def matches(self, endpoint: str, user_id: str | None) -> bool:
+    def matches(self, endpoint: str, user_ids: Collection[str], today: date) -> bool:
         if self.endpoint not in ("*", endpoint):
             return False
-        return self.user_id is None or self.user_id == user_id
+        if self.day is not None and self.day != today:
+            return False
+        return self.user_id is None or self.user_id in user_ids
 
 
 class RateLimitRule(BaseModel):
@@ -117,6 +124,7 @@ DEFAULT_RATE_LIMITS: dict[str, RateLimitRule] = {
     "users_tweets": RateLimitRule(limit=1500),
     "create_tweet": RateLimitRule(limit=100),
     "user_by_username": RateLimitRule(limit=300),
+    "users_lookup": RateLimitRule(limit=300),
     "users_me": RateLimitRule(limit=75),
 }
 

@@ -7,10 +7,14 @@ Run in-process (`async with FakeXServer() as fake:` → `fake.base_url`, `fake.s
 - GET  /_fake/replies                                     replies posted so far
 - POST /_fake/mentions  {"users": [...], "tweets": [...]} add tweets (see AddMentions)
 - POST /_fake/users     {"users": [...], "tokens": {...}} add accounts / token → account
-- POST /_fake/faults    a Fault, or {"faults": [...]}     queue faults
+                        (`suspended_days`: an account suspended on given UTC days only)
+- POST /_fake/faults    a Fault, or {"faults": [...]}     queue faults (optionally bound
+                        to one account and one UTC `day` of the fake's clock)
 - POST /_fake/reset                                       forget everything but seed accounts
 
-Any Authorization header is accepted (none → 401); the call log records its kind.
+Any Authorization header is accepted (none → 401); the call log records its kind. With a
+growth seed (`FakeXState(growth_seed=…)`, `fake-x serve --growth-seed`) accounts' public
+counts grow day by day (growth.py), as GET /2/users shows them to the follower snapshots.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from pydantic import BaseModel, ValidationError
 
 from mentionflow_tools.fakex.models import AddMentions, AddUsers, CallRecord, Fault
 from mentionflow_tools.fakex.shapes import garbage_items, problem
-from mentionflow_tools.fakex.state import DEFAULT_ACCOUNT, FakeXState, Reply
+from mentionflow_tools.fakex.state import DEFAULT_ACCOUNT, FakeXState, Reply, lookup_ids
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +80,9 @@ def _x_endpoint(state: FakeXState, endpoint: str, handler: Handler,
                 user_param: str | None = "id") -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def serve(request: web.Request) -> web.StreamResponse:
         path_user_id = request.match_info.get(user_param) if user_param else None
+        # Whom the call is about, for faults bound to one account: the path's user, or the ids
+        # of a users lookup.
+        subjects = [path_user_id] if path_user_id else lookup_ids(dict(request.query))
         body: Any = None
         if request.body_exists:  # read() caches: a middleware may have read it
             raw = await request.read()
@@ -93,7 +100,7 @@ def _x_endpoint(state: FakeXState, endpoint: str, handler: Handler,
             acting_user_id=acting if auth_kind != "none" else None,
         )
         state.record_call(record)
-        fault = state.take_fault(endpoint, path_user_id)
+        fault = state.take_fault(endpoint, subjects)
         if fault is not None:
             record.fault = fault.kind
         status, response = await _answer(state, request, endpoint, identity, fault, handler,
@@ -183,6 +190,8 @@ def build_app(state: FakeXState, middlewares: Sequence[Middleware] = ()) -> web.
     def endpoint(name: str, handler: Handler, user_param: str | None = "id") -> Any:
         return _x_endpoint(state, name, handler, user_param)
 
+    app.router.add_get("/2/users", endpoint(
+        "users_lookup", lambda c: state.users_lookup(c.query), None))
     app.router.add_get("/2/users/me", endpoint(
         "users_me", lambda c: state.users_me(c.acting_user_id, c.query), None))
     app.router.add_get("/2/users/by/username/{username}", endpoint(

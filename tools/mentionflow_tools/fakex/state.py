@@ -9,10 +9,11 @@ from __future__ import annotations
 import base64
 import bisect
 import time
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from collections.abc import Callable, Collection, Iterable
+from datetime import UTC, date, datetime
 from typing import Any
 
+from mentionflow_tools.fakex.growth import grown_counts
 from mentionflow_tools.fakex.models import (
     DEFAULT_RATE_LIMITS,
     AddMentions,
@@ -60,7 +61,13 @@ class FakeXState:
         rate_limits: dict[str, RateLimitRule] | None = None,
         clock: Callable[[], float] = time.time,
         worker: int = 7,
+        growth_seed: int | None = None,
     ) -> None:
+        """`growth_seed`: the public counts of `accounts` (the brands' own) grow day by day on
+        the clock (see growth.py); None keeps them as stored. Other users (mention authors)
+        always keep theirs, so a generated author's reach stays what the generator meant."""
+        self.growth_seed = growth_seed
+        self._growing = frozenset(user.id for user in accounts)
         self._configured_limits = {**DEFAULT_RATE_LIMITS, **(rate_limits or {})}
         self._seed_accounts = [DEFAULT_ACCOUNT, *accounts]
         self._clock = clock
@@ -90,6 +97,23 @@ class FakeXState:
 
     def now(self) -> float:
         return self._clock()
+
+    def today(self) -> date:
+        """The UTC day of the fake's clock: what day-bound faults, suspensions and growth see."""
+        return datetime.fromtimestamp(self.now(), UTC).date()
+
+    def suspended(self, user: FakeUser) -> bool:
+        return user.suspended or self.today() in user.suspended_days
+
+    def shown(self, user: FakeUser) -> FakeUser:
+        """The account as X shows it today: a brand account's counts grown to today when growth
+        is on."""
+        if self.growth_seed is None or user.id not in self._growing:
+            return user
+        counts = grown_counts(seed=self.growth_seed, account_id=user.id, followers=user.followers,
+                              following=user.following, posts=user.tweet_count, day=self.today())
+        return user.model_copy(update={"followers": counts.followers, "following": counts.following,
+                                       "tweet_count": counts.posts})
 
     def add_users(self, batch: AddUsers) -> int:
         for user in batch.users:
@@ -144,10 +168,11 @@ class FakeXState:
     def inject(self, fault: Fault) -> None:
         self._faults.append(fault)
 
-    def take_fault(self, endpoint: str, user_id: str | None) -> Fault | None:
-        """Consume one use of the first queued fault matching this call."""
+    def take_fault(self, endpoint: str, user_ids: Collection[str]) -> Fault | None:
+        """Consume one use of the first queued fault matching this call (about `user_ids`)."""
+        today = self.today()
         for index, fault in enumerate(self._faults):
-            if fault.matches(endpoint, user_id):
+            if fault.matches(endpoint, user_ids, today):
                 if fault.count <= 1:
                     del self._faults[index]
                 else:
@@ -194,15 +219,36 @@ class FakeXState:
     def user_by_username(self, username: str, query: dict[str, str]) -> Reply:
         user_id = self._ids_by_username.get(username.lower())
         user = self.users.get(user_id) if user_id is not None else None
-        if user is None or user.suspended:
+        if user is None or self.suspended(user):
             # X answers 200 with the problem in `errors` and no `data`.
             return 200, {"errors": [not_found_user(username, "username",
                                                    suspended=user is not None)]}
-        return 200, {"data": render_user(user, split_fields(query.get("user.fields")))}
+        return 200, {"data": render_user(self.shown(user), split_fields(query.get("user.fields")))}
+
+    def users_lookup(self, query: dict[str, str]) -> Reply:
+        """GET /2/users?ids=: the accounts X can show, in the order asked; the others (unknown,
+        suspended) as partial errors, or only those when none can be shown."""
+        ids = lookup_ids(query)
+        if not ids or len(ids) > 100 or not all(i.isdigit() and len(i) <= 19 for i in ids):
+            return 400, invalid_request("ids", query.get("ids", ""),
+                                        "The `ids` query parameter value must be 1 to 100 "
+                                        "comma-separated user ids")
+        fields = split_fields(query.get("user.fields"))
+        shown, errors = [], []
+        for user_id in dict.fromkeys(ids):
+            user = self.users.get(user_id)
+            if user is None or self.suspended(user):
+                errors.append(not_found_user(user_id, "ids", suspended=user is not None))
+            else:
+                shown.append(render_user(self.shown(user), fields))
+        body: dict[str, Any] = {"data": shown} if shown else {}
+        if errors:
+            body["errors"] = errors
+        return 200, body
 
     def users_me(self, acting_user_id: str, query: dict[str, str]) -> Reply:
         user = self.users.get(acting_user_id, DEFAULT_ACCOUNT)
-        return 200, {"data": render_user(user, split_fields(query.get("user.fields")))}
+        return 200, {"data": render_user(self.shown(user), split_fields(query.get("user.fields")))}
 
     def create_tweet(self, acting_user_id: str, body: Any, auth_kind: str) -> Reply:
         if not isinstance(body, dict) or not isinstance(body.get("text"), str) or not body["text"]:
@@ -244,7 +290,7 @@ class FakeXState:
         The timeline of a suspended account is a 200 with only the partial error.
         """
         owner = self.users.get(owner_id)
-        if owner is not None and owner.suspended:
+        if owner is not None and self.suspended(owner):
             return 200, {"errors": [not_found_user(owner_id, "id", suspended=True)]}
         try:
             max_results = int(query.get("max_results", "10"))
@@ -300,8 +346,8 @@ class FakeXState:
         if "author_id" in expansions:
             user_fields = split_fields(query.get("user.fields"))
             authors = dict.fromkeys(t["author_id"] for t in picked)
-            shown = [a for a in authors if a in self.users and not self.users[a].suspended]
-            body["includes"] = {"users": [render_user(self.users[a], user_fields) for a in shown]}
+            shown = [a for a in authors if a in self.users and not self.suspended(self.users[a])]
+            body["includes"] = {"users": [render_user(self.shown(self.users[a]), user_fields) for a in shown]}
             hidden = [a for a in authors if a not in shown]
             if hidden:
                 body["errors"] = [not_found_user(a, "author_id", suspended=a in self.users)
@@ -326,3 +372,8 @@ def _decode_token(token: str) -> int | None:
     if not raw.startswith("lt:") or not raw[3:].isdigit():
         return None
     return int(raw[3:])
+
+
+def lookup_ids(query: dict[str, str]) -> list[str]:
+    """The `ids` of a users lookup (comma-separated, as tweepy sends them)."""
+    return [part.strip() for part in query.get("ids", "").split(",") if part.strip()]

@@ -10,6 +10,8 @@ labels.corrected is keyed by brand_id too, so a brand's corrections keep their o
 classify replica folds them into the same adapter) and is kept forever: it is the adapters'
 only source, read from the start by every classify replica. It must not be compacted: a
 brand key would keep only the brand's last correction.
+accounts.snapshots is keyed by brand_id: one account's attempts of a day (missing, then ok)
+reach publish in the order ingest made them; a brand has a handful of accounts, so no hot key.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mentionflow.events import (
+    accounts_snapshots,
     escalations,
     incident_actions,
     incidents,
@@ -92,6 +95,9 @@ TOPICS: dict[str, TopicSpec] = {
         _spec(labels_corrected, "labels.corrected", labels_corrected.LabelCorrected, key="brand_id",
               partitions=6, retention_ms=FOREVER, owner="console",
               description="people's corrections of a mention's labels, and adapter resets, per brand"),
+        _spec(accounts_snapshots, "accounts.snapshots", accounts_snapshots.AccountSnapshot, key="brand_id",
+              partitions=3, retention_ms=30 * DAY_MS, owner="ingest",
+              description="each brand account's daily followers, following and posts, or why X refused"),
     )
 }
 

@@ -99,6 +99,12 @@ PUBLISH_PAGES = Counter(
     "On-call page deliveries (PagerDuty Events v2 / webhooks) by action and outcome (sent, failed, retry).",
     ["action", "outcome"],
 )
+PUBLISH_ACCOUNT_SNAPSHOTS = Counter(
+    "mentionflow_publish_account_snapshots_total",
+    "accounts.snapshots events applied to account_snapshots, by status (ok, missing); a redelivered "
+    "or superseded one is counted too.",
+    ["status"],
+)
 PUBLISH_ESCALATIONS = Counter(
     "mentionflow_publish_escalations_total",
     "Escalation state changes: triggered, deduplicated, stepped (next step paged), acknowledged, resolved.",
@@ -241,4 +247,9 @@ INGEST_POLLS = Counter(
     "mentionflow_ingest_polls_total",
     "Mention polls per account and outcome (ok, rate_limited, transient_error, permanent_error).",
     ["account", "outcome"],
+)
+INGEST_ACCOUNT_SNAPSHOTS = Counter(
+    "mentionflow_ingest_account_snapshots_total",
+    "Daily account snapshots produced per account and status (ok; missing: X refused the lookup).",
+    ["account", "status"],
 )

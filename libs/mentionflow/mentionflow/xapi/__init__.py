@@ -9,7 +9,7 @@ from mentionflow.xapi.client import (
 )
 from mentionflow.xapi.errors import PermanentXError, RateLimited, TransientXError, XApiError
 from mentionflow.xapi.mentions import MentionsPage, fetch_mentions, fetch_mentions_page
-from mentionflow.xapi.models import XTweet, XUser
+from mentionflow.xapi.models import XAccountCounts, XTweet, XUser
 from mentionflow.xapi.replies import (
     authenticated_user_id,
     find_posted_reply,
@@ -17,7 +17,7 @@ from mentionflow.xapi.replies import (
     post_reply,
     recent_tweets,
 )
-from mentionflow.xapi.users import lookup_user
+from mentionflow.xapi.users import UsersLookup, lookup_account_counts, lookup_user
 
 __all__ = [
     "MentionsPage",
@@ -25,6 +25,8 @@ __all__ = [
     "RateLimitStatus",
     "RateLimited",
     "TransientXError",
+    "UsersLookup",
+    "XAccountCounts",
     "XApiError",
     "XApiSettings",
     "XClient",
@@ -37,6 +39,7 @@ __all__ = [
     "fetch_mentions_page",
     "find_posted_reply",
     "find_reply",
+    "lookup_account_counts",
     "lookup_user",
     "post_reply",
     "recent_tweets",

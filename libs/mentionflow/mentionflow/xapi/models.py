@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pydantic import AliasPath, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Field, ValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,20 @@ class XUser(_XModel):
     followers: int = Field(default=0, ge=0,
                            validation_alias=AliasPath("public_metrics", "followers_count"))
     verified: bool = False
+
+
+class XAccountCounts(_XModel):
+    """An account's public counts from a users lookup. Unlike XUser (a mention's author, whose
+    missing count may read as 0) every count is required: a lookup without them is refused,
+    so a snapshot never records a zero X did not say."""
+
+    id: str = Field(min_length=1, pattern=r"^[0-9]+$")
+    username: str = Field(min_length=1)
+    followers: int = Field(ge=0, validation_alias=AliasPath("public_metrics", "followers_count"))
+    following: int = Field(ge=0, validation_alias=AliasPath("public_metrics", "following_count"))
+    # X's specification names it post_count; the live API answers tweet_count (see the fake).
+    posts: int = Field(ge=0, validation_alias=AliasChoices(AliasPath("public_metrics", "tweet_count"),
+                                                           AliasPath("public_metrics", "post_count")))
 
 
 class ReferencedTweet(_XModel):

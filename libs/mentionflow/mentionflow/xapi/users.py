@@ -1,15 +1,18 @@
-"""Account lookup (GET /2/users/by/username/{username}): a brand handle to its X user id."""
+"""Account lookups: a brand handle to its X user id (GET /2/users/by/username/{username}), and
+accounts' public counts by id (GET /2/users), for the daily follower snapshots."""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from pydantic import ValidationError
 
 from mentionflow.xapi.client import XClient
 from mentionflow.xapi.errors import TransientXError
-from mentionflow.xapi.models import USER_FIELDS, XUser
+from mentionflow.xapi.models import USER_FIELDS, XAccountCounts, XUser
 
 logger = logging.getLogger(__name__)
 
@@ -38,3 +41,57 @@ async def lookup_user(client: XClient, username: str) -> XUser | None:
         raise TransientXError(f"{USER_BY_USERNAME_ENDPOINT}: malformed user: {exc}",
                               endpoint=USER_BY_USERNAME_ENDPOINT,
                               status=response.status) from exc
+
+
+USERS_LOOKUP_ENDPOINT = "users_lookup"
+# getUsersByIds takes 1..100 ids per request.
+MAX_IDS_PER_LOOKUP = 100
+METRICS_FIELDS = ["public_metrics"]
+
+
+@dataclass(frozen=True, slots=True)
+class UsersLookup:
+    """One GET /2/users answer: the accounts X showed, and why it showed none of the others
+    (suspended, unknown, or its answer for that account was malformed)."""
+
+    found: dict[str, XAccountCounts]
+    refused: dict[str, str]
+
+
+async def lookup_account_counts(client: XClient, user_ids: Sequence[str]) -> UsersLookup:
+    """Public counts of up to 100 accounts by X user id (GET /2/users, user.fields=public_metrics).
+
+    Raises RateLimited / TransientXError / PermanentXError when X refuses the whole request;
+    an account X leaves out (200 with a partial error) is in `refused` with X's detail. Every
+    id asked for ends up in exactly one of `found` and `refused`.
+    """
+    ids = list(dict.fromkeys(user_ids))
+    if not 1 <= len(ids) <= MAX_IDS_PER_LOOKUP:
+        raise ValueError(f"between 1 and {MAX_IDS_PER_LOOKUP} ids per lookup, got {len(ids)}")
+    response = await client.call(USERS_LOOKUP_ENDPOINT, client.tweepy.get_users, ids=ids,
+                                 user_fields=METRICS_FIELDS)
+    found: dict[str, XAccountCounts] = {}
+    refused: dict[str, str] = {}
+    data = response.body.get("data")
+    for item in data if isinstance(data, list) else []:
+        item_id = str(item.get("id")) if isinstance(item, dict) else None
+        try:
+            account = XAccountCounts.model_validate(item)
+        except ValidationError as exc:
+            logger.warning("X users lookup: malformed account %s: %s", item_id, exc.errors()[:2])
+            if item_id in ids:
+                refused[item_id] = "X answered without complete public_metrics"
+            continue
+        if account.id in ids:
+            found[account.id] = account
+    errors = response.body.get("errors")
+    for error in errors if isinstance(errors, list) else []:
+        if not isinstance(error, dict):
+            continue
+        value = str(error.get("resource_id") or error.get("value") or "")
+        if value in ids and value not in found:
+            refused.setdefault(value, str(error.get("detail") or error.get("title") or "left out by X")[:300])
+    for user_id in ids:
+        if user_id not in found and user_id not in refused:
+            refused[user_id] = "X left the account out of its answer"
+    return UsersLookup(found=found, refused=refused)
