@@ -58,7 +58,7 @@ async def test_twenty_items_resolved_in_bulk_then_a_filter_marked_as_spam(consol
     for item in batch:
         await agent.locator(f"#item-{item} .select-item").check()
     await expect(agent.locator("#selected-count")).to_have_text("20 selected")
-    await agent.get_by_label("Bulk action").select_option("resolve")
+    await agent.get_by_label("Bulk action", exact=True).select_option("resolve")
     await agent.get_by_label("Note", exact=True).fill("outage over, answered publicly")
     await agent.screenshot(path=str(SCREENS / "bulk-selected.png"), full_page=True)
     await agent.get_by_role("button", name="Apply to selected").click()
@@ -76,7 +76,7 @@ async def test_twenty_items_resolved_in_bulk_then_a_filter_marked_as_spam(consol
     await agent.get_by_label("Queue", exact=True).select_option("brand-a-promo")
     await agent.get_by_role("button", name="Apply", exact=True).click()
     await expect(rows).to_have_count(3)
-    await agent.get_by_label("Bulk action").select_option("spam")
+    await agent.get_by_label("Bulk action", exact=True).select_option("spam")
     await agent.get_by_role("button", name="Apply to every item matching the filter").click()
     await expect(agent.locator("#bulk-result")).to_contain_text("3 item(s) done (spam)")
     await expect(rows).to_have_count(0)
