@@ -203,3 +203,72 @@ async def test_the_queue_pages_bulk_form(console, target):
         stale = await client.post("/bulk", data={**form, "csrf_token": "stale"})
         assert stale.status_code == 403
     assert await _audited(console.pool, "item.resolve") == [(i, "agent-a") for i in items]
+
+
+async def test_a_lead_of_one_brand_is_refused_the_other_brands_items_one_by_one(console):
+    held = await insert_item(console.pool, brand="brand-a", status="claimed", assignee="agent-a2")
+    free = await insert_item(console.pool, brand="brand-a")
+    foreign = await insert_item(console.pool, brand="brand-b")
+    before = await _state(console.pool, foreign)
+    async with console.client("lead-a") as lead:
+        spam = await lead.post(BULK, json={"action": "spam", "item_ids": [str(held), str(foreign)]})
+        assign = await lead.post(BULK, json={"action": "assign", "assignee": "agent-a2",
+                                             "item_ids": [str(free), str(foreign)]})
+    assert spam.status_code == assign.status_code == 200
+    # the lead overrides a colleague's claim in their brand; the other brand is as if missing
+    assert [(d["id"], d["status"], d["assignee"], d["tags"]) for d in spam.json()["done"]] == [
+        (str(held), "resolved", "agent-a2", ["spam"])]
+    # brand scope comes before the assignee's rights: not_found, not "agent-a2 has no access"
+    assert [(d["id"], d["assignee"]) for d in assign.json()["done"]] == [(str(free), "agent-a2")]
+    for response in (spam, assign):
+        assert [(r["id"], r["reason"], r["detail"]) for r in response.json()["refused"]] == [
+            (str(foreign), "not_found", f"no queue item {foreign}")]
+    assert await _state(console.pool, foreign) == before
+    assert await console.pool.fetchval("SELECT count(*) FROM audit_log WHERE item_id = $1", foreign) == 0
+    assert await _audited(console.pool, "item.spam") == [(held, "lead-a")]
+    assert await _audited(console.pool, "item.reassign") == [(free, "lead-a")]
+
+
+async def test_an_agent_of_another_brand_changes_nothing_and_their_filter_stays_in_their_brand(console):
+    a_items = [await insert_item(console.pool, brand="brand-a") for _ in range(3)]
+    b_item = await insert_item(console.pool, brand="brand-b")
+    async with console.client("agent-b") as agent_b:
+        by_id = await agent_b.post(BULK, json={"action": "tag", "add": ["seen"], "item_ids": [str(i) for i in a_items]})
+        by_filter = await agent_b.post(BULK, json={"action": "resolve", "filter": {}})
+    assert by_id.status_code == 200 and by_id.json()["done"] == []
+    assert {(r["id"], r["reason"]) for r in by_id.json()["refused"]} == {(str(i), "not_found") for i in a_items}
+    assert by_filter.status_code == 200 and by_filter.json()["refused"] == []
+    assert [d["id"] for d in by_filter.json()["done"]] == [str(b_item)]
+    for item in a_items:
+        assert await _state(console.pool, item) == ("new", None, [], 0)
+    assert await _audited(console.pool, "item.tag") == []
+    assert await _audited(console.pool, "item.resolve") == [(b_item, "agent-b")]
+
+
+async def test_an_admin_filter_spans_every_brand(console):
+    items = [await insert_item(console.pool, brand=brand, queue_name="everywhere") for brand in ("brand-a", "brand-b")]
+    held = await insert_item(console.pool, brand="brand-b", queue_name="everywhere", status="claimed",
+                             assignee="agent-b")
+    async with console.client("admin") as admin:
+        response = await admin.post(BULK, json={"action": "resolve", "filter": {"queue": "everywhere"}})
+    assert response.status_code == 200 and response.json()["refused"] == []
+    assert {(d["id"], d["assignee"]) for d in response.json()["done"]} == {
+        (str(items[0]), "admin"), (str(items[1]), "admin"), (str(held), "agent-b")}
+    assert sorted(await _audited(console.pool, "item.resolve")) == sorted((i, "admin") for i in [*items, held])
+
+
+async def test_an_agent_marks_as_spam_their_own_and_free_items_not_a_colleagues(console):
+    mine = await insert_item(console.pool, brand="brand-a", status="claimed", assignee="agent-a")
+    free = await insert_item(console.pool, brand="brand-a", status="escalated")
+    held = await insert_item(console.pool, brand="brand-a", status="replied", assignee="agent-a2")
+    closed = await insert_item(console.pool, brand="brand-a", status="resolved", assignee="agent-a2")
+    async with console.client("agent-a") as agent:
+        spam = await agent.post(BULK, json={"action": "spam", "item_ids": [str(i) for i in (mine, free, held)]})
+        # a closed item is nobody's work in progress: tagging it needs no claim
+        tagged = await agent.post(BULK, json={"action": "tag", "add": ["reviewed"], "item_ids": [str(closed)]})
+    assert {(d["id"], d["status"], d["assignee"]) for d in spam.json()["done"]} == {
+        (str(mine), "resolved", "agent-a"), (str(free), "resolved", "agent-a")}
+    assert [(r["id"], r["reason"], r["detail"]) for r in spam.json()["refused"]] == [
+        (str(held), "conflict", "claimed by agent-a2")]
+    assert (await _state(console.pool, held))[:3] == ("replied", "agent-a2", [])
+    assert [(d["id"], d["tags"]) for d in tagged.json()["done"]] == [(str(closed), ["reviewed"])]

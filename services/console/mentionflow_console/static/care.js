@@ -139,7 +139,7 @@
     area.addEventListener("input", update);
     area.addEventListener("keydown", (e) => {
       if (picker.hidden) return;
-      if (e.key === "Escape") { hide(); }
+      if (e.key === "Escape") { e.preventDefault(); hide(); }  // handled: the field keeps the focus (keyboard.js)
       if (e.key === "ArrowDown" && options.firstElementChild) { e.preventDefault(); options.firstElementChild.focus(); }
     });
   }
