@@ -1,7 +1,8 @@
 """Bulk actions and the keyboard in Debian's Chromium (Playwright, headless): twenty items checked
 in the queue and resolved at once, then every item of a filter marked as spam; three items
 worked with the keyboard only (log in, j/k, c claim, r reply or / saved reply, n note,
-Ctrl+Enter, e resolve, u back; ? help), with no pointer event at all, the focus visible, every
+Ctrl+Enter, e resolve, u back; ? help), then two more selected with x and resolved through the
+bulk form reached with Shift+Tab, with no pointer event at all, the focus visible, every
 control labelled and no CSP violation. Screenshots go to bench/out/screens/."""
 
 from __future__ import annotations
@@ -126,9 +127,12 @@ async def test_three_items_worked_with_the_keyboard_only(console, browser):
     items = [str(await insert_item(console.pool, brand="brand-a", priority="P2", sla_in=timedelta(minutes=10 * n),
                                    handle=f"kb_user{n}", author_name=f"Kim {n}",
                                    text=f"@Brand-AHelp keyboard question {n}?")) for n in (1, 2, 3)]
+    # below the three (P4): selected with x and resolved by the bulk form, still from the keyboard
+    noise = [str(await insert_item(console.pool, brand="brand-a", priority="P4", handle=f"kb_noise{n}",
+                                   text=f"@Brand-AHelp follow for follow {n}")) for n in (1, 2)]
     await insert_saved_reply(console.pool, brand="brand-a", name="thanks", body="Thanks {author_name}, on it!")
     page, reports = await _keyboard_login(browser, console.base_url, "agent-a")
-    await expect(page.locator("#queue-body tr")).to_have_count(3)
+    await expect(page.locator("#queue-body tr")).to_have_count(5)
     assert await page.evaluate(_UNLABELLED) == []
 
     # ? shows the help; Escape closes it
@@ -137,6 +141,7 @@ async def test_three_items_worked_with_the_keyboard_only(console, browser):
     await expect(help_dialog).to_be_visible()
     await expect(help_dialog).to_contain_text("claim the item")
     await page.screenshot(path=str(SCREENS / "keyboard-help.png"))
+    await expect(help_dialog.get_by_role("button", name="Close")).to_be_focused()  # focus moved into the dialog
     await page.keyboard.press("Escape")
     await expect(help_dialog).to_be_hidden()
 
@@ -162,6 +167,11 @@ async def test_three_items_worked_with_the_keyboard_only(console, browser):
     await expect(box).to_be_focused()
     await page.keyboard.type("tha")
     await expect(page.get_by_role("option")).to_have_count(1)
+    await page.keyboard.press("Escape")  # closes the list, and only the list: the box keeps the focus
+    await expect(page.get_by_role("option")).to_have_count(0)
+    await expect(box).to_be_focused()
+    await page.keyboard.press("Backspace")  # "/th": the list is back
+    await expect(page.get_by_role("option")).to_have_count(1)
     await page.keyboard.press("ArrowDown")
     await page.keyboard.press("Enter")
     await expect(box).to_have_value("Thanks Kim 2, on it!")
@@ -184,13 +194,26 @@ async def test_three_items_worked_with_the_keyboard_only(console, browser):
     await expect(page.locator("#replies")).to_contain_text("Hi Kim, done on our side.")
     await _resolve_and_back(page)
 
+    # 4 and 5: j x j x selects both, k back to the first row; Shift+Tab through its checkbox to the
+    # bulk form's buttons (just above the table), Enter applies the default action, resolve
+    await expect(page.locator("#queue-body tr")).to_have_count(2)
+    for key in ("j", "x", "j", "x", "k"):
+        await page.keyboard.press(key)
+    await expect(page.locator("#selected-count")).to_have_text("2 selected")
+    for _ in range(3):
+        await page.keyboard.press("Shift+Tab")
+    await expect(page.get_by_role("button", name="Apply to selected")).to_be_focused()
+    assert await page.evaluate(_FOCUS_SHOWN), "the focused button shows no focus outline"
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#bulk-result")).to_contain_text("2 item(s) done (resolve)")
     await expect(page.locator("#queue-body tr")).to_have_count(0)
+    await page.screenshot(path=str(SCREENS / "keyboard-bulk.png"))
     states = await console.pool.fetch("SELECT item_id::text, status, assignee FROM queue_work ORDER BY item_id")
     assert sorted((r["item_id"], r["status"], r["assignee"]) for r in states) == sorted(
-        (i, "resolved", "agent-a") for i in items)
+        (i, "resolved", "agent-a") for i in [*items, *noise])
     requested = await read_all(console.kafka, console.kafka.physical("replies.requested"), expect=3)
     assert len(requested) == 3
     assert await page.evaluate("sessionStorage.getItem('pointerdowns')") is None  # not one pointer press
     assert reports == [] and await violations(page) == []
     print(f"\nscreenshots: {SCREENS / 'keyboard-queue.png'} {SCREENS / 'keyboard-item.png'} "
-          f"{SCREENS / 'keyboard-help.png'}")
+          f"{SCREENS / 'keyboard-help.png'} {SCREENS / 'keyboard-bulk.png'}")
