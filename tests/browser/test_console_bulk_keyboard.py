@@ -72,6 +72,12 @@ async def test_twenty_items_resolved_in_bulk_then_a_filter_marked_as_spam(consol
         "SELECT item_id, actor, detail FROM audit_log WHERE action = 'item.resolve' ORDER BY id")
     assert [(r["item_id"], r["actor"], r["detail"]) for r in resolved] == [
         (i, "agent-a", "outage over, answered publicly") for i in batch]
+    states = await console.pool.fetch("SELECT item_id, status, assignee FROM queue_work WHERE item_id = ANY($1)", batch)
+    assert sorted((r["item_id"], r["status"], r["assignee"]) for r in states) == sorted(
+        (i, "resolved", "agent-a") for i in batch)
+    async with console.client("lead") as api:  # as a script would see them
+        seen = [(await api.get(f"/api/v1/items/{i}")).json() for i in batch]
+    assert {(s["status"], s["assignee"]) for s in seen} == {("resolved", "agent-a")}
 
     # --- every item of a filter: the promo queue, marked as spam ---------------------------
     await agent.get_by_label("Queue", exact=True).select_option("brand-a-promo")
@@ -105,8 +111,9 @@ async def _keyboard_login(browser: Browser, base_url: str, username: str) -> tup
 
 async def _claim_current(page: Page, item: str) -> None:
     """The row moved to with j/k is `item`, its focus shows; c claims it and opens it."""
-    current = page.locator("#queue-body tr.kb-current")
+    current = page.locator('#queue-body tr[aria-current="true"]')  # told to assistive technology too
     await expect(current).to_have_count(1)
+    await expect(current).to_have_class(re.compile(r"\bkb-current\b"))
     await expect(current).to_have_attribute("data-item-id", item)
     await expect(current.locator(".mention-link")).to_be_focused()
     assert await page.evaluate(_FOCUS_SHOWN), "the focused row's link shows no focus outline"

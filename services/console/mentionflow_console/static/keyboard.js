@@ -73,7 +73,10 @@
       return all.length && currentIndex >= 0 ? all[Math.min(currentIndex, all.length - 1)] : null;
     }
     function highlight(tr) {
-      rows().forEach((row) => row.classList.toggle("kb-current", row === tr));
+      rows().forEach((row) => {
+        row.classList.toggle("kb-current", row === tr);
+        if (row === tr) row.setAttribute("aria-current", "true"); else row.removeAttribute("aria-current");
+      });
       if (!tr) return;
       currentId = tr.dataset.itemId;
       currentIndex = rows().indexOf(tr);
