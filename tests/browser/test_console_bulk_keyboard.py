@@ -213,6 +213,7 @@ async def test_three_items_worked_with_the_keyboard_only(console, browser):
     assert await page.evaluate(_FOCUS_SHOWN), "the focused button shows no focus outline"
     await page.keyboard.press("Enter")
     await expect(page.locator("#bulk-result")).to_contain_text("2 item(s) done (resolve)")
+    await expect(page.locator("#bulk-result")).to_be_focused()  # the outcome is read out first
     await expect(page.locator("#queue-body tr")).to_have_count(0)
     await page.screenshot(path=str(SCREENS / "keyboard-bulk.png"))
     states = await console.pool.fetch("SELECT item_id::text, status, assignee FROM queue_work ORDER BY item_id")

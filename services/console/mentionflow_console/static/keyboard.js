@@ -133,6 +133,13 @@
   function bulkSelection() {
     const form = document.getElementById("bulk-form");
     if (!form) return;
+    // After a bulk action the page comes back with its outcome: focus it, so it is read out and
+    // the keyboard carries on from there (j / k) rather than from the top of the page.
+    const outcome = document.getElementById("bulk-result") || document.getElementById("bulk-error");
+    if (outcome) {
+      outcome.tabIndex = -1;
+      outcome.focus();
+    }
     const all = document.getElementById("select-all");
     const count = document.getElementById("selected-count");
     const boxes = () => Array.from(document.querySelectorAll(".select-item"));
