@@ -65,6 +65,9 @@ MATRIX: dict[str, Row] = {
     "POST /api/v1/items/{item_id}/resolve": Row(API_ITEM, json={}),
     "POST /api/v1/items/{item_id}/tags": Row(API_ITEM, json={"add": ["vip"]}),
     "POST /api/v1/items/{item_id}/reassign": Row(("401", "403", "403", "200", "200"), json={"assignee": "agent-a2"}),
+    # bulk: assigning is for leads (agents: 403 whole); items outside a brand are refused one by one
+    "POST /api/v1/items/bulk": Row(("401", "403", "403", "200", "200"),
+                                   json={"action": "assign", "assignee": "agent-a2", "filter": {"brand": "brand-a"}}),
     # anyone who sees the item may correct its labels (202: produced to labels.corrected)
     "POST /api/v1/items/{item_id}/label-correction": Row(("401", "202", "404", "202", "202"),
                                                          json={"category": "complaint"}),
@@ -102,6 +105,8 @@ MATRIX: dict[str, Row] = {
     "POST /crisis/{incident_id}/{action}": Row((LOGIN, "403", "403", "303 /crisis#incident-{incident_id}",
                                                 "303 /crisis#incident-{incident_id}"),
                                                fill={"action": "acknowledge"}, form={}),
+    # the queue's bulk form: the queue comes back with the outcome (B's agent's filter finds none of A's items)
+    "POST /bulk": Row((LOGIN, "200", "200", "200", "200"), form={"action": "tag", "tags": "vip", "target": "filter"}),
     "GET /audit": Row((LOGIN, "403", "403", "200", "200")),
     "GET /mentions": Row((LOGIN, "200", "200", "200", "200")),
     "GET /saved-replies": Row((LOGIN, "200", "200", "200", "200")),

@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MAX_TAGS = 50
+# Spam is closed like any resolved item (publish's queue depth and SLA count it done) and told
+# apart by this tag: no status of its own, so the shared domain and its readers stay as they are.
+SPAM_TAG = "spam"
 
 
 def _snapshot(row: asyncpg.Record) -> dict[str, Any]:
@@ -78,6 +81,12 @@ def _claimed_by_other(item: asyncpg.Record, user: User) -> bool:
     return item["assignee"] is not None and item["assignee"] != user.username and item["status"] != ItemStatus.NEW
 
 
+def _check_claim_lock(item: asyncpg.Record, user: User) -> None:
+    """Someone else's claim stops an action on the item, unless the user is a lead (who may override)."""
+    if _claimed_by_other(item, user) and not user.at_least("lead"):
+        raise Conflict(f"claimed by {item['assignee']}")
+
+
 def _holds(item: asyncpg.Record, user: User) -> bool:
     return item["assignee"] == user.username and item["status"] in HELD
 
@@ -116,11 +125,27 @@ async def resolve(pool: asyncpg.Pool, *, user: User, item_id: uuid.UUID, note: s
         item = await _locked_item(conn, user, item_id)
         if not item_allows(ItemAction.RESOLVE, item["status"]):
             raise Conflict("item is already resolved")
-        if _claimed_by_other(item, user) and not user.at_least("lead"):
-            raise Conflict(f"claimed by {item['assignee']}")
+        _check_claim_lock(item, user)
         row = await _update_item(conn, item_id, status=ItemStatus.RESOLVED,
                                  assignee=item["assignee"] or user.username)
         await _audit_item(conn, user, "item.resolve", item, row, detail=note)
+        return row
+
+
+async def mark_spam(pool: asyncpg.Pool, *, user: User, item_id: uuid.UUID, note: str = "") -> asyncpg.Record:
+    """Close an item as spam: resolved and tagged SPAM_TAG in one transaction, under resolve's
+    rules (a colleague's claim stops agents). Marking a spam item again is a no-op (idempotent)."""
+    async with transaction(pool) as conn:
+        item = await _locked_item(conn, user, item_id)
+        if item["status"] == ItemStatus.RESOLVED and SPAM_TAG in item["tags"]:
+            return item
+        if not item_allows(ItemAction.RESOLVE, item["status"]):
+            raise Conflict("item is already resolved")
+        _check_claim_lock(item, user)
+        tags = [*item["tags"], SPAM_TAG] if SPAM_TAG not in item["tags"] else list(item["tags"])
+        row = await _update_item(conn, item_id, status=ItemStatus.RESOLVED,
+                                 assignee=item["assignee"] or user.username, tags=tags)
+        await _audit_item(conn, user, "item.spam", item, row, detail=note)
         return row
 
 
@@ -133,10 +158,14 @@ def check_tags(tags: Sequence[str], field: str) -> list[str]:
 
 
 async def tag(pool: asyncpg.Pool, *, user: User, item_id: uuid.UUID, add: Sequence[str] = (),
-              remove: Sequence[str] = ()) -> asyncpg.Record:
+              remove: Sequence[str] = (), respect_claim: bool = False) -> asyncpg.Record:
+    """Add and remove tags. On one item a person opened, anyone who sees it may tag it; a bulk
+    selection (respect_claim) leaves alone what a colleague holds, as resolve does."""
     added, removed = check_tags(add, "add"), check_tags(remove, "remove")
     async with transaction(pool) as conn:
         item = await _locked_item(conn, user, item_id)
+        if respect_claim and item["status"] != ItemStatus.RESOLVED:  # a closed item is nobody's work in progress
+            _check_claim_lock(item, user)
         tags = [t for t in item["tags"] if t not in removed]
         tags += [t for t in dict.fromkeys(added) if t not in tags]
         if len(tags) > MAX_TAGS:
@@ -148,10 +177,14 @@ async def tag(pool: asyncpg.Pool, *, user: User, item_id: uuid.UUID, add: Sequen
         return row
 
 
-async def reassign(pool: asyncpg.Pool, *, user: User, item_id: uuid.UUID, assignee: str) -> asyncpg.Record:
-    """Leads hand an item to someone who may see its brand."""
+def check_may_reassign(user: User) -> None:
     if not user.at_least("lead"):
         raise Forbidden("reassigning needs the lead role")
+
+
+async def reassign(pool: asyncpg.Pool, *, user: User, item_id: uuid.UUID, assignee: str) -> asyncpg.Record:
+    """Leads hand an item to someone who may see its brand."""
+    check_may_reassign(user)
     async with transaction(pool) as conn:
         item = await _locked_item(conn, user, item_id)
         target = await get_user(conn, username=assignee)

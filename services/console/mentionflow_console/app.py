@@ -14,18 +14,18 @@ from fastapi.staticfiles import StaticFiles
 from mentionflow.browser_headers import BrowserProtections
 
 from mentionflow_console import live
-from mentionflow_console.api import audit, care, corrections, incidents, items, users
+from mentionflow_console.api import audit, bulk, care, corrections, incidents, items, users
 from mentionflow_console.deps import LoginRequired
 from mentionflow_console.errors import ConsoleError, InvalidInput
 from mentionflow_console.settings import ConsoleSettings
-from mentionflow_console.web import pages
+from mentionflow_console.web import bulk_page, pages
 from mentionflow_console.web.templating import STATIC, make_templates, row_renderer
 
 log = logging.getLogger(__name__)
 
 DESCRIPTION = """Community managers' API: brand-scoped queue, mention detail, claim / release / reply /
-resolve / tag / reassign, label corrections, saved replies, internal notes and mentions, customer
-history, crisis board, audit log, live updates (SSE).
+resolve / tag / reassign, bulk actions, label corrections, saved replies, internal notes and mentions,
+customer history, crisis board, audit log, live updates (SSE).
 
 Authenticate with `Authorization: Bearer <token>` (`mentionflow users token NAME`) or the browser
 session cookie (writes then need the `X-CSRF-Token` header). Items of brands you are not granted
@@ -54,7 +54,7 @@ def configure_app(app: FastAPI, *, settings: ConsoleSettings, pool: asyncpg.Pool
     app.state.item_feed = live.ItemFeed(pool, poll_interval_s=settings.console.live_poll_interval_s,
                                         render=row_renderer(templates))
     for router in (items.router, corrections.router, care.router, incidents.router, audit.router, users.router,
-                   pages.router):
+                   pages.router, bulk.router, bulk_page.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 

@@ -48,7 +48,13 @@
     let replies = null;
     let trigger = null; // {start, end} of the "/query" being replaced
 
-    const hide = () => { picker.hidden = true; fieldsBox.replaceChildren(); errorBox.hidden = true; };
+    // Bumped by each update and each hide: an update still waiting for the list when the person
+    // typed on, or closed the list (Escape), shows nothing, so a closed list stays closed.
+    let generation = 0;
+    const hide = () => {
+      generation += 1;
+      picker.hidden = true; fieldsBox.replaceChildren(); errorBox.hidden = true;
+    };
     const fail = (message) => { errorBox.textContent = message; errorBox.hidden = false; };
 
     async function load() {
@@ -107,12 +113,15 @@
     }
 
     async function update() {
+      const mine = ++generation;
+      const all = await load();
+      if (mine !== generation) return;
       const before = area.value.slice(0, area.selectionStart);
       const match = TRIGGER.exec(before);
       if (!match) { hide(); return; }
       trigger = { start: before.length - match[2].length - 1, end: area.selectionStart };
       const query = match[2].toLowerCase();
-      const found = (await load()).filter((r) => r.name.toLowerCase().includes(query)).slice(0, 8);
+      const found = all.filter((r) => r.name.toLowerCase().includes(query)).slice(0, 8);
       options.replaceChildren(...found.map((reply, index) => {
         const li = document.createElement("li");
         li.setAttribute("role", "option");
@@ -139,7 +148,7 @@
     area.addEventListener("input", update);
     area.addEventListener("keydown", (e) => {
       if (picker.hidden) return;
-      if (e.key === "Escape") { hide(); }
+      if (e.key === "Escape") { e.preventDefault(); hide(); }  // handled: the field keeps the focus (keyboard.js)
       if (e.key === "ArrowDown" && options.firstElementChild) { e.preventDefault(); options.firstElementChild.focus(); }
     });
   }

@@ -148,18 +148,24 @@ async def queue_page(
 ) -> HTMLResponse:
     filters = repository.QueueFilters(brand=brand or None, queue=queue or None, category=category or None,
                                       language=language or None, status=status)
+    return await render_queue(request, session, pool, filters)
+
+
+async def render_queue(request: Request, session: auth.Session, pool: DbPool, filters: repository.QueueFilters,
+                       extra: dict | None = None, status_code: int = 200) -> HTMLResponse:
+    """The queue page for `filters`; `extra` adds to the template's context (a bulk action's outcome)."""
     try:
         items = await reads.queue(pool, user=session.user, filters=filters,
                                   limit=request.app.state.settings.console.page_size)
     except ConsoleError as exc:
         return error_page(request, session, exc)
-    chosen = {k: v for k, v in (("brand", brand), ("queue", queue), ("category", category),
-                                ("language", language), ("status", status)) if v}
+    chosen = {k: v for k, v in (("brand", filters.brand), ("queue", filters.queue), ("category", filters.category),
+                                ("language", filters.language), ("status", filters.status)) if v}
     cursor = await pool.fetchval("SELECT now()")
     stream_url = "/api/v1/items/stream?" + urlencode({**chosen, "html": "1", "since": cursor.isoformat()})
     return page(request, "queue.html", {
         "items": items, "filters": chosen, "facets": await repository.facets(pool, scope=session.user.brand_scope),
-        "stream_url": stream_url}, session=session)
+        "stream_url": stream_url, **(extra or {})}, status_code, session)
 
 
 # --- one mention -----------------------------------------------------------------------------
