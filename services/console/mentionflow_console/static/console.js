@@ -46,6 +46,15 @@
     body.insertBefore(tr, after || null);
   }
 
+  // A row updated live keeps what the CM is doing with it: the keyboard's current row, the focus.
+  function replaceRow(existing, tr) {
+    const focused = existing.contains(document.activeElement);
+    if (existing.classList.contains("kb-current")) tr.classList.add("kb-current");
+    if (existing.hasAttribute("aria-current")) tr.setAttribute("aria-current", "true");
+    existing.replaceWith(tr);
+    if (focused) tr.querySelector(".mention-link").focus();
+  }
+
   function startQueueStream() {
     const table = document.getElementById("queue-table");
     if (!table || !window.EventSource) return;
@@ -62,11 +71,12 @@
         const existing = document.getElementById(`item-${data.item.id}`);
         if (!data.visible) {
           if (existing) existing.remove();
-        } else {
+        } else if (!existing || existing.dataset.version !== String(data.item.version)) {
+          // (the same version again, from a catch-up, changes nothing)
           const holder = document.createElement("tbody");
           holder.innerHTML = data.html;
           const tr = holder.firstElementChild;
-          if (existing) existing.replaceWith(tr); else tr.classList.add("fresh");
+          if (existing) replaceRow(existing, tr); else tr.classList.add("fresh");
           placeRow(body, tr);
         }
       }
