@@ -40,7 +40,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     # (values go in the arguments); LIMIT is int(limit); `lock` is "" or " FOR UPDATE".
     ("services/console/mentionflow_console/actions.py", "_update_item"): "constant column list",
     ("services/console/mentionflow_console/actions.py", "claim"): "constant column list",
-    ("services/console/mentionflow_console/repository.py", "list_items"): "placeholders + int limit",
+    ("services/console/mentionflow_console/repository.py", "list_items"): "placeholders, literal test, int limit",
     ("services/console/mentionflow_console/repository.py", "changed_versions"): "constant CHANGED_SINCE",
     ("services/console/mentionflow_console/repository.py", "items_by_id"): "placeholders + in_scope",
     ("services/console/mentionflow_console/repository.py", "facets"): "placeholders only",

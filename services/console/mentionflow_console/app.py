@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from mentionflow.browser_headers import BrowserProtections
 
-from mentionflow_console import live
+from mentionflow_console import live, repository
 from mentionflow_console.api import audit, bulk, care, corrections, incidents, items, users
 from mentionflow_console.deps import LoginRequired
 from mentionflow_console.errors import ConsoleError, InvalidInput
@@ -51,6 +51,7 @@ def configure_app(app: FastAPI, *, settings: ConsoleSettings, pool: asyncpg.Pool
     app.state.pool = pool
     app.state.producer = producer
     app.state.templates = templates
+    app.state.facets = repository.FacetCache()
     app.state.item_feed = live.ItemFeed(pool, poll_interval_s=settings.console.live_poll_interval_s,
                                         render=row_renderer(templates))
     for router in (items.router, corrections.router, care.router, incidents.router, audit.router, users.router,

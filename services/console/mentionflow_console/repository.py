@@ -7,6 +7,7 @@ Every function takes `scope`: the brand ids the user may see, or None for every 
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -69,11 +70,17 @@ class QueueFilters:
 async def list_items(db: Db, *, scope: Scope, filters: QueueFilters, limit: int) -> list[asyncpg.Record]:
     """The work order: priority first, then the SLA that runs out first."""
     where, args = filters.where(3)
+    wanted = filters.statuses()
+    others = [s for s in domain.ALL_STATUSES if s not in wanted]
+    # PostgreSQL guesses "status = ANY(open statuses)" (a computed column) as rare and sorts every
+    # row of the brands; said as "none of the others" it expects most rows to match and reads the
+    # work-order index up to the limit: 1 ms instead of 50 on 60,000 rows.
+    status = (f"{domain.ITEM_STATUS} <> ALL($2::text[])" if len(others) < len(wanted)
+              else f"{domain.ITEM_STATUS} = ANY($2::text[])")
     return await db.fetch(
-        f"SELECT {SUMMARY_COLUMNS} FROM {ITEMS} WHERE {in_scope('q.brand_id', 1)} "
-        f"AND {domain.ITEM_STATUS} = ANY($2::text[]) AND {where} "
+        f"SELECT {SUMMARY_COLUMNS} FROM {ITEMS} WHERE {in_scope('q.brand_id', 1)} AND {status} AND {where} "
         f"ORDER BY q.priority, q.sla_due_at, q.id LIMIT {int(limit)}",
-        scope, list(filters.statuses()), *args)
+        scope, others if len(others) < len(wanted) else list(wanted), *args)
 
 
 # Both sides of an item can change it: the pipeline (queue_items) and the console (queue_work).
@@ -105,6 +112,25 @@ async def facets(db: Db, *, scope: Scope) -> dict[str, list[str]]:
         "array_agg(DISTINCT language) FILTER (WHERE language IS NOT NULL) AS languages "
         f"FROM queue_items WHERE {in_scope('brand_id', 1)}", scope)
     return {k: sorted(row[k] or []) for k in ("brands", "queues", "categories", "languages")}
+
+
+class FacetCache:
+    """The filter choices per brand scope, read again after `ttl_s`: reading them scans the
+    brands' whole queue (40 ms on 60,000 rows, at every queue page load) and they change only
+    when a queue, category or language first appears."""
+
+    def __init__(self, ttl_s: float = 30.0) -> None:
+        self._ttl_s = ttl_s
+        self._entries: dict[tuple[str, ...] | None, tuple[float, dict[str, list[str]]]] = {}
+
+    async def get(self, db: Db, *, scope: Scope) -> dict[str, list[str]]:
+        key = None if scope is None else tuple(scope)
+        cached = self._entries.get(key)
+        if cached is not None and time.monotonic() - cached[0] < self._ttl_s:
+            return cached[1]
+        value = await facets(db, scope=scope)
+        self._entries[key] = (time.monotonic(), value)
+        return value
 
 
 async def get_item(db: Db, *, scope: Scope, item_id: uuid.UUID) -> asyncpg.Record | None:

@@ -164,7 +164,8 @@ async def render_queue(request: Request, session: auth.Session, pool: DbPool, fi
     cursor = await pool.fetchval("SELECT now()")
     stream_url = "/api/v1/items/stream?" + urlencode({**chosen, "html": "1", "since": cursor.isoformat()})
     return page(request, "queue.html", {
-        "items": items, "filters": chosen, "facets": await repository.facets(pool, scope=session.user.brand_scope),
+        "items": items, "filters": chosen,
+        "facets": await request.app.state.facets.get(pool, scope=session.user.brand_scope),
         "stream_url": stream_url, **(extra or {})}, status_code, session)
 
 
