@@ -42,7 +42,10 @@ def _spread(values: list[float] | None) -> Spread:
     return Spread(median=values[0], p90=values[1])
 
 
-def _backlog(row: asyncpg.Record, as_of: datetime) -> Backlog:
+def _backlog(row: asyncpg.Record | None, as_of: datetime) -> Backlog:
+    if row is None:  # nothing open then
+        return Backlog(as_of=as_of, open=0, median_age_hours=None, oldest_age_hours=None,
+                       by_age={label: 0 for label, _ in AGE_BUCKETS})
     return Backlog(as_of=as_of, open=row["open"], median_age_hours=row["median_age_h"],
                    oldest_age_hours=row["oldest_age_h"], by_age={label: row[key] for label, key in AGE_BUCKETS})
 
@@ -70,12 +73,12 @@ async def build_report(pool: asyncpg.Pool, *, brand: BrandContext, comparison: C
     arrays = None
     if brand.calendar is not None:
         arrays = calendar_arrays(brand.calendar, since=previous.start, until=max(current.end, now))
-    volume, timings, backlog_now, backlog_before, agents, growing, incident_figures, incident_list = \
+    as_of_now, as_of_before = min(current.end, now), min(previous.end, now)
+    volume, timings, backlogs, agents, growing, incident_figures, incident_list = \
         await asyncio.gather(
             queries.volume(pool, scope, bucket=current.bucket, time_zone=brand.time_zone),
             queries.timings(pool, scope, calendar=arrays, now=now),
-            queries.backlog(pool, scope, as_of=min(current.end, now)),
-            queries.backlog(pool, scope, as_of=min(previous.end, now)),
+            queries.backlog(pool, scope, as_of=sorted({as_of_now, as_of_before})),
             queries.agents(pool, scope),
             queries.growing(pool, scope, stop_words=STOP_WORDS, min_count=MIN_TERM_COUNT),
             queries.incident_figures(pool, scope),
@@ -112,8 +115,8 @@ async def build_report(pool: asyncpg.Pool, *, brand: BrandContext, comparison: C
             incidents=Incidents(opened=inc["incidents"] if inc else 0, acknowledged=inc["acknowledged"] if inc else 0,
                                 to_acknowledge=_spread(inc["to_acknowledge"] if inc else None)))
 
-    now_figures = figures(current, True, _backlog(backlog_now, min(current.end, now)))
-    before_figures = figures(previous, False, _backlog(backlog_before, min(previous.end, now)))
+    now_figures = figures(current, True, _backlog(backlogs.get(as_of_now), as_of_now))
+    before_figures = figures(previous, False, _backlog(backlogs.get(as_of_before), as_of_before))
     return Report(
         brand_id=brand.brand_id, brand_name=brand.name, agency=brand.agency, time_zone=brand.time_zone,
         business_hours=brand.hours_text, queue=queue, agent=agent, bucket=current.bucket, generated_at=now,

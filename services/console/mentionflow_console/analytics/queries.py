@@ -78,11 +78,11 @@ async def timings(pool: asyncpg.Pool, scope: Scope, *, calendar: CalendarArrays 
     return await pool.fetch(TIMINGS, *scope.params(), *arrays, now)
 
 
-# Open items at `$4` (the end of a period, or now): posted before it and not resolved by then.
-# A row resolved before resolved_at was recorded (migration 0008) counts as resolved.
-# $1 brand, $2 queue, $3 agent.
+# Open items at each instant of `$4` (the ends of the periods, or now): posted before it and not
+# resolved by then, in one scan. A row resolved before resolved_at was recorded (migration 0008)
+# counts as resolved. $1 brand, $2 queue, $3 agent. No row for an instant without open items.
 BACKLOG = """
-SELECT count(*) AS open,
+SELECT as_of, count(*) AS open,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY age) AS median_age_h, max(age) AS oldest_age_h,
        count(*) FILTER (WHERE age < 1) AS under_1h,
        count(*) FILTER (WHERE age >= 1 AND age < 4) AS from_1h_to_4h,
@@ -90,17 +90,20 @@ SELECT count(*) AS open,
        count(*) FILTER (WHERE age >= 24 AND age < 72) AS from_1d_to_3d,
        count(*) FILTER (WHERE age >= 72) AS over_3d
 FROM (
-    SELECT extract(epoch FROM $4 - q.mention_created_at)::float8 / 3600 AS age
-    FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id
-    WHERE q.brand_id = $1 AND q.mention_created_at < $4
-      AND ((w.resolved_at IS NULL AND w.status IS DISTINCT FROM 'resolved') OR w.resolved_at > $4)
+    SELECT a.as_of, extract(epoch FROM a.as_of - q.mention_created_at)::float8 / 3600 AS age
+    FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id, unnest($4::timestamptz[]) AS a(as_of)
+    WHERE q.brand_id = $1 AND q.mention_created_at < (SELECT max(t) FROM unnest($4::timestamptz[]) AS t)
+      AND q.mention_created_at < a.as_of
+      AND ((w.resolved_at IS NULL AND w.status IS DISTINCT FROM 'resolved') OR w.resolved_at > a.as_of)
       AND ($2::text IS NULL OR q.queue = $2) AND ($3::text IS NULL OR w.assignee = $3)
 ) open_items
+GROUP BY as_of
 """
 
 
-async def backlog(pool: asyncpg.Pool, scope: Scope, *, as_of: datetime) -> asyncpg.Record:
-    return await pool.fetchrow(BACKLOG, scope.brand, scope.queue, scope.agent, as_of)
+async def backlog(pool: asyncpg.Pool, scope: Scope, *, as_of: list[datetime]) -> dict[datetime, asyncpg.Record]:
+    rows = await pool.fetch(BACKLOG, scope.brand, scope.queue, scope.agent, as_of)
+    return {row["as_of"]: row for row in rows}
 
 
 AGENTS = """
