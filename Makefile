@@ -112,7 +112,7 @@ chaos: install
 # is skipped and says why.
 .PHONY: bench
 bench: install
-	-$(UV) sync --project bench/peer --python $(PYTHON) -q
+	-$(UV) sync --frozen --project bench/peer --python $(PYTHON) -q
 	$(BIN)/python -m bench.e2e $(if $(QUICK),--quick,)
 
 # The monthly client report over 1,000,000 items (bench/report_render.py): report page, API figures
