@@ -8,7 +8,7 @@ Current period 2026-03-23..31 = [22 Mar 23:00 UTC, 31 Mar 22:00 UTC); previous 2
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import asyncpg
 
@@ -70,3 +70,35 @@ async def insert_known_items(pool: asyncpg.Pool) -> None:
     await insert_incident_at(pool, brand="brand-a", opened=at(31, 20))
     await insert_incident_at(pool, brand="brand-a", opened=at(18, 9), acknowledged=at(18, 9, 30))
     await insert_incident_at(pool, brand="brand-b", opened=at(25, 9))
+
+
+# publish's account_snapshots as its migration creates it (branch i28, publish migration 0003):
+# the console only reads it, so the console tests create it here when publish's schema lacks it.
+ACCOUNT_SNAPSHOTS = """
+CREATE TABLE IF NOT EXISTS account_snapshots (
+    brand_id text NOT NULL, account_id text NOT NULL, handle text NOT NULL, day date NOT NULL,
+    followers bigint, following bigint, posts bigint, status text NOT NULL, reason text,
+    attempts integer NOT NULL DEFAULT 1, fetched_at timestamptz NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (account_id, day))
+"""
+
+
+def day(number: int, month: int = 3) -> date:
+    return date(2026, month, number)
+
+
+async def insert_known_snapshots(pool: asyncpg.Pool) -> None:
+    """@BrandAHelp's days (followers, following, posts), as publish writes them from ingest's
+    lookups: 13 Mar is the previous period's baseline (the week before 14 Mar), 22 Mar the last
+    day of the previous period and the current one's baseline; 24 Mar X refused (missing), 26-28
+    and 30 Mar no lookup reached the table (absent)."""
+    await pool.execute(ACCOUNT_SNAPSHOTS)
+    known = {day(13): (1000, 50, 400), day(22): (1040, 51, 410), day(23): (1050, 51, 412),
+             day(25): (1070, 52, 415), day(29): (1100, 52, 420), day(31): (1120, 53, 425),
+             day(1, month=4): (1200, 60, 500)}  # after the range: never counts
+    rows = [("brand-a", "1001", "BrandAHelp", d, *counts, "ok", None) for d, counts in known.items()]
+    rows.append(("brand-a", "1001", "BrandAHelp", day(24), None, None, None, "missing", "x: 429 Too Many Requests"))
+    rows.append(("brand-b", "2002", "BrandBHelp", day(25), 999_999, 1, 1, "ok", None))  # another brand's account
+    await pool.executemany(
+        "INSERT INTO account_snapshots (brand_id, account_id, handle, day, followers, following, posts, status, "
+        "reason, fetched_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())", rows)

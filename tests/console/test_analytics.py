@@ -9,7 +9,7 @@ import io
 import pytest
 from pytest import approx
 
-from tests.console.analytics_data import insert_known_items
+from tests.console.analytics_data import insert_known_items, insert_known_snapshots
 from tests.console.factories import insert_item
 from tests.console.sessions import logged_in
 
@@ -109,6 +109,38 @@ async def test_every_figure_of_the_known_items(known):  # noqa: ANN001
         "hours (5.5 h round the clock); SLA met for 50 % of items. 3 incidents; median time to acknowledge "
         "13 min. 3 items open at the end of the period.")
     assert "Mon–Fri 09:00-18:00; Sun 00:00-06:00 (Europe/Paris)" in report["business_hours"]
+    # publish keeps no account snapshots in this database: no growth, and said so (not zeros).
+    assert (report["snapshots_kept"], report["accounts"]) == (False, [])
+
+
+async def test_follower_growth_from_daily_snapshots(known):  # noqa: ANN001
+    await insert_known_snapshots(known.pool)
+    async with known.client("lead") as client:
+        report = (await client.get(API, params=RANGE)).json()
+        days = await client.get(f"{API}/csv/follower-days", params=RANGE)
+        changes = await client.get(f"{API}/csv/followers", params=RANGE)
+    async with logged_in(known.base_url, "lead") as (session, _):
+        page = await session.get("/analytics/brand-a", params=RANGE)
+    assert report["snapshots_kept"] is True
+    [account] = report["accounts"]  # brand-b's account never shows
+    assert (account["account_id"], account["handle"]) == ("1001", "BrandAHelp")
+    # Every day of 23..31 March: counts on 23, 25, 29, 31; the refused 24th and the unseen days are gaps.
+    assert [d["followers"] for d in account["days"]] == [1050, None, 1070, None, None, None, 1100, None, 1120]
+    assert [d["status"] for d in account["days"]] == ["ok", "missing", "ok", "absent", "absent", "absent", "ok",
+                                                      "absent", "ok"]
+    assert account["days"][1]["reason"] == "x: 429 Too Many Requests"
+    assert account["missing_days"] == 5 and account["latest"]["followers"] == 1120
+    # Net change: 31 Mar − 22 Mar now (1120 − 1040, 53 − 51, 425 − 410); 22 Mar − 13 Mar before.
+    assert account["changes"] == {"followers": {"current": 80, "previous": 40},
+                                  "following": {"current": 2, "previous": 1},
+                                  "posts": {"current": 15, "previous": 10}}
+    assert report["summary"].endswith("3 items open at the end of the period. Followers +80 (to 1,120) on "
+                                      "@BrandAHelp.")
+    rows = list(csv.DictReader(io.StringIO(days.text)))
+    assert [(r["day"], r["status"], r["followers"]) for r in rows[:2]] == [("2026-03-23", "ok", "1050"),
+                                                                          ("2026-03-24", "missing", "")]
+    assert ["1001", "BrandAHelp", "followers", "1120", "80", "40", "5"] in list(csv.reader(io.StringIO(changes.text)))
+    assert page.status_code == 200 and "Followers of @BrandAHelp" in page.text and "+80" in page.text
 
 
 async def test_queue_and_agent_filters(known):  # noqa: ANN001

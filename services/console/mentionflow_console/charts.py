@@ -79,8 +79,13 @@ def colour_of(name: str, position: int) -> str:
 class Line:
     name: str
     colour: str
-    points: str  # SVG polyline points
+    segments: list[str]  # SVG polyline points, one string per run of steps with a value
     total: int
+
+    @property
+    def points(self) -> str:
+        """All the points, for a line without gaps."""
+        return " ".join(self.segments)
 
 
 @dataclass(frozen=True)
@@ -89,20 +94,27 @@ class SeriesChart:
     height: int
     lines: list[Line]
     peak: int  # the value the top edge stands for
+    floor: int  # the value the axis stands for (0 unless the chart is zoomed on its range)
     labels: list[tuple[float, str]]  # x, text under the axis
     plot_left: float
     plot_bottom: float
 
 
-AXIS_LEFT = 34.0
+AXIS_LEFT = 46.0
 AXIS_BOTTOM = 18.0
 
 
-def series_chart(buckets: list[datetime], counts: dict[str, list[int]], *, label_format: str = "%d %b",
-                 width: int = 640, height: int = 180, max_labels: int = 8) -> SeriesChart:
-    """Several series over the same steps, scaled to one peak: x evenly per step, y from 0 at
-    the axis to the largest count at the top. At most `max_labels` step labels, evenly spread."""
-    peak = max((max(values, default=0) for values in counts.values()), default=0) or 1
+def series_chart(buckets: list[datetime], counts: dict[str, list[int | None]], *, label_format: str = "%d %b",
+                 width: int = 640, height: int = 180, max_labels: int = 8, from_zero: bool = True) -> SeriesChart:
+    """Several series over the same steps, scaled to one range: x evenly per step, y from the
+    floor at the axis (0, or the smallest value when not `from_zero`: a follower count moves by
+    a fraction of a percent) to the largest value at the top. A None step is a gap in its line,
+    never a zero. At most `max_labels` step labels, evenly spread."""
+    known = [v for values in counts.values() for v in values if v is not None]
+    floor = 0 if from_zero or not known else min(known)
+    peak = max(known, default=0)
+    if peak <= floor:
+        peak = floor + 1
     inner_w = width - AXIS_LEFT - PAD
     inner_h = height - AXIS_BOTTOM - PAD
     steps = max(1, len(buckets) - 1)
@@ -111,14 +123,23 @@ def series_chart(buckets: list[datetime], counts: dict[str, list[int]], *, label
         return AXIS_LEFT + (inner_w * index / steps if len(buckets) > 1 else inner_w / 2)
 
     def y_of(value: int) -> float:
-        return PAD + inner_h * (1 - value / peak)
+        return PAD + inner_h * (1 - (value - floor) / (peak - floor))
 
-    lines = [Line(name, colour_of(name, i), " ".join(f"{x_of(j):.1f},{y_of(v):.1f}" for j, v in enumerate(values)),
-                  sum(values))
+    def segments(values: list[int | None]) -> list[str]:
+        runs: list[list[str]] = [[]]
+        for j, v in enumerate(values):
+            if v is None:
+                if runs[-1]:
+                    runs.append([])
+                continue
+            runs[-1].append(f"{x_of(j):.1f},{y_of(v):.1f}")
+        return [" ".join(run) for run in runs if run]
+
+    lines = [Line(name, colour_of(name, i), segments(values), sum(v for v in values if v is not None))
              for i, (name, values) in enumerate(counts.items())]
     every = max(1, -(-len(buckets) // max_labels))
     labels = [(x_of(i), b.strftime(label_format)) for i, b in enumerate(buckets) if i % every == 0]
-    return SeriesChart(width, height, lines, peak, labels, AXIS_LEFT, height - AXIS_BOTTOM)
+    return SeriesChart(width, height, lines, peak, floor, labels, AXIS_LEFT, height - AXIS_BOTTOM)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from mentionflow_console.analytics import queries
 from mentionflow_console.analytics.brands import BrandContext
 from mentionflow_console.analytics.business_time import calendar_arrays
 from mentionflow_console.analytics.definitions import MIN_TERM_COUNT, STOP_WORDS
+from mentionflow_console.analytics.growth import account_growth, first_day_needed
 from mentionflow_console.analytics.models import (
     AgentReplies,
     Backlog,
@@ -74,7 +75,7 @@ async def build_report(pool: asyncpg.Pool, *, brand: BrandContext, comparison: C
     if brand.calendar is not None:
         arrays = calendar_arrays(brand.calendar, since=previous.start, until=max(current.end, now))
     as_of_now, as_of_before = min(current.end, now), min(previous.end, now)
-    volume, timings, backlogs, agents, growing, incident_figures, incident_list = \
+    volume, timings, backlogs, agents, growing, incident_figures, incident_list, snapshots = \
         await asyncio.gather(
             queries.volume(pool, scope, bucket=current.bucket, time_zone=brand.time_zone),
             queries.timings(pool, scope, calendar=arrays, now=now),
@@ -82,7 +83,8 @@ async def build_report(pool: asyncpg.Pool, *, brand: BrandContext, comparison: C
             queries.agents(pool, scope),
             queries.growing(pool, scope, stop_words=STOP_WORDS, min_count=MIN_TERM_COUNT),
             queries.incident_figures(pool, scope),
-            queries.incident_list(pool, scope))
+            queries.incident_list(pool, scope),
+            queries.account_days(pool, brand.brand_id, first=first_day_needed(comparison), last=current.last_day))
 
     totals: dict[bool, dict[str, dict[str, int]]] = {flag: {d: defaultdict(int) for d in DIMENSIONS}
                                                      for flag in (True, False)}
@@ -117,6 +119,7 @@ async def build_report(pool: asyncpg.Pool, *, brand: BrandContext, comparison: C
 
     now_figures = figures(current, True, _backlog(backlogs.get(as_of_now), as_of_now))
     before_figures = figures(previous, False, _backlog(backlogs.get(as_of_before), as_of_before))
+    accounts = account_growth(snapshots or [], comparison)
     return Report(
         brand_id=brand.brand_id, brand_name=brand.name, agency=brand.agency, time_zone=brand.time_zone,
         business_hours=brand.hours_text, queue=queue, agent=agent, bucket=current.bucket, generated_at=now,
@@ -133,7 +136,8 @@ async def build_report(pool: asyncpg.Pool, *, brand: BrandContext, comparison: C
                                    acknowledged_at=r["acknowledged_at"], acknowledged_by=r["acknowledged_by"],
                                    resolved_at=r["resolved_at"], minutes_to_acknowledge=r["to_acknowledge"])
                        for r in incident_list],
-        summary=summary(now_figures, before_figures))
+        snapshots_kept=snapshots is not None, accounts=accounts,
+        summary=summary(now_figures, before_figures, accounts))
 
 
 def _sorted(counts: dict[str, int]) -> dict[str, int]:

@@ -38,6 +38,11 @@ DEFINITIONS: list[tuple[str, str]] = [
     ("Growing terms", f"Among complaints: words of four letters or more (handles, links and common words left "
                       f"out) and hashtags, each counted once per complaint; those used in at least "
                       f"{MIN_TERM_COUNT} complaints of the period, ranked by growth over the previous period."),
+    ("Follower growth", "Each brand account's followers, following and posts, looked up once a day (UTC day) on "
+                        "X. Net change: the count on the period's last day with counts minus the count on the "
+                        "last day with counts in the week before the period (else the period's first such day). "
+                        "A day X refused or that was never looked up is missing: a gap in the chart, never a "
+                        "zero."),
     ("Incidents", "Brand-level spikes detected by classify, opened in the period. Time to acknowledge runs from "
                   "the opening to a lead's acknowledgement, round the clock. The queue and agent filters do not "
                   "apply."),

@@ -24,6 +24,10 @@ def chart_context(report: Report) -> dict:
         "age_bars": charts.bar_rows(c.backlog.by_age, p.backlog.by_age),
         "agent_bars": charts.bar_rows({a.agent: a.current for a in report.agents},
                                       {a.agent: a.previous for a in report.agents}),
+        # One chart per account: accounts of one brand can differ by orders of magnitude.
+        "follower_charts": [(account, charts.series_chart(
+            [d.day for d in account.days], {f"@{account.handle}": [d.followers for d in account.days]},
+            from_zero=False, height=140)) for account in report.accounts],
     }
 
 

@@ -91,6 +91,38 @@ class IncidentRow(Frozen):
     minutes_to_acknowledge: float | None
 
 
+class SnapshotDay(Frozen):
+    """One account's counts on one UTC day; all None when X refused ('missing') or no lookup
+    reached the table ('absent')."""
+
+    day: date
+    status: str  # "ok", "missing", "absent"
+    followers: int | None
+    following: int | None
+    posts: int | None
+    reason: str | None = None
+
+    @classmethod
+    def absent(cls, day: date) -> SnapshotDay:
+        return cls(day=day, status="absent", followers=None, following=None, posts=None)
+
+
+class CountChange(Frozen):
+    """Net change of a count over the period and the one before; None without two days of counts."""
+
+    current: int | None
+    previous: int | None
+
+
+class AccountGrowth(Frozen):
+    account_id: str
+    handle: str
+    days: list[SnapshotDay]  # every day of the current period
+    latest: SnapshotDay | None  # the period's last day with counts
+    changes: dict[str, CountChange]  # "followers", "following", "posts"
+    missing_days: int  # days of the period without counts
+
+
 class Report(Frozen):
     brand_id: str
     brand_name: str
@@ -110,4 +142,6 @@ class Report(Frozen):
     terms: list[TermGrowth]
     hashtags: list[TermGrowth]
     incident_list: list[IncidentRow]
+    snapshots_kept: bool  # False until publish keeps account_snapshots
+    accounts: list[AccountGrowth]
     summary: str

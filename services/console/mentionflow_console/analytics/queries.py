@@ -9,7 +9,7 @@ run concurrently, each on its own connection.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import asyncpg
 
@@ -54,14 +54,14 @@ WITH items AS (
     WHERE q.brand_id = $1 AND q.mention_created_at >= $2 AND q.mention_created_at < $4
       AND ($5::text IS NULL OR q.queue = $5) AND ($6::text IS NULL OR w.assignee = $6)
 ), timed AS (
-    SELECT is_current, replied, sla_due_at,
-           greatest(0, extract(epoch FROM replied - created)::float8) / 60 AS response_wall,
-           greatest(0, console_business_seconds(replied, $7, $8, $9) - created_b) / 60 AS response_business,
-           greatest(0, extract(epoch FROM resolved - created)::float8) / 60 AS resolution_wall,
-           greatest(0, console_business_seconds(resolved, $7, $8, $9) - created_b) / 60 AS resolution_business
+    SELECT is_current, replied, resolved, sla_due_at,
+           console_not_negative(extract(epoch FROM replied - created)::float8) / 60 AS response_wall,
+           console_not_negative(console_business_seconds(replied, $7, $8, $9) - created_b) / 60 AS response_business,
+           console_not_negative(extract(epoch FROM resolved - created)::float8) / 60 AS resolution_wall,
+           console_not_negative(console_business_seconds(resolved, $7, $8, $9) - created_b) / 60 AS resolution_business
     FROM items
 )
-SELECT is_current, count(*) AS items, count(replied) AS answered, count(resolution_wall) AS resolved,
+SELECT is_current, count(*) AS items, count(replied) AS answered, count(resolved) AS resolved,
        percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_wall) AS response_wall,
        percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_business) AS response_business,
        percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY resolution_wall) AS resolution_wall,
@@ -161,14 +161,15 @@ async def growing(pool: asyncpg.Pool, scope: Scope, *, stop_words: list[str], mi
 INCIDENT_FIGURES = """
 SELECT opened_at >= $3 AS is_current, count(*) AS incidents, count(acknowledged_at) AS acknowledged,
        percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (
-           ORDER BY greatest(0, extract(epoch FROM acknowledged_at - opened_at)::float8) / 60) AS to_acknowledge
+           ORDER BY console_not_negative(extract(epoch FROM acknowledged_at - opened_at)::float8) / 60)
+           AS to_acknowledge
 FROM incidents WHERE brand_id = $1 AND opened_at >= $2 AND opened_at < $4
 GROUP BY 1
 """
 
 INCIDENT_LIST = """
 SELECT incident_id, opened_at, summary, acknowledged_at, acknowledged_by, resolved_at,
-       greatest(0, extract(epoch FROM acknowledged_at - opened_at)::float8) / 60 AS to_acknowledge
+       console_not_negative(extract(epoch FROM acknowledged_at - opened_at)::float8) / 60 AS to_acknowledge
 FROM incidents WHERE brand_id = $1 AND opened_at >= $2 AND opened_at < $3
 ORDER BY opened_at LIMIT 200
 """
@@ -187,14 +188,16 @@ ITEM_ROWS = """
 SELECT q.id, q.mention_created_at AS posted_at, q.queue, q.priority, q.category, q.sentiment, q.language,
        coalesce(w.status, CASE WHEN q.status = 'escalated' THEN 'escalated' ELSE 'new' END) AS status,
        w.assignee, q.sla_due_at, w.first_replied_at, w.first_replied_by, w.resolved_at,
-       round((greatest(0, extract(epoch FROM w.first_replied_at - q.mention_created_at)) / 60)::numeric, 2)
+       round((console_not_negative(extract(epoch FROM w.first_replied_at - q.mention_created_at)::float8) / 60
+              )::numeric, 2)
            AS first_response_min,
-       round((greatest(0, console_business_seconds(w.first_replied_at, $5, $6, $7)
+       round((console_not_negative(console_business_seconds(w.first_replied_at, $5, $6, $7)
                           - console_business_seconds(q.mention_created_at, $5, $6, $7)) / 60)::numeric, 2)
            AS first_response_business_min,
-       round((greatest(0, extract(epoch FROM w.resolved_at - q.mention_created_at)) / 60)::numeric, 2)
+       round((console_not_negative(extract(epoch FROM w.resolved_at - q.mention_created_at)::float8) / 60
+              )::numeric, 2)
            AS resolution_min,
-       round((greatest(0, console_business_seconds(w.resolved_at, $5, $6, $7)
+       round((console_not_negative(console_business_seconds(w.resolved_at, $5, $6, $7)
                           - console_business_seconds(q.mention_created_at, $5, $6, $7)) / 60)::numeric, 2)
            AS resolution_business_min,
        CASE WHEN w.first_replied_at IS NOT NULL THEN w.first_replied_at <= q.sla_due_at
@@ -205,3 +208,20 @@ WHERE q.brand_id = $1 AND q.mention_created_at >= $2 AND q.mention_created_at < 
   AND ($4::text IS NULL OR q.queue = $4) AND ($9::text IS NULL OR w.assignee = $9)
 ORDER BY q.mention_created_at, q.id
 """
+
+
+# Follower growth: publish's account_snapshots (one row per brand account and UTC day, from
+# ingest's daily X users lookup; 'missing' days have NULL counts, never zeros). $1 brand, $2..$3
+# the days (inclusive). None when the table does not exist yet (publish has not created it).
+ACCOUNT_DAYS = """
+SELECT account_id, handle, day, followers, following, posts, status, reason
+FROM account_snapshots WHERE brand_id = $1 AND day >= $2 AND day <= $3
+ORDER BY account_id, day
+"""
+
+
+async def account_days(pool: asyncpg.Pool, brand: str, *, first: date, last: date) -> list[asyncpg.Record] | None:
+    try:
+        return await pool.fetch(ACCOUNT_DAYS, brand, first, last)
+    except asyncpg.UndefinedTableError:
+        return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mentionflow_console.analytics.models import PeriodFigures
+from mentionflow_console.analytics.models import AccountGrowth, PeriodFigures
 
 
 def minutes_text(minutes: float | None) -> str:
@@ -36,7 +36,18 @@ def _moved(what: str, current: int, previous: int) -> tuple[str, str]:
     return ("up" if verb == "rose" else "down"), f"{what} {verb} {percent} % (to {current})"
 
 
-def summary(current: PeriodFigures, previous: PeriodFigures) -> str:
+def followers_text(accounts: list[AccountGrowth]) -> str | None:
+    """'Followers +1,250 (to 120,400) on @BrandA.' / '... across 2 accounts'; None without counts."""
+    counted = [a for a in accounts if a.changes["followers"].current is not None and a.latest is not None]
+    if not counted:
+        return None
+    gained = sum(a.changes["followers"].current for a in counted)  # type: ignore[misc]
+    total = sum(a.latest.followers for a in counted)  # type: ignore[union-attr,misc]
+    where = f"@{counted[0].handle}" if len(counted) == 1 else f"{len(counted)} accounts"
+    return f"Followers {gained:+,} (to {total:,}) on {where}."
+
+
+def summary(current: PeriodFigures, previous: PeriodFigures, accounts: list[AccountGrowth] | None = None) -> str:
     """E.g. "Complaints fell 25 % (to 3) while volume rose 20 % (to 6). Median first response 60 min in
     business hours (5.5 h round the clock); SLA met for 50 % of items. 3 incidents; median time to
     acknowledge 13 min." """
@@ -67,4 +78,7 @@ def summary(current: PeriodFigures, previous: PeriodFigures) -> str:
         sentences.append("No incident.")
     backlog = current.backlog
     sentences.append(f"{backlog.open} item{'s' if backlog.open != 1 else ''} open at the end of the period.")
+    followers = followers_text(accounts or [])
+    if followers is not None:
+        sentences.append(followers)
     return " ".join(sentences)

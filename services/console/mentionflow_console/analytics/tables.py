@@ -20,7 +20,7 @@ from mentionflow_console.analytics.models import PeriodFigures, Report, Series, 
 from mentionflow_console.analytics.period import Comparison
 
 TableName = Literal["items", "summary", "volume", "categories", "sentiment", "languages", "response-times", "backlog",
-                    "agents", "terms", "hashtags", "incidents"]
+                    "agents", "terms", "hashtags", "incidents", "followers", "follower-days"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ITEM_CHUNK = 2000
 
@@ -101,6 +101,15 @@ def table(report: Report, name: TableName) -> str:
         growth = report.terms if name == "terms" else report.hashtags
         return to_csv(["term", "complaints_current", "complaints_previous", "change"],
                       [[t.term, t.current, t.previous, t.change] for t in growth])
+    if name == "followers":
+        rows = [[a.account_id, a.handle, count, a.latest and getattr(a.latest, count), change.current,
+                 change.previous, a.missing_days] for a in report.accounts for count, change in a.changes.items()]
+        return to_csv(["account_id", "handle", "count", "latest", "change_current", "change_previous",
+                       "days_missing"], rows)
+    if name == "follower-days":
+        return to_csv(["account_id", "handle", "day", "status", "followers", "following", "posts", "reason"],
+                      [[a.account_id, a.handle, d.day, d.status, d.followers, d.following, d.posts, d.reason]
+                       for a in report.accounts for d in a.days])
     return to_csv(["incident_id", "opened_at", "summary", "acknowledged_at", "acknowledged_by", "resolved_at",
                    "minutes_to_acknowledge"],
                   [[i.incident_id, i.opened_at, i.summary, i.acknowledged_at, i.acknowledged_by, i.resolved_at,

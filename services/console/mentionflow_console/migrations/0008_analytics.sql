@@ -32,3 +32,10 @@ RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                      + least(extract(epoch FROM t - starts[width_bucket(t, starts)])::float8,
                              secs[width_bucket(t, starts)]) END
 $$;
+
+-- A duration clamped at zero (a reply stamped before the post, by clock skew) that stays NULL
+-- when there is no duration: greatest(0, NULL) is 0 in PostgreSQL, which would count an
+-- unanswered item as answered at once.
+CREATE FUNCTION console_not_negative(x float8) RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN x < 0 THEN 0::float8 ELSE x END
+$$;
