@@ -36,6 +36,7 @@ from bench.e2e.queue_sql import create_database, drop_database
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out" / "report_render.json"
+LOG = REPO / "bench" / "out" / "report_render.console.log"
 BRAND = "hexafone"
 MONTH = "2026-03"
 TARGET_S = 2.0
@@ -167,8 +168,10 @@ async def main() -> dict:
             env = {**os.environ, **running.env(), "MENTIONFLOW_POSTGRES__DSN": dsn, "MENTIONFLOW_HTTP__PORT": str(port),
                    "MENTIONFLOW_BRAND_CONFIG": str(REPO / "deploy/config/demo"), "MENTIONFLOW_LOG_JSON": "false",
                    "MENTIONFLOW_CONSOLE__INSECURE_DEV_COOKIES": "true", "MENTIONFLOW_KAFKA__TOPIC_PREFIX": f"{name}."}
-            console = await asyncio.create_subprocess_exec(sys.executable, "-m", "mentionflow_console.main", env=env,
-                                                           stdout=asyncio.subprocess.DEVNULL)
+            LOG.parent.mkdir(parents=True, exist_ok=True)
+            with LOG.open("wb") as log:  # the console's own log, kept out of the figures printed
+                console = await asyncio.create_subprocess_exec(sys.executable, "-m", "mentionflow_console.main",
+                                                               env=env, stdout=log, stderr=log)
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
                 for _ in range(600):
                     with contextlib.suppress(httpx.TransportError):

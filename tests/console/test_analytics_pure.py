@@ -108,14 +108,14 @@ def test_series_chart_and_bars_geometry():
     chart = charts.series_chart(buckets, {"complaint": [0, 4, 2], "praise": [1, 1, 1]}, width=240, height=118)
     complaint = chart.lines[0]
     assert chart.peak == 4 and complaint.total == 6 and complaint.colour == charts.COLOURS["complaint"]
-    # x from the axis (46) to width - PAD (236); y from the bottom (100) to PAD (4).
-    assert complaint.points == "46.0,100.0 141.0,4.0 236.0,52.0"
+    # x from the axis (52) to width - PAD_RIGHT (218); y from the bottom (98) to PAD (4).
+    assert complaint.points == "52.0,98.0 135.0,4.0 218.0,51.0"
     assert [label for _, label in chart.labels] == ["01 Mar", "02 Mar", "03 Mar"]
     # A follower chart: zoomed on its range, a missing day a gap (two segments), never a zero.
     growth = charts.series_chart(buckets + [start + timedelta(days=3)], {"BrandA": [1000, None, 1010, 1020]},
                                  width=240, height=118, from_zero=False)
     assert (growth.floor, growth.peak) == (1000, 1020)
-    assert growth.lines[0].segments == ["46.0,100.0", "172.7,52.0 236.0,4.0"]
+    assert growth.lines[0].segments == ["52.0,98.0", "162.7,51.0 218.0,4.0"]
     bars = charts.bar_rows({"en": 4, "fr": 2}, {"en": 8}, width=100)
     assert [(b.length, b.previous_length) for b in bars] == [(50.0, 100.0), (25.0, 0.0)]
 

@@ -100,12 +100,13 @@ class SeriesChart:
     plot_bottom: float
 
 
-AXIS_LEFT = 46.0
-AXIS_BOTTOM = 18.0
+AXIS_LEFT = 52.0
+AXIS_BOTTOM = 20.0
+PAD_RIGHT = 22.0  # room for half of the last step's label, centred on it
 
 
 def series_chart(buckets: list[datetime], counts: dict[str, list[int | None]], *, label_format: str = "%d %b",
-                 width: int = 640, height: int = 180, max_labels: int = 8, from_zero: bool = True) -> SeriesChart:
+                 width: int = 960, height: int = 200, max_labels: int = 10, from_zero: bool = True) -> SeriesChart:
     """Several series over the same steps, scaled to one range: x evenly per step, y from the
     floor at the axis (0, or the smallest value when not `from_zero`: a follower count moves by
     a fraction of a percent) to the largest value at the top. A None step is a gap in its line,
@@ -115,7 +116,7 @@ def series_chart(buckets: list[datetime], counts: dict[str, list[int | None]], *
     peak = max(known, default=0)
     if peak <= floor:
         peak = floor + 1
-    inner_w = width - AXIS_LEFT - PAD
+    inner_w = width - AXIS_LEFT - PAD_RIGHT
     inner_h = height - AXIS_BOTTOM - PAD
     steps = max(1, len(buckets) - 1)
 

@@ -27,7 +27,7 @@ def chart_context(report: Report) -> dict:
         # One chart per account: accounts of one brand can differ by orders of magnitude.
         "follower_charts": [(account, charts.series_chart(
             [d.day for d in account.days], {f"@{account.handle}": [d.followers for d in account.days]},
-            from_zero=False, height=140)) for account in report.accounts],
+            from_zero=False, height=160)) for account in report.accounts],
     }
 
 

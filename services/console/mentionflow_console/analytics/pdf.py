@@ -5,6 +5,7 @@ is passed in and any URL in the document is refused."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
@@ -22,6 +23,9 @@ def _no_fetch(url: str, *args: object, **kwargs: object) -> dict:
 
 def render_sync(html: str, stylesheets: tuple[Path, ...] = STYLESHEETS) -> bytes:
     from weasyprint import CSS, HTML  # imported on use: it loads Pango, which only the PDF needs
+
+    # WeasyPrint logs every layout step at INFO: ten lines per PDF in the console's log.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
     return HTML(string=html, url_fetcher=_no_fetch).write_pdf(stylesheets=[CSS(filename=str(s)) for s in stylesheets])
 
