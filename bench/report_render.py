@@ -23,6 +23,7 @@ import socket
 import statistics
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -40,7 +41,7 @@ LOG = REPO / "bench" / "out" / "report_render.console.log"
 BRAND = "hexafone"
 MONTH = "2026-03"
 TARGET_S = 2.0
-RUNS = 5
+RUNS = 3  # each render over 1,000,000 items is a full scan: three keep the run to a few minutes
 # The schema as the services apply it: publish's queue tables, then accounts and the console's own.
 SCHEMA = (Migrations("queue", REPO / "services/publish/mentionflow_publish/queue_migrations"),
           Migrations(ACCOUNTS, ACCOUNTS_MIGRATIONS),
@@ -147,6 +148,41 @@ async def _time(client: httpx.AsyncClient, path: str, runs: int, **kwargs: objec
     return spent
 
 
+async def _queries_alone(dsn: str) -> dict[str, float]:
+    """Each query of the report timed alone, one after the other (the page runs them at once):
+    where the time goes."""
+    from mentionflow.brandconfig import load_config
+    from mentionflow_console.analytics import period, queries
+    from mentionflow_console.analytics.brands import brand_context
+    from mentionflow_console.analytics.business_time import calendar_arrays
+    from mentionflow_console.analytics.compute import scope_of
+    from mentionflow_console.analytics.definitions import MIN_TERM_COUNT, STOP_WORDS
+
+    brand = brand_context(load_config(REPO / "deploy/config/demo"), BRAND)
+    now = datetime.now(UTC)
+    comparison = period.month_range(month=MONTH, tz=brand.tz, today=now.date())
+    scope = scope_of(brand, comparison, queue=None, agent=None)
+    arrays = calendar_arrays(brand.calendar, since=comparison.previous.start, until=now) if brand.calendar else None
+    steps = {
+        "volume": lambda pool: queries.volume(pool, scope, bucket="day", time_zone=brand.time_zone),
+        "timings": lambda pool: queries.timings(pool, scope, calendar=arrays, now=now),
+        "backlog": lambda pool: queries.backlog(pool, scope, as_of=[comparison.current.end, comparison.previous.end]),
+        "agents": lambda pool: queries.agents(pool, scope),
+        "growing_terms": lambda pool: queries.growing(pool, scope, stop_words=STOP_WORDS, min_count=MIN_TERM_COUNT),
+        "incidents": lambda pool: queries.incident_figures(pool, scope),
+    }
+    spent = {}
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=1)
+    try:
+        for name, step in steps.items():
+            started = time.perf_counter()
+            await step(pool)
+            spent[name] = round(time.perf_counter() - started, 3)
+    finally:
+        await pool.close()
+    return spent
+
+
 async def main() -> dict:
     items = int(os.environ.get("REPORT_ITEMS", "1000000"))
     with _stack() as running:
@@ -185,14 +221,14 @@ async def main() -> dict:
                 bearer = {"Authorization": f"Bearer {token}"}
                 api = await _time(client, f"/api/v1/analytics/{BRAND}", RUNS, headers=bearer,
                                   params={"start": "2026-03-01", "end": "2026-03-31"})
-                pdf = await _time(client, f"/api/v1/analytics/{BRAND}/report.pdf", 3, headers=bearer,
+                pdf = await _time(client, f"/api/v1/analytics/{BRAND}/report.pdf", 1, headers=bearer,
                                   params={"month": MONTH})
             result.update({
                 "report_page_first_s": round(first[0], 3), "report_page_median_s": round(statistics.median(warm), 3),
                 "report_page_max_s": round(max(warm), 3), "api_figures_median_s": round(statistics.median(api), 3),
-                "pdf_median_s": round(statistics.median(pdf), 3), "target_s": TARGET_S,
+                "pdf_s": round(pdf[0], 3), "target_s": TARGET_S,
                 "within_target": statistics.median(warm) <= TARGET_S, "runs": RUNS, "month": MONTH,
-                "machine": f"{os.cpu_count()} CPUs"})
+                "machine": f"{os.cpu_count()} CPUs", "queries_alone_s": await _queries_alone(dsn)})
             result["insert_s"] = round(result["insert_s"], 1)
             result["vacuum_analyze_s"] = round(result["vacuum_analyze_s"], 1)
             return result
