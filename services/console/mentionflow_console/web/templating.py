@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi.templating import Jinja2Templates
 
@@ -26,6 +27,11 @@ def _when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
 
 
+def _local(value: datetime | None, zone: str) -> str:
+    """An instant in a brand's time zone, e.g. '2026-04-01 00:00 CEST' (the analytics' days are local)."""
+    return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z") if value else "—"
+
+
 def _compact(number: int) -> str:
     if number >= 1_000_000:
         return f"{number / 1_000_000:.1f}M"
@@ -44,8 +50,8 @@ def _hours(value: float | None) -> str:
 
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
-    templates.env.filters.update(iso=_iso, when=_when, compact=_compact, safe_url=safe_url, minutes=minutes_text,
-                                 percent=_percent, hours=_hours)
+    templates.env.filters.update(iso=_iso, when=_when, compact=_compact, safe_url=safe_url, local=_local,
+                                 minutes=minutes_text, percent=_percent, hours=_hours)
     # Every href to the outside goes through web/links.py: never `href="{{ stored_url }}"`.
     templates.env.globals.update(PRIORITY_LABELS=PRIORITY_LABELS, post_url=post_url, profile_url=profile_url,
                                  change=change, DEFINITIONS=DEFINITIONS)
