@@ -34,7 +34,8 @@ install: $(BIN)/python
 
 # Debian packages the suite and `make run` use: promtool/prometheus (alert rules, local
 # scraping), Chromium (browser tests), PostgreSQL 15 (throwaway clusters), Java + Maven (Kafka).
-SYSTEM_PACKAGES := prometheus chromium postgresql-15 default-jre-headless maven
+# Pango (+ its HarfBuzz, fontconfig) and a font: WeasyPrint lays out the client report's PDF.
+SYSTEM_PACKAGES := prometheus chromium postgresql-15 default-jre-headless maven libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 system-deps:
 	@missing=""; \
 	command -v promtool >/dev/null || missing="$$missing prometheus"; \
@@ -42,6 +43,8 @@ system-deps:
 	test -x /usr/lib/postgresql/15/bin/initdb || missing="$$missing postgresql-15"; \
 	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
 	command -v mvn >/dev/null || missing="$$missing maven"; \
+	ldconfig -p | grep -q libpangoft2-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
@@ -126,3 +129,10 @@ bench: install
 .PHONY: console-load
 console-load: install
 	$(BIN)/python -m bench.console_load
+
+# The monthly client report over 1,000,000 items (bench/report_render.py): report page, API figures
+# and PDF timed over HTTP against the real console; writes bench/out/report_render.json (target ≤ 2 s).
+# Uses the stack named by MENTIONFLOW_BENCH_INFRA_DIR when set; REPORT_ITEMS=100000 scales it down.
+.PHONY: bench-report
+bench-report: install system-deps
+	$(BIN)/python -m bench.report_render

@@ -34,6 +34,13 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 
 FROM ${PYTHON_IMAGE}
 ARG SERVICE
+# The console lays out the monthly client report's PDF with WeasyPrint, which needs Pango and a
+# font from Debian (the Makefile's system-deps installs the same on a developer's machine).
+RUN if [ "${SERVICE}" = "console" ]; then \
+        apt-get update -q && apt-get install -y -q --no-install-recommends \
+            libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+        && rm -rf /var/lib/apt/lists/*; \
+    fi
 RUN groupadd --system --gid 10001 mentionflow \
     && useradd --system --uid 10001 --gid mentionflow --no-create-home --shell /usr/sbin/nologin mentionflow
 COPY --from=build /opt/mentionflow/venv /opt/mentionflow/venv

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -155,3 +156,46 @@ async def add_team(pool: asyncpg.Pool) -> People:
     for username in TEAM:
         tokens[username] = await store.create_api_token(pool, username=username, name="tests")
     return People(tokens)
+
+
+async def insert_timed_item(pool: asyncpg.Pool, *, brand: str, posted: datetime, sla_due: datetime,
+                            category: str = "question", sentiment: str = "neutral", language: str = "en",
+                            queue_name: str | None = None, text: str = "hello", assignee: str | None = None,
+                            replies: Sequence[tuple[datetime, str]] = (), resolved: datetime | None = None
+                            ) -> uuid.UUID:
+    """An item posted at `posted` as publish writes it, and what people did to it as the console
+    records it: each reply (when, who) in console_requests, the first one and the resolution
+    stamped on queue_work (the analytics' inputs)."""
+    n = next(_counter)
+    item_id = await pool.fetchval(
+        "INSERT INTO queue_items (brand_id, platform, external_id, mention_id, queue, team, priority, sla_due_at, "
+        "category, sentiment, severity, language, author_handle, text, mention_created_at, received_at, mention, "
+        "classification, decision, decided_at) VALUES ($1, 'x', $2, $3, $4, 'team', 'P3', $5, $6, $7, 0.3, $8, "
+        "$9, $10, $11, $11, '{}'::jsonb, '{}'::jsonb, '{}'::jsonb, $11) RETURNING id",
+        brand, str(2 * 10**17 + n), f"x:{brand}:{n}", queue_name or f"{brand}-care", sla_due, category, sentiment,
+        language, f"author{n}", text, posted)
+    for at, who in replies:
+        await pool.execute(
+            "INSERT INTO console_requests (request_id, topic, action, brand_id, item_id, requested_by, payload, "
+            "requested_at, produced_at) VALUES ($1, 'replies.requested', 'reply', $2, $3, $4, '{}'::jsonb, $5, $5)",
+            str(uuid.uuid4()), brand, item_id, who, at)
+    if replies or resolved or assignee:
+        first = min(replies) if replies else None
+        status = "resolved" if resolved else "replied" if replies else "claimed"
+        await pool.execute(
+            "INSERT INTO queue_work (item_id, brand_id, status, assignee, first_replied_at, first_replied_by, "
+            "resolved_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            item_id, brand, status, assignee or (first[1] if first else None), first[0] if first else None,
+            first[1] if first else None, resolved)
+    return item_id
+
+
+async def insert_incident_at(pool: asyncpg.Pool, *, brand: str, opened: datetime,
+                             acknowledged: datetime | None = None, summary: str = "Negative spike") -> str:
+    """An incident as publish keeps it: opened at `opened`, acknowledged (by a lead) or not."""
+    incident_id = f"inc-{brand}-{next(_counter)}"
+    await pool.execute(
+        "INSERT INTO incidents (incident_id, brand_id, status, opened_at, updated_at, summary, acknowledged_at, "
+        "acknowledged_by) VALUES ($1, $2, 'open', $3, $3, $4, $5, $6)",
+        incident_id, brand, opened, summary, acknowledged, "lead" if acknowledged else None)
+    return incident_id

@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -22,6 +23,8 @@ from tests.conftest import TEST_PARTITIONS
 from tests.console.factories import People, add_team, migrate_publish_schema
 
 CONSOLE_TOPICS = ("replies.requested", "incidents.actions", "labels.corrected")
+# brand-a and brand-b: their time zones and business hours (analytics), the agency's name.
+BRAND_CONFIG = Path(__file__).parent / "brands"
 
 
 @dataclass
@@ -45,7 +48,7 @@ async def console(fresh_database_dsn: str, kafka_bootstrap: str, topic_prefix: s
                                    partitions_override=TEST_PARTITIONS)
     settings = ConsoleSettings(
         kafka=kafka_settings, postgres=PostgresSettings(dsn=fresh_database_dsn, pool_max_size=8),
-        http=HttpSettings(port=0), log_json=False,
+        http=HttpSettings(port=0), log_json=False, brand_config=BRAND_CONFIG,
         # The tests talk plain http to 127.0.0.1: the development cookie switch, said explicitly.
         console=ConsoleOptions(live_poll_interval_s=0.1, login_max_failures=3, login_window_s=600,
                                insecure_dev_cookies=True))

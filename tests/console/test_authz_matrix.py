@@ -93,6 +93,10 @@ MATRIX: dict[str, Row] = {
     "GET /api/v1/audit": Row(API_LEAD),
     "GET /api/v1/me": Row(API_LIST),
     "GET /api/v1/users": Row(("401", "403", "403", "403", "200")),
+    # API: analytics of brand A, its CSV tables and client report (leads; agents are refused first)
+    "GET /api/v1/analytics/{brand}": Row(API_LEAD, fill={"brand": "brand-a"}),
+    "GET /api/v1/analytics/{brand}/csv/{table}": Row(API_LEAD, fill={"brand": "brand-a", "table": "items"}),
+    "GET /api/v1/analytics/{brand}/report.pdf": Row(API_LEAD, fill={"brand": "brand-a"}),
     # pages: no session → the login page; another brand's item → 404 page
     "GET /login": Row(same("200")),
     "POST /login": Row(same("403"), form={"username": "nobody", "password": "x"}),  # no login-form token
@@ -109,6 +113,9 @@ MATRIX: dict[str, Row] = {
     "POST /bulk": Row((LOGIN, "200", "200", "200", "200"), form={"action": "tag", "tags": "vip", "target": "filter"}),
     "GET /audit": Row((LOGIN, "403", "403", "200", "200")),
     "GET /mentions": Row((LOGIN, "200", "200", "200", "200")),
+    "GET /analytics": Row((LOGIN, "403", "403", "200", "200")),
+    "GET /analytics/{brand}": Row((LOGIN, "403", "403", "200", "200"), fill={"brand": "brand-a"}),
+    "GET /analytics/{brand}/report": Row((LOGIN, "403", "403", "200", "200"), fill={"brand": "brand-a"}),
     "GET /saved-replies": Row((LOGIN, "200", "200", "200", "200")),
     # an agent's form comes back with the refusal (403); a lead's creates and goes back to the list
     "POST /saved-replies/{action}": Row((LOGIN, "403", "404", "303 /saved-replies", "303 /saved-replies"),

@@ -58,12 +58,18 @@ async def _locked_item(conn: asyncpg.Connection, user: User, item_id: uuid.UUID)
 
 
 async def _update_item(conn: asyncpg.Connection, item_id: uuid.UUID, *, status: str | None, assignee: str | None,
-                       tags: Sequence[str] | None = None) -> asyncpg.Record:
-    """Set people's state of the item (status None: back to the pipeline's); returns the item."""
+                       tags: Sequence[str] | None = None, replied_by: str | None = None) -> asyncpg.Record:
+    """Set people's state of the item (status None: back to the pipeline's); returns the item.
+    The first reply (`replied_by`) and the resolution are stamped once, for the analytics."""
     await conn.execute(
         "UPDATE queue_work SET status = $2, assignee = $3, tags = coalesce($4::text[], tags), "
-        "version = version + 1, updated_at = now() WHERE item_id = $1",
-        item_id, status, assignee, list(tags) if tags is not None else None)
+        "version = version + 1, updated_at = now(), "
+        "first_replied_at = CASE WHEN $5::text IS NULL THEN first_replied_at "
+        "ELSE coalesce(first_replied_at, now()) END, "
+        "first_replied_by = CASE WHEN first_replied_at IS NULL THEN $5 ELSE first_replied_by END, "
+        "resolved_at = CASE WHEN $2 = 'resolved' THEN coalesce(resolved_at, now()) ELSE resolved_at END "
+        "WHERE item_id = $1",
+        item_id, status, assignee, list(tags) if tags is not None else None, replied_by)
     row = await repository.get_item(conn, scope=None, item_id=item_id)
     assert row is not None  # the work row is locked by this transaction
     return row
@@ -226,7 +232,8 @@ async def request_reply(pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: K
             requested_by=user.username)
         requested_at = await requests.record(conn, request_id=reply.reply_id, topic="replies.requested",
                                              action="reply", payload=reply, item_id=item_id)
-        row = await _update_item(conn, item_id, status=ItemStatus.REPLIED, assignee=user.username)
+        row = await _update_item(conn, item_id, status=ItemStatus.REPLIED, assignee=user.username,
+                                 replied_by=user.username)
         await _audit_item(conn, user, "item.reply", item, row, detail=text)
     await requests.produce(pool, producer, kafka, "replies.requested", reply.reply_id, reply)
     catalog.CONSOLE_REPLIES_REQUESTED.labels(brand=reply.brand_id).inc()

@@ -11,14 +11,15 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from mentionflow.brandconfig import AgencyConfig
 from mentionflow.browser_headers import BrowserProtections
 
 from mentionflow_console import live, repository
-from mentionflow_console.api import audit, bulk, care, corrections, incidents, items, users
+from mentionflow_console.api import analytics, audit, bulk, care, corrections, incidents, items, users
 from mentionflow_console.deps import LoginRequired
 from mentionflow_console.errors import ConsoleError, InvalidInput
 from mentionflow_console.settings import ConsoleSettings
-from mentionflow_console.web import bulk_page, pages
+from mentionflow_console.web import analytics_pages, bulk_page, pages
 from mentionflow_console.web.templating import STATIC, make_templates, row_renderer
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ def _is_api(request: Request) -> bool:
 APP_OPTIONS = {"description": DESCRIPTION, "version": "1", "docs_url": None, "redoc_url": None}
 
 
-def configure_app(app: FastAPI, *, settings: ConsoleSettings, pool: asyncpg.Pool, producer: AIOKafkaProducer) -> None:
+def configure_app(app: FastAPI, *, settings: ConsoleSettings, pool: asyncpg.Pool, producer: AIOKafkaProducer,
+                  brands: AgencyConfig | None = None) -> None:
     """Add the console's routes, pages, static files, browser protections and error translation
     to `app` (made by mentionflow.http.create_app with APP_OPTIONS, so it also serves /healthz
     /readyz /metrics)."""
@@ -50,12 +52,13 @@ def configure_app(app: FastAPI, *, settings: ConsoleSettings, pool: asyncpg.Pool
     app.state.settings = settings
     app.state.pool = pool
     app.state.producer = producer
+    app.state.brands = brands
     app.state.templates = templates
     app.state.facets = repository.FacetCache()
     app.state.item_feed = live.ItemFeed(pool, poll_interval_s=settings.console.live_poll_interval_s,
                                         render=row_renderer(templates))
     for router in (items.router, corrections.router, care.router, incidents.router, audit.router, users.router,
-                   pages.router, bulk.router, bulk_page.router):
+                   analytics.router, pages.router, analytics_pages.router, bulk.router, bulk_page.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from mentionflow import accounts
+from mentionflow.brandconfig import load_config
 from mentionflow.service import BackgroundTask, Migrations, ServiceContext, ServiceParts, ServiceSpec, run_service
 
 from mentionflow_console import outbox
@@ -32,7 +33,8 @@ def build_spec(settings: ConsoleSettings) -> ServiceSpec:
         if settings.console.insecure_dev_cookies:
             log.warning("insecure_dev_cookies is on: session cookies lack the Secure flag (development only; "
                         "unset MENTIONFLOW_CONSOLE__INSECURE_DEV_COOKIES behind https)")
-        configure_app(context.app, settings=settings, pool=pool, producer=producer)
+        brands = load_config(settings.brand_config) if settings.brand_config else None
+        configure_app(context.app, settings=settings, pool=pool, producer=producer, brands=brands)
 
         async def relay(stopping: asyncio.Event) -> None:
             await outbox.run_relay(pool, producer, settings.kafka, interval_s=settings.console.outbox_relay_interval_s,

@@ -5,6 +5,8 @@ development switch for plain http on 127.0.0.1 (`make run`, the tests)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from mentionflow.settings import HttpSettings, ServiceSettings
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,3 +36,7 @@ class ConsoleOptions(BaseModel):
 class ConsoleSettings(ServiceSettings):
     http: HttpSettings = HttpSettings(port=8080)
     console: ConsoleOptions = ConsoleOptions()
+    # The brands' business hours and time zones (analytics) and the agency's name (client
+    # report); MENTIONFLOW_BRAND_CONFIG, as for the other services. Unset: figures in UTC and
+    # wall-clock time only.
+    brand_config: Path | None = Field(default=None, description="brand config file or folder")

@@ -1,0 +1,227 @@
+"""The analytics SQL: every figure is aggregated in PostgreSQL over the brand's items posted in
+the current or previous period (index queue_items_brand_posted, publish's migration 0008).
+
+Parameters shared by the item queries: $1 brand, $2 previous period's start, $3 current start,
+$4 current end, $5 queue (NULL: all), $6 agent, the item's assignee (NULL: all). The queries
+run concurrently, each on its own connection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import asyncpg
+
+from mentionflow_console.analytics.business_time import CalendarArrays
+
+
+@dataclass(frozen=True)
+class Scope:
+    brand: str
+    previous_start: datetime
+    start: datetime
+    end: datetime
+    queue: str | None
+    agent: str | None
+
+    def params(self) -> tuple:
+        return self.brand, self.previous_start, self.start, self.end, self.queue, self.agent
+
+
+VOLUME = """
+SELECT q.mention_created_at >= $3 AS is_current,
+       date_trunc($7, q.mention_created_at, $8) AS bucket,
+       q.category, q.sentiment, coalesce(q.language, 'und') AS language, count(*) AS n
+FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id
+WHERE q.brand_id = $1 AND q.mention_created_at >= $2 AND q.mention_created_at < $4
+  AND ($5::text IS NULL OR q.queue = $5) AND ($6::text IS NULL OR w.assignee = $6)
+GROUP BY 1, 2, 3, 4, 5
+"""
+
+
+async def volume(pool: asyncpg.Pool, scope: Scope, *, bucket: str, time_zone: str) -> list[asyncpg.Record]:
+    return await pool.fetch(VOLUME, *scope.params(), bucket, time_zone)
+
+
+# Minutes; NULL where the item has no reply / resolution, or the brand no business hours ($7 NULL).
+TIMINGS = """
+WITH items AS (
+    SELECT q.mention_created_at >= $3 AS is_current, q.mention_created_at AS created, q.sla_due_at,
+           w.first_replied_at AS replied, w.resolved_at AS resolved,
+           console_business_seconds(q.mention_created_at, $7, $8, $9) AS created_b
+    FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id
+    WHERE q.brand_id = $1 AND q.mention_created_at >= $2 AND q.mention_created_at < $4
+      AND ($5::text IS NULL OR q.queue = $5) AND ($6::text IS NULL OR w.assignee = $6)
+), timed AS (
+    SELECT is_current, replied, resolved, sla_due_at,
+           console_not_negative(extract(epoch FROM replied - created)::float8) / 60 AS response_wall,
+           console_not_negative(console_business_seconds(replied, $7, $8, $9) - created_b) / 60 AS response_business,
+           console_not_negative(extract(epoch FROM resolved - created)::float8) / 60 AS resolution_wall,
+           console_not_negative(console_business_seconds(resolved, $7, $8, $9) - created_b) / 60 AS resolution_business
+    FROM items
+)
+SELECT is_current, count(*) AS items, count(replied) AS answered, count(resolved) AS resolved,
+       percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_wall) AS response_wall,
+       percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_business) AS response_business,
+       percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY resolution_wall) AS resolution_wall,
+       percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY resolution_business) AS resolution_business,
+       count(*) FILTER (WHERE replied IS NOT NULL OR sla_due_at <= $10) AS sla_due,
+       count(*) FILTER (WHERE replied <= sla_due_at) AS sla_met
+FROM timed GROUP BY is_current
+"""
+
+
+async def timings(pool: asyncpg.Pool, scope: Scope, *, calendar: CalendarArrays | None,
+                  now: datetime) -> list[asyncpg.Record]:
+    arrays = calendar.as_params() if calendar is not None else (None, None, None)
+    return await pool.fetch(TIMINGS, *scope.params(), *arrays, now)
+
+
+# Open items at each instant of `$4` (the ends of the periods, or now): posted before it and not
+# resolved by then, in one scan. A row resolved before resolved_at was recorded (migration 0008)
+# counts as resolved. $1 brand, $2 queue, $3 agent. No row for an instant without open items.
+BACKLOG = """
+SELECT as_of, count(*) AS open,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY age) AS median_age_h, max(age) AS oldest_age_h,
+       count(*) FILTER (WHERE age < 1) AS under_1h,
+       count(*) FILTER (WHERE age >= 1 AND age < 4) AS from_1h_to_4h,
+       count(*) FILTER (WHERE age >= 4 AND age < 24) AS from_4h_to_1d,
+       count(*) FILTER (WHERE age >= 24 AND age < 72) AS from_1d_to_3d,
+       count(*) FILTER (WHERE age >= 72) AS over_3d
+FROM (
+    SELECT a.as_of, extract(epoch FROM a.as_of - q.mention_created_at)::float8 / 3600 AS age
+    FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id, unnest($4::timestamptz[]) AS a(as_of)
+    WHERE q.brand_id = $1 AND q.mention_created_at < (SELECT max(t) FROM unnest($4::timestamptz[]) AS t)
+      AND q.mention_created_at < a.as_of
+      AND ((w.resolved_at IS NULL AND w.status IS DISTINCT FROM 'resolved') OR w.resolved_at > a.as_of)
+      AND ($2::text IS NULL OR q.queue = $2) AND ($3::text IS NULL OR w.assignee = $3)
+) open_items
+GROUP BY as_of
+"""
+
+
+async def backlog(pool: asyncpg.Pool, scope: Scope, *, as_of: list[datetime]) -> dict[datetime, asyncpg.Record]:
+    rows = await pool.fetch(BACKLOG, scope.brand, scope.queue, scope.agent, as_of)
+    return {row["as_of"]: row for row in rows}
+
+
+AGENTS = """
+SELECT r.requested_by AS agent,
+       count(*) FILTER (WHERE r.requested_at >= $3) AS current,
+       count(*) FILTER (WHERE r.requested_at < $3) AS previous
+FROM console_requests r JOIN queue_items q ON q.id = r.item_id
+WHERE r.action = 'reply' AND r.brand_id = $1 AND r.requested_at >= $2 AND r.requested_at < $4
+  AND ($5::text IS NULL OR q.queue = $5) AND ($6::text IS NULL OR r.requested_by = $6)
+GROUP BY r.requested_by
+ORDER BY current DESC, previous DESC, agent
+"""
+
+
+async def agents(pool: asyncpg.Pool, scope: Scope) -> list[asyncpg.Record]:
+    return await pool.fetch(AGENTS, *scope.params())
+
+
+# Words of complaints (handles, hashtags and links taken out first) and their hashtags, each
+# counted once per complaint; $7 the stop words, $8 how many complaints of the current period
+# must use a term. The ten that grew most of each kind.
+GROWING = """
+WITH complaints AS (
+    SELECT q.id, q.mention_created_at >= $3 AS is_current, q.text
+    FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id
+    WHERE q.brand_id = $1 AND q.mention_created_at >= $2 AND q.mention_created_at < $4 AND q.category = 'complaint'
+      AND ($5::text IS NULL OR q.queue = $5) AND ($6::text IS NULL OR w.assignee = $6)
+), words AS (
+    SELECT 'term' AS kind, id, is_current, term
+    FROM complaints,
+         unnest(tsvector_to_array(to_tsvector('simple',
+             regexp_replace(text, '[@#][[:alnum:]_-]+|https?://[^[:space:]]+', ' ', 'g')))) AS term
+    WHERE length(term) >= 4 AND term !~ '[0-9./:_@-]' AND term <> ALL($7::text[])
+    UNION
+    SELECT 'hashtag', id, is_current, lower(m[1])
+    FROM complaints, regexp_matches(text, '#([[:alnum:]_]+)', 'g') AS m
+), counted AS (
+    SELECT kind, term, count(*) FILTER (WHERE is_current) AS current, count(*) FILTER (WHERE NOT is_current) AS previous
+    FROM words GROUP BY kind, term
+), ranked AS (
+    SELECT kind, term, current, previous,
+           row_number() OVER (PARTITION BY kind ORDER BY current - previous DESC, current DESC, term) AS rank
+    FROM counted WHERE current >= $8
+)
+SELECT kind, term, current, previous FROM ranked WHERE rank <= 10 ORDER BY kind, rank
+"""
+
+
+async def growing(pool: asyncpg.Pool, scope: Scope, *, stop_words: list[str], min_count: int
+                  ) -> list[asyncpg.Record]:
+    return await pool.fetch(GROWING, *scope.params(), stop_words, min_count)
+
+
+# Incidents are brand-wide: the queue and agent filters do not apply to them.
+INCIDENT_FIGURES = """
+SELECT opened_at >= $3 AS is_current, count(*) AS incidents, count(acknowledged_at) AS acknowledged,
+       percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (
+           ORDER BY console_not_negative(extract(epoch FROM acknowledged_at - opened_at)::float8) / 60)
+           AS to_acknowledge
+FROM incidents WHERE brand_id = $1 AND opened_at >= $2 AND opened_at < $4
+GROUP BY 1
+"""
+
+INCIDENT_LIST = """
+SELECT incident_id, opened_at, summary, acknowledged_at, acknowledged_by, resolved_at,
+       console_not_negative(extract(epoch FROM acknowledged_at - opened_at)::float8) / 60 AS to_acknowledge
+FROM incidents WHERE brand_id = $1 AND opened_at >= $2 AND opened_at < $3
+ORDER BY opened_at LIMIT 200
+"""
+
+
+async def incident_figures(pool: asyncpg.Pool, scope: Scope) -> list[asyncpg.Record]:
+    return await pool.fetch(INCIDENT_FIGURES, scope.brand, scope.previous_start, scope.start, scope.end)
+
+
+async def incident_list(pool: asyncpg.Pool, scope: Scope) -> list[asyncpg.Record]:
+    return await pool.fetch(INCIDENT_LIST, scope.brand, scope.start, scope.end)
+
+
+# The items of the current period, one CSV row each (streamed with a cursor).
+ITEM_ROWS = """
+SELECT q.id, q.mention_created_at AS posted_at, q.queue, q.priority, q.category, q.sentiment, q.language,
+       coalesce(w.status, CASE WHEN q.status = 'escalated' THEN 'escalated' ELSE 'new' END) AS status,
+       w.assignee, q.sla_due_at, w.first_replied_at, w.first_replied_by, w.resolved_at,
+       round((console_not_negative(extract(epoch FROM w.first_replied_at - q.mention_created_at)::float8) / 60
+              )::numeric, 2)
+           AS first_response_min,
+       round((console_not_negative(console_business_seconds(w.first_replied_at, $5, $6, $7)
+                          - console_business_seconds(q.mention_created_at, $5, $6, $7)) / 60)::numeric, 2)
+           AS first_response_business_min,
+       round((console_not_negative(extract(epoch FROM w.resolved_at - q.mention_created_at)::float8) / 60
+              )::numeric, 2)
+           AS resolution_min,
+       round((console_not_negative(console_business_seconds(w.resolved_at, $5, $6, $7)
+                          - console_business_seconds(q.mention_created_at, $5, $6, $7)) / 60)::numeric, 2)
+           AS resolution_business_min,
+       CASE WHEN w.first_replied_at IS NOT NULL THEN w.first_replied_at <= q.sla_due_at
+            WHEN q.sla_due_at <= $8 THEN false END AS sla_met,
+       q.author_handle, q.text
+FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id
+WHERE q.brand_id = $1 AND q.mention_created_at >= $2 AND q.mention_created_at < $3
+  AND ($4::text IS NULL OR q.queue = $4) AND ($9::text IS NULL OR w.assignee = $9)
+ORDER BY q.mention_created_at, q.id
+"""
+
+
+# Follower growth: publish's account_snapshots (one row per brand account and UTC day, from
+# ingest's daily X users lookup; 'missing' days have NULL counts, never zeros). $1 brand, $2..$3
+# the days (inclusive). None when the table does not exist yet (publish has not created it).
+ACCOUNT_DAYS = """
+SELECT account_id, handle, day, followers, following, posts, status, reason
+FROM account_snapshots WHERE brand_id = $1 AND day >= $2 AND day <= $3
+ORDER BY account_id, day
+"""
+
+
+async def account_days(pool: asyncpg.Pool, brand: str, *, first: date, last: date) -> list[asyncpg.Record] | None:
+    try:
+        return await pool.fetch(ACCOUNT_DAYS, brand, first, last)
+    except asyncpg.UndefinedTableError:
+        return None
