@@ -109,8 +109,8 @@ async def test_every_figure_of_the_known_items(known):  # noqa: ANN001
         "hours (5.5 h round the clock); SLA met for 50 % of items. 3 incidents; median time to acknowledge "
         "13 min. 3 items open at the end of the period.")
     assert "Mon–Fri 09:00-18:00; Sun 00:00-06:00 (Europe/Paris)" in report["business_hours"]
-    # publish keeps no account snapshots in this database: no growth, and said so (not zeros).
-    assert (report["snapshots_kept"], report["accounts"]) == (False, [])
+    # no snapshot of this brand's accounts yet: no growth listed (never zeros)
+    assert (report["snapshots_kept"], report["accounts"]) == (True, [])
 
 
 async def test_follower_growth_from_daily_snapshots(known):  # noqa: ANN001
