@@ -90,6 +90,12 @@ MATRIX: dict[str, Row] = {
     "GET /api/v1/audit": Row(API_LEAD),
     "GET /api/v1/me": Row(API_LIST),
     "GET /api/v1/users": Row(("401", "403", "403", "403", "200")),
+    # API: auto-assignment (one's own availability; leads set their brands' people's)
+    "GET /api/v1/availability": Row(API_LIST),
+    "PUT /api/v1/availability": Row(API_LIST, json={"mode": "available"}),
+    "PUT /api/v1/users/{username}/availability": Row(("401", "200", "403", "200", "200"),
+                                                     fill={"username": "agent-a"}, json={"mode": "away"}),
+    "GET /api/v1/assignment/queues": Row(API_LIST),
     # pages: no session → the login page; another brand's item → 404 page
     "GET /login": Row(same("200")),
     "POST /login": Row(same("403"), form={"username": "nobody", "password": "x"}),  # no login-form token
@@ -105,6 +111,7 @@ MATRIX: dict[str, Row] = {
     "GET /audit": Row((LOGIN, "403", "403", "200", "200")),
     "GET /mentions": Row((LOGIN, "200", "200", "200", "200")),
     "GET /saved-replies": Row((LOGIN, "200", "200", "200", "200")),
+    "POST /availability": Row((LOGIN, "303 /", "303 /", "303 /", "303 /"), form={"mode": "available"}),
     # an agent's form comes back with the refusal (403); a lead's creates and goes back to the list
     "POST /saved-replies/{action}": Row((LOGIN, "403", "404", "303 /saved-replies", "303 /saved-replies"),
                                         fill={"action": "save"}, form={"brand_id": "brand-a", "language": "en",

@@ -11,9 +11,10 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from mentionflow.brandconfig import AgencyConfig
 from mentionflow.browser_headers import BrowserProtections
 
-from mentionflow_console.api import audit, care, corrections, incidents, items, users
+from mentionflow_console.api import assignment, audit, care, corrections, incidents, items, users
 from mentionflow_console.deps import LoginRequired
 from mentionflow_console.errors import ConsoleError, InvalidInput
 from mentionflow_console.settings import ConsoleSettings
@@ -40,7 +41,8 @@ def _is_api(request: Request) -> bool:
 APP_OPTIONS = {"description": DESCRIPTION, "version": "1", "docs_url": None, "redoc_url": None}
 
 
-def configure_app(app: FastAPI, *, settings: ConsoleSettings, pool: asyncpg.Pool, producer: AIOKafkaProducer) -> None:
+def configure_app(app: FastAPI, *, settings: ConsoleSettings, pool: asyncpg.Pool, producer: AIOKafkaProducer,
+                  brand_config: AgencyConfig | None = None) -> None:
     """Add the console's routes, pages, static files, browser protections and error translation
     to `app` (made by mentionflow.http.create_app with APP_OPTIONS, so it also serves /healthz
     /readyz /metrics)."""
@@ -49,10 +51,11 @@ def configure_app(app: FastAPI, *, settings: ConsoleSettings, pool: asyncpg.Pool
     app.state.settings = settings
     app.state.pool = pool
     app.state.producer = producer
+    app.state.brand_config = brand_config
     app.state.templates = templates
     app.state.render_row = row_renderer(templates)
     for router in (items.router, corrections.router, care.router, incidents.router, audit.router, users.router,
-                   pages.router):
+                   assignment.router, assignment.pages, pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 

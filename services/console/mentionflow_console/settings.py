@@ -5,6 +5,8 @@ development switch for plain http on 127.0.0.1 (`make run`, the tests)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from mentionflow.settings import HttpSettings, ServiceSettings
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,6 +27,7 @@ class ConsoleOptions(BaseModel):
     outbox_relay_after_s: float = Field(default=10.0, gt=0,
                                         description="re-send requests the broker has not acknowledged after this long")
     page_size: int = Field(default=200, ge=1, le=1000)
+    assign_interval_s: float = Field(default=2.0, gt=0, description="auto-assignment: seconds between passes")
 
     @property
     def cookie_secure(self) -> bool:
@@ -34,3 +37,6 @@ class ConsoleOptions(BaseModel):
 class ConsoleSettings(ServiceSettings):
     http: HttpSettings = HttpSettings(port=8080)
     console: ConsoleOptions = ConsoleOptions()
+    brand_config: Path | None = Field(
+        default=None, description="brand config file or folder (MENTIONFLOW_BRAND_CONFIG): the queues' "
+                                  "auto-assignment and the teams' hours; unset, nothing is auto-assigned")
