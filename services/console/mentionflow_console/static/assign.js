@@ -22,11 +22,15 @@
     if (!form) return;
     const select = document.getElementById("availability-mode");
     const output = document.getElementById("availability-state");
+    // The state as the page opens; once the person has touched the switch, theirs is newer.
+    let set = false;
+    select.addEventListener("change", () => { set = true; });
     fetch("/api/v1/availability", { credentials: "same-origin" })
       .then((response) => (response.ok ? response.json() : null))
-      .then((state) => { if (state) show(state, output, select); });
+      .then((state) => { if (state && !set) show(state, output, select); });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
+      set = true;
       fetch("/api/v1/availability", {
         method: "PUT", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
