@@ -4,7 +4,10 @@ goes away or off shift, brand scope, and the item's history explaining each deci
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -15,6 +18,7 @@ import asyncpg
 import pytest
 from mentionflow.accounts import store
 from mentionflow.brandconfig import AgencyConfig, load_config
+from mentionflow.service import EXIT_BAD_CONFIG
 from mentionflow_console import actions, assigner, repository
 from mentionflow_console.assignment import AvailabilityMode
 
@@ -159,3 +163,25 @@ async def test_a_queue_without_assignment_and_other_brands_are_left_alone(pool, 
     resolved = await insert_item(pool, brand="brand-a", queue_name="brand-a-care", status="resolved")
     assert (await assigner.run_pass(pool, config)).assigned == 1
     assert await assignees(pool, [manual, other, resolved]) == [None, "agent-b", None]
+
+
+async def test_a_backlog_nobody_may_take_never_holds_up_another_queue(pool, config, monkeypatch) -> None:
+    monkeypatch.setattr(assigner, "PASS_ITEM_LIMIT", 3)  # fewer items looked at than the backlog
+    await set_mode(pool, config, "agent-b", "available")  # nobody of brand A is
+    backlog = [await insert_item(pool, brand="brand-a", queue_name="brand-a-care", priority="P1") for _ in range(5)]
+    later = [await insert_item(pool, brand="brand-b", queue_name="brand-b-care", priority="P4") for _ in range(2)]
+
+    assert (await assigner.run_pass(pool, config)).assigned == 2
+    assert await assignees(pool, backlog + later) == [None] * 5 + ["agent-b"] * 2
+
+
+def test_an_unknown_mode_in_the_brand_config_stops_the_console_naming_file_line_and_key(tmp_path: Path) -> None:
+    broken = tmp_path / "agency.yaml"
+    broken.write_text(CONFIG_PATH.read_text().replace("mode: round-robin, capacity: 3", "mode: fair-share"))
+    env = {**os.environ, "MENTIONFLOW_BRAND_CONFIG": str(broken), "MENTIONFLOW_LOG_JSON": "false"}
+    result = subprocess.run([sys.executable, "-m", "mentionflow_console.main"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == EXIT_BAD_CONFIG, result.stderr[-2000:]
+    assert "agency.yaml:25: queues.brand-a-rr.assignment.mode: Input should be 'off', 'round-robin' or " \
+           "'least-loaded' (got 'fair-share')" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.console.factories import insert_item
+from tests.console.sessions import logged_in
 from tests.helpers import eventually
 
 CONSOLE_BRAND_CONFIG = Path(__file__).with_name("assignment_config.yaml")  # read by the console fixture
@@ -94,3 +95,41 @@ async def test_new_items_are_assigned_and_the_item_history_explains_it(console) 
 async def _assigned_to(client, items, username: str, count: int) -> bool:  # noqa: ANN001
     queue = (await client.get("/api/v1/items", params={"queue": "brand-a-care"})).json()
     return sum(1 for i in queue if i["assignee"] == username and i["id"] in {str(x) for x in items}) == count
+
+
+async def test_the_availability_form_checks_its_token_and_names_a_wrong_mode(console) -> None:
+    async with logged_in(console.base_url, "agent-a") as (agent, csrf):
+        forged = await agent.post("/availability", data={"mode": "available"})
+        assert forged.status_code == 403
+        wrong = await agent.post("/availability", data={"csrf_token": csrf, "mode": "busy"})
+        assert wrong.status_code == 422 and "mode" in wrong.text and "auto, available, away" in wrong.text
+        assert await console.pool.fetchval("SELECT count(*) FROM agent_availability") == 0
+        done = await agent.post("/availability", data={"csrf_token": csrf, "mode": "available"})
+        assert (done.status_code, done.headers["location"]) == (303, "/")
+    assert await console.pool.fetchval("SELECT mode FROM agent_availability WHERE username = 'agent-a'") == "available"
+
+
+async def test_a_lead_sending_an_agent_away_hands_their_unclaimed_items_to_the_others(console) -> None:
+    async with console.client("agent-a") as agent_a, console.client("lead-a") as lead_a:
+        assert (await agent_a.put("/api/v1/availability", json={"mode": "available"})).status_code == 200
+        items = [await insert_item(console.pool, brand="brand-a", queue_name="brand-a-care") for _ in range(3)]
+        await eventually(lambda: _assigned_to(agent_a, items, "agent-a", 3), timeout_s=20,
+                         what="the three items to go to agent-a, the only one available")
+        claimed = str(items[0])
+        assert (await agent_a.post(f"/api/v1/items/{claimed}/claim")).status_code == 200
+
+        sent_away = await lead_a.put("/api/v1/users/agent-a/availability", json={"mode": "away"})
+        assert (sent_away.status_code, sent_away.json()["handed_back"]) == (200, 2)
+        queue = (await lead_a.get("/api/v1/assignment/queues")).json()
+        care = next(q for q in queue if q["queue"] == "brand-a-care")
+        agents = {a["username"]: (a["available"], a["reason"], a["open_items"]) for a in care["agents"]}
+        assert agents["agent-a"] == (False, "away", 1)
+        assert (await lead_a.put("/api/v1/availability", json={"mode": "available"})).status_code == 200
+        await eventually(lambda: _assigned_to(agent_a, items, "lead-a", 2), timeout_s=20,
+                         what="the two handed back to go to lead-a")
+        detail = (await lead_a.get(f"/api/v1/items/{items[1]}")).json()
+        assert [(h["actor"], h["action"]) for h in detail["history"]] == [
+            ("auto-assign", "item.assign"), ("auto-assign", "item.unassign"), ("auto-assign", "item.assign")]
+        assert detail["history"][1]["detail"] == "handed back: agent-a is unavailable (away)"
+        mine = (await agent_a.get(f"/api/v1/items/{claimed}")).json()
+        assert (mine["status"], mine["assignee"]) == ("claimed", "agent-a")  # the claim is the lock

@@ -33,6 +33,7 @@ from mentionflow_console.assignment import (
     Availability,
     AvailabilityMode,
     Candidate,
+    Choice,
     availability,
     choose,
 )
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 ASSIGNER = "auto-assign"  # the actor of the assigner's audit entries
 # pg advisory lock key of the pass ("mf-asgn" as a number): one pass at a time per database.
 PASS_LOCK = 0x6D662D6173676E
-PASS_ITEM_LIMIT = 500  # items looked at per pass: a backlog is worked through over a few passes
+PASS_ITEM_LIMIT = 500  # items looked at per queue and brand per pass: a backlog takes a few passes
 
 
 @dataclass
@@ -103,12 +104,15 @@ class _Facts:
         return found
 
 
+# An agent's open items: assigned to or claimed by them, not resolved (what capacity counts).
+OPEN_ITEMS = "assignee IS NOT NULL AND (status IS NULL OR status <> 'resolved')"
+
+
 async def _facts(conn: asyncpg.Connection, config: AgencyConfig | None, now: datetime) -> _Facts:
     users = {u.username: u for u in await list_users(conn)}
     modes = {r["username"]: r["mode"] for r in await conn.fetch("SELECT username, mode FROM agent_availability")}
     loads = {r["assignee"]: r["open_items"] for r in await conn.fetch(
-        "SELECT assignee, count(*) AS open_items FROM queue_work "
-        "WHERE assignee IS NOT NULL AND (status IS NULL OR status <> 'resolved') GROUP BY assignee")}
+        f"SELECT assignee, count(*) AS open_items FROM queue_work WHERE {OPEN_ITEMS} GROUP BY assignee")}
     cursors = {r["queue_id"]: r["last_assignee"] for r in await conn.fetch(
         "SELECT queue_id, last_assignee FROM assignment_cursors")}
     return _Facts(config, now, users, modes, loads, cursors)
@@ -127,13 +131,17 @@ async def _audit(conn: asyncpg.Connection, row: asyncpg.Record, action: str, bef
 
 # --- handing back -----------------------------------------------------------------------------
 
+# Assigned and not claimed: the work row has an assignee and no status of a person's (a claim,
+# a reply or a resolve sets one; release clears both).
+UNCLAIMED = "(status IS NULL OR status = 'new')"
+
 ASSIGNED_UNCLAIMED = (
     "SELECT q.id, q.brand_id, q.queue, q.mention_id, w.assignee "
     "FROM queue_work w JOIN queue_items q ON q.id = w.item_id "
-    "WHERE w.assignee IS NOT NULL AND w.status IS NULL AND ($1::text[] IS NULL OR w.assignee = ANY($1::text[])) "
-    "ORDER BY q.id")
+    "WHERE w.assignee IS NOT NULL AND (w.status IS NULL OR w.status = 'new') "
+    "AND ($1::text[] IS NULL OR w.assignee = ANY($1::text[])) ORDER BY q.id")
 
-LOCK_ASSIGNED_WAIT = ("SELECT assignee FROM queue_work WHERE item_id = $1 AND assignee = $2 AND status IS NULL "
+LOCK_ASSIGNED_WAIT = (f"SELECT assignee FROM queue_work WHERE item_id = $1 AND assignee = $2 AND {UNCLAIMED} "
                       "FOR UPDATE")
 LOCK_ASSIGNED_SKIP = LOCK_ASSIGNED_WAIT + " SKIP LOCKED"
 
@@ -162,27 +170,54 @@ async def _hand_back(conn: asyncpg.Connection, facts: _Facts, usernames: list[st
 
 # --- assigning --------------------------------------------------------------------------------
 
+# New items nobody holds, per queue and brand: a queue whose items nobody may take now (nobody
+# available, everyone at capacity) never holds up another's.
+UNASSIGNED_WHERE = ("q.queue = ANY($1::text[]) AND q.status IN ('new', 'escalated') AND w.assignee IS NULL "
+                    "AND (w.status IS NULL OR w.status = 'new')")
+UNASSIGNED_GROUPS = (
+    "SELECT q.queue, q.brand_id FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id "
+    f"WHERE {UNASSIGNED_WHERE} GROUP BY q.queue, q.brand_id ORDER BY min(q.priority), min(q.sla_due_at)")
 UNASSIGNED = (
     "SELECT q.id, q.brand_id, q.queue, q.mention_id FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id "
-    "WHERE q.queue = ANY($1::text[]) AND q.status IN ('new', 'escalated') AND w.assignee IS NULL "
-    "AND (w.status IS NULL OR w.status = 'new') ORDER BY q.priority, q.sla_due_at, q.id LIMIT $2")
+    f"WHERE {UNASSIGNED_WHERE} AND q.brand_id = $2 ORDER BY q.priority, q.sla_due_at, q.id LIMIT $3")
+LOCK_UNASSIGNED = (f"SELECT status FROM queue_work WHERE item_id = $1 AND assignee IS NULL AND {UNCLAIMED} "
+                   "FOR UPDATE SKIP LOCKED")
+
+
+async def _choose_with_current_loads(conn: asyncpg.Connection, facts: _Facts, row: asyncpg.Record,
+                                     queue: Queue) -> Choice | None:
+    """The choice, with the chosen agent's load read again inside the item's transaction: a
+    claim made since the pass began counts, so nobody is pushed past the capacity."""
+    queue_id = row["queue"]
+    tries = len(facts.candidates(queue_id, queue, row["brand_id"])) + 1  # each try corrects one agent's load
+    for _ in range(tries):
+        choice = choose(queue.assignment.mode, facts.candidates(queue_id, queue, row["brand_id"]),
+                        capacity=queue.assignment.capacity, last_assignee=facts.cursors.get(queue_id))
+        if choice is None:
+            return None
+        current = await conn.fetchval(f"SELECT count(*) FROM queue_work WHERE {OPEN_ITEMS} AND assignee = $1",
+                                      choice.username)
+        if current == facts.loads.get(choice.username, 0):
+            return choice
+        facts.loads[choice.username] = current  # and choose again with it
+    return None
 
 
 async def _assign_one(conn: asyncpg.Connection, facts: _Facts, row: asyncpg.Record, queue: Queue) -> bool | None:
     """Assign one item; True done, False skipped (someone is on it), None: nobody may take it."""
     queue_id = row["queue"]
-    choice = choose(queue.assignment.mode, facts.candidates(queue_id, queue, row["brand_id"]),
-                    capacity=queue.assignment.capacity, last_assignee=facts.cursors.get(queue_id))
-    if choice is None:
+    if choose(queue.assignment.mode, facts.candidates(queue_id, queue, row["brand_id"]),
+              capacity=queue.assignment.capacity, last_assignee=facts.cursors.get(queue_id)) is None:
         return None
     async with transaction(conn):
         await conn.execute("INSERT INTO queue_work (item_id, brand_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                            row["id"], row["brand_id"])
-        locked = await conn.fetchrow(
-            "SELECT status FROM queue_work WHERE item_id = $1 AND assignee IS NULL "
-            "AND (status IS NULL OR status = 'new') FOR UPDATE SKIP LOCKED", row["id"])
+        locked = await conn.fetchrow(LOCK_UNASSIGNED, row["id"])
         if locked is None:  # claimed (or being acted on) since we looked: never take it
             return False
+        choice = await _choose_with_current_loads(conn, facts, row, queue)
+        if choice is None:
+            return None
         await conn.execute("UPDATE queue_work SET assignee = $2, version = version + 1, updated_at = now() "
                            "WHERE item_id = $1", row["id"], choice.username)
         await conn.execute(
@@ -203,15 +238,13 @@ async def _assign(conn: asyncpg.Connection, facts: _Facts) -> int:
     if not queues:
         return 0
     assigned = 0
-    full: set[tuple[str, str]] = set()  # (queue, brand) nobody may take any more of in this pass
-    for row in await conn.fetch(UNASSIGNED, sorted(queues), PASS_ITEM_LIMIT):
-        group = (row["queue"], row["brand_id"])
-        if group in full:
-            continue
-        done = await _assign_one(conn, facts, row, queues[row["queue"]])
-        if done is None:
-            full.add(group)
-        assigned += bool(done)
+    for group in await conn.fetch(UNASSIGNED_GROUPS, sorted(queues)):
+        queue = queues[group["queue"]]
+        for row in await conn.fetch(UNASSIGNED, [group["queue"]], group["brand_id"], PASS_ITEM_LIMIT):
+            done = await _assign_one(conn, facts, row, queue)
+            if done is None:  # nobody may take more of this queue and brand in this pass
+                break
+            assigned += bool(done)
     return assigned
 
 
