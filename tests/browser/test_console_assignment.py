@@ -2,7 +2,8 @@
 themselves available with the switch in the top bar; 30 new items of the least-loaded queue
 (tests/console/assignment_config.yaml) are spread 10/10/10 by the console's assigner; each agent's
 queue shows their ten, and an item's history says why it went to whom. One goes away and gets
-their unclaimed items handed back. Screenshots go to bench/out/screens/."""
+their unclaimed items handed back, to the other two up to their capacity (12), the history saying
+why. Screenshots go to bench/out/screens/."""
 
 from __future__ import annotations
 
@@ -74,5 +75,14 @@ async def test_thirty_new_items_are_spread_over_three_available_agents(console, 
         return got == {"agent-a": 12, "lead-a": 12, None: 6}
 
     await eventually(handed_on, timeout_s=30, what="agent-a2's items to go back and on, up to capacity")
+    lead = pages["lead-a"]
+    await lead.goto("/?queue=brand-a-care")
+    await expect(lead.locator(".assigned-to", has_text=re.compile("^assigned to agent-a2$"))).to_have_count(0)
+    await expect(lead.locator(".assigned-to")).to_have_count(24)
+    await expect(lead.locator("#availability-state")).to_have_text("taking items · 12 open")
+    await lead.goto(f"/items/{mine}")
+    await expect(lead.locator(".history")).to_contain_text("handed back: agent-a2 is unavailable (away)")
+    handed_shot = SCREENS / "auto-assignment-handed-back.png"
+    await lead.screenshot(path=str(handed_shot), full_page=True)
     assert reports == [] and [await violations(p) for p in pages.values()] == [[], [], []]
-    print(f"\nscreenshots: {queue_shot} {history_shot}")
+    print(f"\nscreenshots: {queue_shot} {history_shot} {handed_shot}")
