@@ -19,7 +19,7 @@ from tests.console.factories import add_team, insert_incident, insert_item, inse
 from tests.helpers import eventually
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
-BUDGET_S = 75
+BUDGET_S = 240  # generous: 34 operations took 88 s on two cores shared with other suites
 
 
 def _free_port() -> int:
