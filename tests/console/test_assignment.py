@@ -4,6 +4,7 @@ goes away or off shift, brand scope, and the item's history explaining each deci
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -173,6 +174,22 @@ async def test_a_backlog_nobody_may_take_never_holds_up_another_queue(pool, conf
 
     assert (await assigner.run_pass(pool, config)).assigned == 2
     assert await assignees(pool, backlog + later) == [None] * 5 + ["agent-b"] * 2
+
+
+async def test_two_replicas_passing_at_once_assign_each_item_once_within_capacity(pool, config,
+                                                                                   fresh_database_dsn) -> None:
+    await set_mode(pool, config, "agent-a", "available")
+    await set_mode(pool, config, "lead-a", "available")
+    items = [await insert_item(pool, brand="brand-a", queue_name="brand-a-rr") for _ in range(8)]
+    other = await asyncpg.create_pool(fresh_database_dsn, min_size=1, max_size=2)  # a second replica's
+    try:
+        results = await asyncio.gather(*(assigner.run_pass(p, config) for p in (pool, other, pool, other)))
+    finally:
+        await other.close()
+    assert sum(r.assigned for r in results) == 6  # capacity 3 each, counted by one pass at a time
+    assert Counter(await assignees(pool, items)) == {"agent-a": 3, "lead-a": 3, None: 2}
+    entries = await pool.fetch("SELECT item_id FROM audit_log WHERE action = 'item.assign'")
+    assert len(entries) == len({e["item_id"] for e in entries}) == 6
 
 
 def test_an_unknown_mode_in_the_brand_config_stops_the_console_naming_file_line_and_key(tmp_path: Path) -> None:
