@@ -52,8 +52,9 @@ async def test_availability_per_role_and_brand_scope(console) -> None:
 
 async def test_queues_view_is_brand_scoped(console) -> None:
     async with console.client("agent-b") as agent_b, console.client("lead") as lead, \
-            console.client("admin") as admin:
+            console.client("admin") as admin, console.client("lead-a") as lead_a:
         seen_by_b = (await agent_b.get("/api/v1/assignment/queues")).json()
+        seen_by_lead_a = (await lead_a.get("/api/v1/assignment/queues")).json()
         seen_by_lead = (await lead.get("/api/v1/assignment/queues")).json()
         seen_by_admin = (await admin.get("/api/v1/assignment/queues")).json()
     assert [q["queue"] for q in seen_by_b] == ["brand-b-care"]
@@ -61,6 +62,7 @@ async def test_queues_view_is_brand_scoped(console) -> None:
                                                "mode": "round-robin", "capacity": 5, "last_assignee": None,
                                                "agents": None}
     assert [a["username"] for a in seen_by_b[0]["agents"]] == ["agent-b"]
+    assert [q["queue"] for q in seen_by_lead_a] == ["brand-a-care", "brand-a-day", "brand-a-manual", "brand-a-rr"]
     assert {q["queue"] for q in seen_by_lead} == {"brand-a-care", "brand-a-rr", "brand-a-day", "brand-a-manual",
                                                   "brand-b-care"} == {q["queue"] for q in seen_by_admin}
 
