@@ -46,8 +46,8 @@ def _people_and_teams(config: AgencyConfig) -> Iterator[Finding]:
     if config.escalation_policy is not None and config.escalation_policy not in config.escalation_policies:
         yield Finding(("escalation_policy",), _unknown_policy(config, config.escalation_policy))
     users: dict[str, str] = {}
-    for person_id, person in config.people.items():
-        username = console_username(person_id, person)
+    for person_id, details in config.people.items():
+        username = console_username(person_id, details)
         if username in users:
             yield Finding(("people", person_id, "console_user"),
                           f"console user {username!r} is already {users[username]!r}'s")

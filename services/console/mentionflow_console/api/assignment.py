@@ -3,7 +3,7 @@ brands assigns and to whom. The assignment itself is the console's background ta
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -110,7 +110,7 @@ async def availability_form(request: Request, session: UiSession, pool: DbPool, 
         if mode not in AVAILABILITY_MODES:
             raise InvalidInput("mode", f"choose one of {', '.join(AVAILABILITY_MODES)}")
         await assigner.set_availability(pool, actor=session.user, username=session.user.username,
-                                        mode=mode,  # type: ignore[arg-type] - checked just above
+                                        mode=cast(AvailabilityMode, mode),  # checked just above
                                         config=_config(request))
     except ConsoleError as exc:
         return error_page(request, session, exc)
