@@ -104,15 +104,16 @@ class _Facts:
         return found
 
 
-# An agent's open items: assigned to or claimed by them, not resolved (what capacity counts).
-OPEN_ITEMS = "assignee IS NOT NULL AND (status IS NULL OR status <> 'resolved')"
+# Agents' open items: assigned to or claimed by them, not resolved (what capacity counts); all
+# agents' ($1 NULL) or one's.
+OPEN_ITEMS = ("SELECT assignee, count(*) AS open_items FROM queue_work WHERE assignee IS NOT NULL "
+              "AND (status IS NULL OR status <> 'resolved') AND ($1::text IS NULL OR assignee = $1) GROUP BY assignee")
 
 
 async def _facts(conn: asyncpg.Connection, config: AgencyConfig | None, now: datetime) -> _Facts:
     users = {u.username: u for u in await list_users(conn)}
     modes = {r["username"]: r["mode"] for r in await conn.fetch("SELECT username, mode FROM agent_availability")}
-    loads = {r["assignee"]: r["open_items"] for r in await conn.fetch(
-        f"SELECT assignee, count(*) AS open_items FROM queue_work WHERE {OPEN_ITEMS} GROUP BY assignee")}
+    loads = {r["assignee"]: r["open_items"] for r in await conn.fetch(OPEN_ITEMS, None)}
     cursors = {r["queue_id"]: r["last_assignee"] for r in await conn.fetch(
         "SELECT queue_id, last_assignee FROM assignment_cursors")}
     return _Facts(config, now, users, modes, loads, cursors)
@@ -133,7 +134,6 @@ async def _audit(conn: asyncpg.Connection, row: asyncpg.Record, action: str, bef
 
 # Assigned and not claimed: the work row has an assignee and no status of a person's (a claim,
 # a reply or a resolve sets one; release clears both).
-UNCLAIMED = "(status IS NULL OR status = 'new')"
 
 ASSIGNED_UNCLAIMED = (
     "SELECT q.id, q.brand_id, q.queue, q.mention_id, w.assignee "
@@ -141,8 +141,8 @@ ASSIGNED_UNCLAIMED = (
     "WHERE w.assignee IS NOT NULL AND (w.status IS NULL OR w.status = 'new') "
     "AND ($1::text[] IS NULL OR w.assignee = ANY($1::text[])) ORDER BY q.id")
 
-LOCK_ASSIGNED_WAIT = (f"SELECT assignee FROM queue_work WHERE item_id = $1 AND assignee = $2 AND {UNCLAIMED} "
-                      "FOR UPDATE")
+LOCK_ASSIGNED_WAIT = ("SELECT assignee FROM queue_work WHERE item_id = $1 AND assignee = $2 "
+                      "AND (status IS NULL OR status = 'new') FOR UPDATE")
 LOCK_ASSIGNED_SKIP = LOCK_ASSIGNED_WAIT + " SKIP LOCKED"
 
 
@@ -172,16 +172,17 @@ async def _hand_back(conn: asyncpg.Connection, facts: _Facts, usernames: list[st
 
 # New items nobody holds, per queue and brand: a queue whose items nobody may take now (nobody
 # available, everyone at capacity) never holds up another's.
-UNASSIGNED_WHERE = ("q.queue = ANY($1::text[]) AND q.status IN ('new', 'escalated') AND w.assignee IS NULL "
-                    "AND (w.status IS NULL OR w.status = 'new')")
 UNASSIGNED_GROUPS = (
     "SELECT q.queue, q.brand_id FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id "
-    f"WHERE {UNASSIGNED_WHERE} GROUP BY q.queue, q.brand_id ORDER BY min(q.priority), min(q.sla_due_at)")
+    "WHERE q.queue = ANY($1::text[]) AND q.status IN ('new', 'escalated') AND w.assignee IS NULL "
+    "AND (w.status IS NULL OR w.status = 'new') "
+    "GROUP BY q.queue, q.brand_id ORDER BY min(q.priority), min(q.sla_due_at)")
 UNASSIGNED = (
     "SELECT q.id, q.brand_id, q.queue, q.mention_id FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id "
-    f"WHERE {UNASSIGNED_WHERE} AND q.brand_id = $2 ORDER BY q.priority, q.sla_due_at, q.id LIMIT $3")
-LOCK_UNASSIGNED = (f"SELECT status FROM queue_work WHERE item_id = $1 AND assignee IS NULL AND {UNCLAIMED} "
-                   "FOR UPDATE SKIP LOCKED")
+    "WHERE q.queue = $1 AND q.brand_id = $2 AND q.status IN ('new', 'escalated') AND w.assignee IS NULL "
+    "AND (w.status IS NULL OR w.status = 'new') ORDER BY q.priority, q.sla_due_at, q.id LIMIT $3")
+LOCK_UNASSIGNED = ("SELECT status FROM queue_work WHERE item_id = $1 AND assignee IS NULL "
+                   "AND (status IS NULL OR status = 'new') FOR UPDATE SKIP LOCKED")
 
 
 async def _choose_with_current_loads(conn: asyncpg.Connection, facts: _Facts, row: asyncpg.Record,
@@ -195,8 +196,8 @@ async def _choose_with_current_loads(conn: asyncpg.Connection, facts: _Facts, ro
                         capacity=queue.assignment.capacity, last_assignee=facts.cursors.get(queue_id))
         if choice is None:
             return None
-        current = await conn.fetchval(f"SELECT count(*) FROM queue_work WHERE {OPEN_ITEMS} AND assignee = $1",
-                                      choice.username)
+        row_load = await conn.fetchrow(OPEN_ITEMS, choice.username)
+        current = row_load["open_items"] if row_load else 0
         if current == facts.loads.get(choice.username, 0):
             return choice
         facts.loads[choice.username] = current  # and choose again with it
@@ -240,7 +241,7 @@ async def _assign(conn: asyncpg.Connection, facts: _Facts) -> int:
     assigned = 0
     for group in await conn.fetch(UNASSIGNED_GROUPS, sorted(queues)):
         queue = queues[group["queue"]]
-        for row in await conn.fetch(UNASSIGNED, [group["queue"]], group["brand_id"], PASS_ITEM_LIMIT):
+        for row in await conn.fetch(UNASSIGNED, group["queue"], group["brand_id"], PASS_ITEM_LIMIT):
             done = await _assign_one(conn, facts, row, queue)
             if done is None:  # nobody may take more of this queue and brand in this pass
                 break
