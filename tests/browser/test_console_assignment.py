@@ -22,9 +22,11 @@ AGENTS = ("agent-a", "agent-a2", "lead-a")  # brand-a-team: agent-a, agent-a2, c
 
 
 async def set_availability(page: Page, mode: str, shown: str) -> None:
-    await page.get_by_label("Availability", exact=True).select_option(mode)
+    choice = page.get_by_role("group", name="Availability").get_by_role("radio", name=mode, exact=True)
+    await choice.check()
     await page.get_by_role("button", name="Set availability").click()
     await expect(page.locator("#availability-state")).to_have_text(shown)
+    await expect(choice).to_be_checked()
 
 
 async def test_thirty_new_items_are_spread_over_three_available_agents(console, browser) -> None:
@@ -32,7 +34,7 @@ async def test_thirty_new_items_are_spread_over_three_available_agents(console, 
     pages, reports = {}, []
     for username in AGENTS:
         page, csp = await login(browser, console.base_url, username)
-        await set_availability(page, "available", "taking items · 0 open")
+        await set_availability(page, "Available", "taking items · 0 open")
         pages[username], reports = page, reports + csp
 
     items = [await insert_item(console.pool, brand="brand-a", queue_name="brand-a-care", handle=f"customer{n}",
@@ -67,7 +69,7 @@ async def test_thirty_new_items_are_spread_over_three_available_agents(console, 
 
     # going away hands back the ten unclaimed items; the other two take them up to their capacity (12)
     await page.goto("/")
-    await set_availability(page, "away", "not taking items · 0 open")
+    await set_availability(page, "Away", "not taking items · 0 open")
 
     async def handed_on() -> bool:
         got = Counter(r["assignee"] for r in await console.pool.fetch(

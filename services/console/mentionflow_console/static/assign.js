@@ -9,8 +9,8 @@
     return meta ? meta.content : "";
   }
 
-  function show(state, output, select) {
-    select.value = state.mode;
+  function show(state, output, modes) {
+    modes.value = state.mode;
     const onShift = state.teams.filter((t) => t.available).map((t) => t.team);
     const taking = state.mode === "available" || (state.mode === "auto" && onShift.length > 0);
     output.textContent = `${taking ? "taking items" : "not taking items"} · ${state.open_items} open`;
@@ -20,24 +20,24 @@
   function setUp() {
     const form = document.getElementById("availability-form");
     if (!form) return;
-    const select = document.getElementById("availability-mode");
+    const modes = form.elements.namedItem("mode");  // the radio buttons, read and set as one value
     const output = document.getElementById("availability-state");
     // The state as the page opens; once the person has touched the switch, theirs is newer.
     let set = false;
-    select.addEventListener("change", () => { set = true; });
+    document.getElementById("availability-mode").addEventListener("change", () => { set = true; });
     fetch("/api/v1/availability", { credentials: "same-origin" })
       .then((response) => (response.ok ? response.json() : null))
-      .then((state) => { if (state && !set) show(state, output, select); });
+      .then((state) => { if (state && !set) show(state, output, modes); });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       set = true;
       fetch("/api/v1/availability", {
         method: "PUT", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
-        body: JSON.stringify({ mode: select.value }),
+        body: JSON.stringify({ mode: modes.value }),
       }).then((response) => response.json().then((body) => {
         if (!response.ok) { output.textContent = "could not set availability"; return; }
-        show(body, output, select);
+        show(body, output, modes);
       }));
     });
   }
