@@ -141,6 +141,30 @@ async def test_going_away_hands_back_assigned_items_but_not_claimed_ones(pool, c
     assert await assignees(pool, items) == ["agent-a", "agent-a2", "agent-a2"]
 
 
+async def test_a_released_item_is_never_given_back_to_whoever_released_it(pool, config) -> None:
+    await set_mode(pool, config, "agent-a", "available")
+    await set_mode(pool, config, "agent-a2", "available")
+    item = await insert_item(pool, brand="brand-a", queue_name="brand-a-care")
+    assert (await assigner.run_pass(pool, config)).assigned == 1
+    assert await assignees(pool, [item]) == ["agent-a"]  # equal loads: the first in member order
+    agent = await store.get_user(pool, username="agent-a")
+    await actions.claim(pool, user=agent, item_id=item)
+    await actions.release(pool, user=agent, item_id=item)  # "not for me"
+
+    assert (await assigner.run_pass(pool, config)).assigned == 1
+    assert await assignees(pool, [item]) == ["agent-a2"]  # though agent-a is the least loaded now
+    history = await repository.item_history(pool, item_id=item)
+    assert history[-1]["detail"] == (
+        "assigned to agent-a2 by least-loaded: 0 open (the only one available under capacity); "
+        "not agent-a, who released it")
+    await set_mode(pool, config, "agent-a2", "away")  # handed back; only agent-a is left
+    assert (await assigner.run_pass(pool, config)).assigned == 0
+    assert await assignees(pool, [item]) == [None]  # in the queue for anyone to claim
+    other = await insert_item(pool, brand="brand-a", queue_name="brand-a-care")
+    assert (await assigner.run_pass(pool, config)).assigned == 1  # agent-a still takes new items
+    assert await assignees(pool, [item, other]) == [None, "agent-a"]
+
+
 async def test_auto_follows_the_team_hours(pool, config) -> None:
     items = [await insert_item(pool, brand="brand-a", queue_name="brand-a-day") for _ in range(4)]
     assert (await assigner.run_pass(pool, config, now=MONDAY_NIGHT)).assigned == 0  # nobody on shift

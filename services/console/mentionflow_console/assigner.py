@@ -5,7 +5,8 @@ An item is *assigned* when its work row (queue_work, the console's) has an assig
 of its own: it still reads as new (or escalated) and anyone may claim it; claiming is the hard
 lock, as before. The assigner only ever takes rows that are unassigned and unclaimed, locked
 with SKIP LOCKED so someone acting on an item is never waited for nor overridden; it hands back
-(unassigns) only items that are assigned and unclaimed. Each change is one transaction with its
+(unassigns) only items that are assigned and unclaimed, and never gives a released item back to
+whoever released it. Each change is one transaction with its
 audit entry, the item's history ("assigned to camille by least-loaded: 3 open vs 5").
 
 One pass at a time across console replicas: a pass holds a PostgreSQL advisory lock, and a
@@ -177,23 +178,36 @@ UNASSIGNED_GROUPS = (
     "WHERE q.queue = ANY($1::text[]) AND q.status IN ('new', 'escalated') AND w.assignee IS NULL "
     "AND (w.status IS NULL OR w.status = 'new') "
     "GROUP BY q.queue, q.brand_id ORDER BY min(q.priority), min(q.sla_due_at)")
+# Who released the item (the holder it was taken from, whoever clicked): it is not given back to them.
 UNASSIGNED = (
-    "SELECT q.id, q.brand_id, q.queue, q.mention_id FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id "
+    "SELECT q.id, q.brand_id, q.queue, q.mention_id, ARRAY(SELECT DISTINCT a.before->>'assignee' FROM audit_log a "
+    "WHERE a.item_id = q.id AND a.action = 'item.release' AND a.before->>'assignee' IS NOT NULL) AS released_by "
+    "FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id "
     "WHERE q.queue = $1 AND q.brand_id = $2 AND q.status IN ('new', 'escalated') AND w.assignee IS NULL "
     "AND (w.status IS NULL OR w.status = 'new') ORDER BY q.priority, q.sla_due_at, q.id LIMIT $3")
 LOCK_UNASSIGNED = ("SELECT status FROM queue_work WHERE item_id = $1 AND assignee IS NULL "
                    "AND (status IS NULL OR status = 'new') FOR UPDATE SKIP LOCKED")
 
 
-async def _choose_with_current_loads(conn: asyncpg.Connection, facts: _Facts, row: asyncpg.Record,
-                                     queue: Queue) -> Choice | None:
+def _choose(facts: _Facts, row: asyncpg.Record, queue: Queue, *, passing_over: frozenset[str] = frozenset()
+            ) -> Choice | None:
+    """Who gets this item now, from the pass's facts, passing over those who released it."""
+    candidates = [c for c in facts.candidates(row["queue"], queue, row["brand_id"]) if c.username not in passing_over]
+    choice = choose(queue.assignment.mode, candidates, capacity=queue.assignment.capacity,
+                    last_assignee=facts.cursors.get(row["queue"]))
+    released = sorted(passing_over & set(facts.members(queue)))
+    if choice is None or not released:
+        return choice
+    return Choice(choice.username, f"{choice.explanation}; not {', '.join(released)}, who released it")
+
+
+async def _choose_with_current_loads(conn: asyncpg.Connection, facts: _Facts, row: asyncpg.Record, queue: Queue,
+                                     passing_over: frozenset[str]) -> Choice | None:
     """The choice, with the chosen agent's load read again inside the item's transaction: a
     claim made since the pass began counts, so nobody is pushed past the capacity."""
-    queue_id = row["queue"]
-    tries = len(facts.candidates(queue_id, queue, row["brand_id"])) + 1  # each try corrects one agent's load
+    tries = len(facts.candidates(row["queue"], queue, row["brand_id"])) + 1  # each try corrects one agent's load
     for _ in range(tries):
-        choice = choose(queue.assignment.mode, facts.candidates(queue_id, queue, row["brand_id"]),
-                        capacity=queue.assignment.capacity, last_assignee=facts.cursors.get(queue_id))
+        choice = _choose(facts, row, queue, passing_over=passing_over)
         if choice is None:
             return None
         row_load = await conn.fetchrow(OPEN_ITEMS, choice.username)
@@ -205,20 +219,23 @@ async def _choose_with_current_loads(conn: asyncpg.Connection, facts: _Facts, ro
 
 
 async def _assign_one(conn: asyncpg.Connection, facts: _Facts, row: asyncpg.Record, queue: Queue) -> bool | None:
-    """Assign one item; True done, False skipped (someone is on it), None: nobody may take it."""
-    queue_id = row["queue"]
-    if choose(queue.assignment.mode, facts.candidates(queue_id, queue, row["brand_id"]),
-              capacity=queue.assignment.capacity, last_assignee=facts.cursors.get(queue_id)) is None:
+    """Assign one item; True done, False skipped (someone is on it, or only those who released it
+    may take it), None: nobody may take any item of its queue and brand now."""
+    if _choose(facts, row, queue) is None:
         return None
+    passing_over = frozenset(row["released_by"] or ())
+    if _choose(facts, row, queue, passing_over=passing_over) is None:
+        return False
+    queue_id = row["queue"]
     async with transaction(conn):
         await conn.execute("INSERT INTO queue_work (item_id, brand_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                            row["id"], row["brand_id"])
         locked = await conn.fetchrow(LOCK_UNASSIGNED, row["id"])
         if locked is None:  # claimed (or being acted on) since we looked: never take it
             return False
-        choice = await _choose_with_current_loads(conn, facts, row, queue)
-        if choice is None:
-            return None
+        choice = await _choose_with_current_loads(conn, facts, row, queue, passing_over)
+        if choice is None:  # loads read again: the next item finds out whether anyone has room
+            return False
         await conn.execute("UPDATE queue_work SET assignee = $2, version = version + 1, updated_at = now() "
                            "WHERE item_id = $1", row["id"], choice.username)
         await conn.execute(
