@@ -42,13 +42,17 @@ class Console:
 
 
 @pytest.fixture
-async def console(fresh_database_dsn: str, kafka_bootstrap: str, topic_prefix: str) -> AsyncIterator[Console]:
+async def console(request: pytest.FixtureRequest, fresh_database_dsn: str, kafka_bootstrap: str,
+                  topic_prefix: str) -> AsyncIterator[Console]:
+    """A running console with the brand config of tests/console/brands (time zones and business
+    hours of the analytics, no auto-assignment), or a test module's CONSOLE_BRAND_CONFIG."""
     # Only the topics the console produces to (not the whole registry): a third of the set-up time.
     kafka_settings = KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_prefix=topic_prefix,
                                    partitions_override=TEST_PARTITIONS)
     settings = ConsoleSettings(
         kafka=kafka_settings, postgres=PostgresSettings(dsn=fresh_database_dsn, pool_max_size=8),
-        http=HttpSettings(port=0), log_json=False, brand_config=BRAND_CONFIG,
+        http=HttpSettings(port=0), log_json=False,
+        brand_config=getattr(request.module, "CONSOLE_BRAND_CONFIG", BRAND_CONFIG),
         # The tests talk plain http to 127.0.0.1: the development cookie switch, said explicitly.
         console=ConsoleOptions(live_poll_interval_s=0.1, login_max_failures=3, login_window_s=600,
                                insecure_dev_cookies=True))

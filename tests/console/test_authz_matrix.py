@@ -97,6 +97,12 @@ MATRIX: dict[str, Row] = {
     "GET /api/v1/analytics/{brand}": Row(API_LEAD, fill={"brand": "brand-a"}),
     "GET /api/v1/analytics/{brand}/csv/{table}": Row(API_LEAD, fill={"brand": "brand-a", "table": "items"}),
     "GET /api/v1/analytics/{brand}/report.pdf": Row(API_LEAD, fill={"brand": "brand-a"}),
+    # API: auto-assignment (one's own availability; leads set their brands' people's)
+    "GET /api/v1/availability": Row(API_LIST),
+    "PUT /api/v1/availability": Row(API_LIST, json={"mode": "available"}),
+    "PUT /api/v1/users/{username}/availability": Row(("401", "200", "403", "200", "200"),
+                                                     fill={"username": "agent-a"}, json={"mode": "away"}),
+    "GET /api/v1/assignment/queues": Row(API_LIST),
     # pages: no session → the login page; another brand's item → 404 page
     "GET /login": Row(same("200")),
     "POST /login": Row(same("403"), form={"username": "nobody", "password": "x"}),  # no login-form token
@@ -117,6 +123,7 @@ MATRIX: dict[str, Row] = {
     "GET /analytics/{brand}": Row((LOGIN, "403", "403", "200", "200"), fill={"brand": "brand-a"}),
     "GET /analytics/{brand}/report": Row((LOGIN, "403", "403", "200", "200"), fill={"brand": "brand-a"}),
     "GET /saved-replies": Row((LOGIN, "200", "200", "200", "200")),
+    "POST /availability": Row((LOGIN, "303 /", "303 /", "303 /", "303 /"), form={"mode": "available"}),
     # an agent's form comes back with the refusal (403); a lead's creates and goes back to the list
     "POST /saved-replies/{action}": Row((LOGIN, "403", "404", "303 /saved-replies", "303 /saved-replies"),
                                         fill={"action": "save"}, form={"brand_id": "brand-a", "language": "en",

@@ -19,7 +19,7 @@ from tests.console.factories import add_team, insert_incident, insert_item, inse
 from tests.helpers import eventually
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
-BUDGET_S = 240  # the analytics PDF routes add cases; the machine is shared
+BUDGET_S = 240  # generous: the analytics PDF and assignment routes add cases; two cores shared with other suites
 
 
 def _free_port() -> int:
@@ -44,7 +44,8 @@ async def test_no_server_error_for_any_generated_request(fresh_database_dsn, kaf
            "MENTIONFLOW_KAFKA__BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
            "MENTIONFLOW_KAFKA__TOPIC_PREFIX": kafka_settings.topic_prefix,
            "MENTIONFLOW_KAFKA__PARTITIONS_OVERRIDE": "4", "MENTIONFLOW_HTTP__PORT": str(port),
-           "MENTIONFLOW_LOG_JSON": "false"}
+           "MENTIONFLOW_LOG_JSON": "false",  # with a brand config: auto-assignment on while fuzzed
+           "MENTIONFLOW_BRAND_CONFIG": str(Path(__file__).with_name("assignment_config.yaml"))}
     log_file = (tmp_path / "console.log").open("wb")
     console = await asyncio.create_subprocess_exec(sys.executable, "-m", "mentionflow_console.main", env=env,
                                                    stdout=log_file, stderr=log_file)

@@ -15,7 +15,7 @@ from mentionflow.brandconfig import AgencyConfig
 from mentionflow.browser_headers import BrowserProtections
 
 from mentionflow_console import live, repository
-from mentionflow_console.api import analytics, audit, bulk, care, corrections, incidents, items, users
+from mentionflow_console.api import analytics, assignment, audit, bulk, care, corrections, incidents, items, users
 from mentionflow_console.deps import LoginRequired
 from mentionflow_console.errors import ConsoleError, InvalidInput
 from mentionflow_console.settings import ConsoleSettings
@@ -43,7 +43,7 @@ APP_OPTIONS = {"description": DESCRIPTION, "version": "1", "docs_url": None, "re
 
 
 def configure_app(app: FastAPI, *, settings: ConsoleSettings, pool: asyncpg.Pool, producer: AIOKafkaProducer,
-                  brands: AgencyConfig | None = None) -> None:
+                  brand_config: AgencyConfig | None = None) -> None:
     """Add the console's routes, pages, static files, browser protections and error translation
     to `app` (made by mentionflow.http.create_app with APP_OPTIONS, so it also serves /healthz
     /readyz /metrics)."""
@@ -52,13 +52,14 @@ def configure_app(app: FastAPI, *, settings: ConsoleSettings, pool: asyncpg.Pool
     app.state.settings = settings
     app.state.pool = pool
     app.state.producer = producer
-    app.state.brands = brands
+    app.state.brand_config = brand_config
     app.state.templates = templates
     app.state.facets = repository.FacetCache()
     app.state.item_feed = live.ItemFeed(pool, poll_interval_s=settings.console.live_poll_interval_s,
                                         render=row_renderer(templates))
     for router in (items.router, corrections.router, care.router, incidents.router, audit.router, users.router,
-                   analytics.router, pages.router, analytics_pages.router, bulk.router, bulk_page.router):
+                   analytics.router, assignment.router, assignment.pages, pages.router, analytics_pages.router,
+                   bulk.router, bulk_page.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 

@@ -27,6 +27,7 @@ class ConsoleOptions(BaseModel):
     outbox_relay_after_s: float = Field(default=10.0, gt=0,
                                         description="re-send requests the broker has not acknowledged after this long")
     page_size: int = Field(default=200, ge=1, le=1000)
+    assign_interval_s: float = Field(default=2.0, gt=0, description="auto-assignment: seconds between passes")
 
     @property
     def cookie_secure(self) -> bool:
@@ -36,7 +37,7 @@ class ConsoleOptions(BaseModel):
 class ConsoleSettings(ServiceSettings):
     http: HttpSettings = HttpSettings(port=8080)
     console: ConsoleOptions = ConsoleOptions()
-    # The brands' business hours and time zones (analytics) and the agency's name (client
-    # report); MENTIONFLOW_BRAND_CONFIG, as for the other services. Unset: figures in UTC and
-    # wall-clock time only.
+    # The brands' queues' auto-assignment and teams' hours, business hours and time zones
+    # (analytics) and the agency's name (client report); MENTIONFLOW_BRAND_CONFIG, as for the
+    # other services. Unset: nothing is auto-assigned, figures in UTC and wall-clock time only.
     brand_config: Path | None = Field(default=None, description="brand config file or folder")

@@ -14,6 +14,7 @@ from mentionflow.brandconfig.models import (
     AgencyConfig,
     Brand,
     RuleAction,
+    console_username,
     normalize_handle,
 )
 from mentionflow.brandconfig.yamlsource import KeyPath
@@ -44,6 +45,13 @@ def _people_and_teams(config: AgencyConfig) -> Iterator[Finding]:
         yield Finding(("unrouted", "team"), f"unknown team {config.unrouted.team!r}{_known(config.teams)}")
     if config.escalation_policy is not None and config.escalation_policy not in config.escalation_policies:
         yield Finding(("escalation_policy",), _unknown_policy(config, config.escalation_policy))
+    users: dict[str, str] = {}
+    for person_id, details in config.people.items():
+        username = console_username(person_id, details)
+        if username in users:
+            yield Finding(("people", person_id, "console_user"),
+                          f"console user {username!r} is already {users[username]!r}'s")
+        users.setdefault(username, person_id)
     for team_id, team in config.teams.items():
         if not team.members:
             yield Finding(("teams", team_id, "members"), "a team needs at least one member")
@@ -68,6 +76,11 @@ def _queues(config: AgencyConfig) -> Iterator[Finding]:
             yield Finding(("queues", queue_id, "brand"), f"unknown brand {queue.brand!r}{_known(config.brands)}")
         if queue_id not in used:
             yield Finding(("queues", queue_id), "no rule sends mentions to this queue", "warning")
+        team = config.teams.get(queue.team)
+        if queue.assignment.mode != "off" and team is not None and team.calendar is None:
+            yield Finding(("queues", queue_id, "assignment"),
+                          f"team {queue.team!r} has no business_hours: its members get items only while "
+                          "they set themselves available", "warning")
 
 
 def _channels_rotations_policies(config: AgencyConfig) -> Iterator[Finding]:

@@ -69,10 +69,15 @@ Phrase = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 # --- people, teams, queues, channels -------------------------------------------------------
 
 
+ConsoleUsername = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")]
+
+
 class Person(ConfigModel):
     name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=320)
     chat_handle: str | None = Field(default=None, max_length=200, description="@name in chat")
+    console_user: ConsoleUsername | None = Field(
+        default=None, description="their console username; None: the person's id is their username")
 
 
 class Team(ConfigModel):
@@ -80,12 +85,53 @@ class Team(ConfigModel):
     members: list[Identifier] = Field(default_factory=list)
     lead: Identifier | None = None
     escalation_policy: Identifier | None = None
+    time_zone: TimeZoneName | None = Field(default=None, description="zone of business_hours")
+    business_hours: BusinessHours | None = Field(
+        default=None, description="when members are on shift for auto-assignment (unless they toggle)")
+    holidays: list[date] = Field(default_factory=list)
+
+    _calendar: BusinessCalendar | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _hours_have_a_zone(self) -> Team:
+        if self.business_hours is not None and self.time_zone is None:
+            raise ValueError("business_hours need the team's time_zone")
+        return self
+
+    def model_post_init(self, context: Any, /) -> None:
+        if self.business_hours is not None and self.time_zone is not None:
+            self._calendar = BusinessCalendar(self.time_zone, self.business_hours.by_weekday(),
+                                              frozenset(self.holidays))
+
+    @property
+    def calendar(self) -> BusinessCalendar | None:
+        """The team's shift hours as instants; None when the team has none (members then are
+        available for auto-assignment only when they say so)."""
+        return self._calendar
+
+
+def console_username(person_id: str, person: Person) -> str:
+    """The console user a person of the config is: `console_user`, else their id."""
+    return person.console_user or person_id
+
+
+AssignmentMode = Literal["off", "round-robin", "least-loaded"]
+
+
+class Assignment(ConfigModel):
+    """Auto-assignment of a queue's new items among its team's available members: `round-robin`
+    takes turns, `least-loaded` picks who has the fewest open items; nobody at or above
+    `capacity` open items gets more."""
+
+    mode: AssignmentMode = "off"
+    capacity: int = Field(default=10, ge=1, le=1000, description="open items per agent, at most")
 
 
 class Queue(ConfigModel):
     name: str | None = Field(default=None, max_length=200)
     team: Identifier
     brand: Identifier | None = Field(default=None, description="owning brand; None: any brand")
+    assignment: Assignment = Field(default_factory=Assignment)
 
 
 class PagerDutyChannel(ConfigModel):
@@ -602,6 +648,7 @@ __all__ = [
     "Account",
     "Agency",
     "AgencyConfig",
+    "Assignment",
     "AgencySla",
     "Brand",
     "BrandSla",
@@ -625,5 +672,6 @@ __all__ = [
     "TimeRange",
     "WebhookChannel",
     "WeeklyRotation",
+    "console_username",
     "normalize_handle",
 ]

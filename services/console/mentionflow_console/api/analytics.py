@@ -28,7 +28,7 @@ Month = Annotated[str | None, Query(max_length=7, description="YYYY-MM (default:
 
 
 def _config(request: Request):  # noqa: ANN202
-    return request.app.state.brands
+    return request.app.state.brand_config
 
 
 @router.get("/{brand}", summary="A brand's figures over a range, with the previous period (leads)",

@@ -27,7 +27,7 @@ OptUser = Username | Literal[""]
 
 
 def _config(request: Request):  # noqa: ANN202
-    return request.app.state.brands
+    return request.app.state.brand_config
 
 
 @router.get("/analytics")
