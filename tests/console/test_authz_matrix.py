@@ -18,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.routing import Mount, Route
 
-from tests.console.factories import insert_incident, insert_item, insert_saved_reply
+from tests.console.factories import insert_incident, insert_item, insert_reply_draft, insert_saved_reply
 from tests.console.sessions import logged_in
 
 # anonymous; an agent of brand A; an agent of brand B; a lead of brands A and B; an admin of all.
@@ -90,6 +90,14 @@ MATRIX: dict[str, Row] = {
     "GET /api/v1/audit": Row(API_LEAD),
     "GET /api/v1/me": Row(API_LIST),
     "GET /api/v1/users": Row(("401", "403", "403", "403", "200")),
+    # API: reply approval (a draft by agent-a2 of brand A): leads decide, agents never (403 before scope)
+    "GET /api/v1/approvals": Row(API_LEAD),
+    "GET /api/v1/approvals/{draft_id}": Row(API_ITEM),
+    "POST /api/v1/approvals/{draft_id}/approve": Row(API_LEAD, json={"text": "Approved, edited"}),
+    "POST /api/v1/approvals/{draft_id}/reject": Row(API_LEAD, json={"comment": "too casual"}),
+    "PUT /api/v1/users/{username}/replies-need-approval": Row(("401", "403", "403", "403", "200"),
+                                                             fill={"username": "agent-a2"},
+                                                             json={"replies_need_approval": False}),
     # pages: no session → the login page; another brand's item → 404 page
     "GET /login": Row(same("200")),
     "POST /login": Row(same("403"), form={"username": "nobody", "password": "x"}),  # no login-form token
@@ -105,6 +113,9 @@ MATRIX: dict[str, Row] = {
     "GET /audit": Row((LOGIN, "403", "403", "200", "200")),
     "GET /mentions": Row((LOGIN, "200", "200", "200", "200")),
     "GET /saved-replies": Row((LOGIN, "200", "200", "200", "200")),
+    "GET /approvals": Row((LOGIN, "403", "403", "200", "200")),
+    "POST /approvals/{draft_id}/{action}": Row((LOGIN, "403", "404", "303 /approvals", "303 /approvals"),
+                                               fill={"action": "approve"}, form={"text": "Approved"}),
     # an agent's form comes back with the refusal (403); a lead's creates and goes back to the list
     "POST /saved-replies/{action}": Row((LOGIN, "403", "404", "303 /saved-replies", "303 /saved-replies"),
                                         fill={"action": "save"}, form={"brand_id": "brand-a", "language": "en",
@@ -195,7 +206,9 @@ async def test_authorization_matrix(console, capsys):  # noqa: ANN001
                 item = await insert_item(console.pool, brand="brand-a", **claim)
                 incident = await insert_incident(console.pool, brand="brand-a")
                 saved = await insert_saved_reply(console.pool, brand="brand-a")
-                path = template.format(item_id=item, incident_id=incident, reply_id=saved, **row.fill)
+                draft = await insert_reply_draft(console.pool, brand="brand-a", author="agent-a2") \
+                    if "{draft_id}" in template else None
+                path = template.format(item_id=item, incident_id=incident, reply_id=saved, draft_id=draft, **row.fill)
                 caller = api[role] if path.startswith("/api/") else pages[role]
                 response = await _call(caller, method, path, row, name=f"reply {len(cells)}")
                 cells[(key, role)] = (expected, _outcome(response, item, incident))

@@ -26,13 +26,15 @@ from tests.console.factories import insert_item, migrate_publish_schema
 def test_unresolved_and_awaiting_reply_differ_by_the_replied_status_only() -> None:
     assert set(UNRESOLVED) - set(AWAITING_REPLY) == {ItemStatus.REPLIED}
     assert ItemStatus.RESOLVED not in UNRESOLVED
+    # a draft awaiting a lead's approval has not reached the customer: its SLA clock runs
+    assert ItemStatus.AWAITING_APPROVAL in AWAITING_REPLY
 
 
 @pytest.mark.parametrize(("action", "allowed"), [
     (ItemAction.CLAIM, {"new", "escalated"}),
     (ItemAction.RELEASE, {"claimed", "replied"}),
     (ItemAction.REPLY, {"claimed", "replied"}),
-    (ItemAction.RESOLVE, {"new", "claimed", "replied", "escalated"}),
+    (ItemAction.RESOLVE, {"new", "claimed", "replied", "escalated", "awaiting_approval"}),
 ])
 def test_item_transitions(action: ItemAction, allowed: set[str]) -> None:
     assert {s.value for s in ItemStatus if item_allows(action, s)} == allowed

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from mentionflow.browser_headers import BrowserProtections
 
-from mentionflow_console.api import audit, care, corrections, incidents, items, users
+from mentionflow_console.api import approvals, audit, care, corrections, incidents, items, users
 from mentionflow_console.deps import LoginRequired
 from mentionflow_console.errors import ConsoleError, InvalidInput
 from mentionflow_console.settings import ConsoleSettings
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 DESCRIPTION = """Community managers' API: brand-scoped queue, mention detail, claim / release / reply /
 resolve / tag / reassign, label corrections, saved replies, internal notes and mentions, customer
-history, crisis board, audit log, live updates (SSE).
+history, reply approval, crisis board, audit log, live updates (SSE).
 
 Authenticate with `Authorization: Bearer <token>` (`mentionflow users token NAME`) or the browser
 session cookie (writes then need the `X-CSRF-Token` header). Items of brands you are not granted
@@ -54,6 +54,7 @@ def configure_app(app: FastAPI, *, settings: ConsoleSettings, pool: asyncpg.Pool
     for router in (items.router, corrections.router, care.router, incidents.router, audit.router, users.router,
                    pages.router):
         app.include_router(router)
+    app.include_router(approvals.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.exception_handler(ConsoleError)
