@@ -109,5 +109,5 @@ chaos: install
 # is skipped and says why.
 .PHONY: bench
 bench: install
-	-$(UV) sync --project bench/peer --python $(PYTHON) -q
+	-$(UV) sync --frozen --project bench/peer --python $(PYTHON) -q
 	$(BIN)/python -m bench.e2e $(if $(QUICK),--quick,)

@@ -140,8 +140,8 @@ class ClassifyHandler:
     # ---- rebalance ----------------------------------------------------------------
     # The runner calls on_partitions_assigned inside the rebalance (kept short), then
     # restore_partitions outside it with the partitions paused. Detectors survive a revoke:
-    # with the eager protocol every rebalance revokes everything, and the sticky assignor
-    # gives most partitions back; a partition whose committed offset is where this handler
+    # with the eager protocol every rebalance revokes everything, and round-robin often
+    # gives a partition back to the member that had it; a partition whose committed offset is where this handler
     # stopped was not touched by anyone else meanwhile, so its detector is still exact.
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         """Forget the state of partitions that went to another member (eager: `assigned` is

@@ -9,11 +9,12 @@ What the pinned aiokafka (0.14) supports, read from its source:
 - no cooperative (incremental) rebalancing: the consumer's rebalance listener "does not
   support incremental assignment", and no cooperative-sticky assignor ships. Every rebalance
   revokes all partitions of every member and assigns them again (eager protocol).
-- the eager `StickyPartitionAssignor` ships: it hands each member back the partitions it
-  had, so a rebalance moves only what must move, and a service that keeps its per-partition
-  state across revoke → assign (see the classify handler) restores only the moved partitions.
-  Range and round-robin stay in the offered list so that a group still running a release that
-  offers only round-robin agrees on that one during a rolling upgrade.
+- an eager `StickyPartitionAssignor` ships, but is not used: its generation is never set
+  (aio-libs/aiokafka#1176, open), so members' claims on partitions are not ordered, and here
+  a two-replica classify group under CPU load entered a rebalance that never completed (over
+  1,200 generations in two minutes, each member joining alternate generations); the same
+  report upstream recovered with round-robin. Round-robin is aiokafka's default; a partition
+  that moves costs one state restore (cheap: see classify's restore.py), never correctness.
 So the runner keeps the callbacks short and restores state after them (see runner.py).
 """
 
@@ -25,7 +26,6 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
-from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
 
 from mentionflow.events.topics import DLQ_SUFFIX
 from mentionflow.settings import KafkaSettings
@@ -37,8 +37,8 @@ DLQ_LOOKBACK = 10_000
 
 
 def assignment_strategies() -> tuple[type, ...]:
-    """The assignors a member offers, preferred first (see the module docstring)."""
-    return (StickyPartitionAssignor, RoundRobinPartitionAssignor)
+    """The assignors a member offers (see the module docstring for why not sticky)."""
+    return (RoundRobinPartitionAssignor,)
 
 
 async def stop_reader(reader: AIOKafkaConsumer) -> None:
