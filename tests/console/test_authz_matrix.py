@@ -90,11 +90,14 @@ MATRIX: dict[str, Row] = {
     "GET /api/v1/audit": Row(API_LEAD),
     "GET /api/v1/me": Row(API_LIST),
     "GET /api/v1/users": Row(("401", "403", "403", "403", "200")),
-    # API: reply approval (a draft by agent-a2 of brand A): leads decide, agents never (403 before scope)
+    # API: reply approval (a draft by agent-a2 of brand A): leads decide, agents never; a draft of
+    # a brand the caller does not see is missing for them whatever their role (404 before 403)
     "GET /api/v1/approvals": Row(API_LEAD),
     "GET /api/v1/approvals/{draft_id}": Row(API_ITEM),
-    "POST /api/v1/approvals/{draft_id}/approve": Row(API_LEAD, json={"text": "Approved, edited"}),
-    "POST /api/v1/approvals/{draft_id}/reject": Row(API_LEAD, json={"comment": "too casual"}),
+    "POST /api/v1/approvals/{draft_id}/approve": Row(("401", "403", "404", "200", "200"),
+                                                     json={"text": "Approved, edited"}),
+    "POST /api/v1/approvals/{draft_id}/reject": Row(("401", "403", "404", "200", "200"),
+                                                    json={"comment": "too casual"}),
     "PUT /api/v1/users/{username}/replies-need-approval": Row(("401", "403", "403", "403", "200"),
                                                              fill={"username": "agent-a2"},
                                                              json={"replies_need_approval": False}),

@@ -83,8 +83,10 @@ def _check_approver(user: User) -> None:
 async def _locked_draft(conn: asyncpg.Connection, user: User, draft_id: uuid.UUID
                         ) -> tuple[asyncpg.Record, asyncpg.Record]:
     """The draft and its item, the item's work row locked first and then the draft (the order
-    submit takes them in), as of the locks. A draft of a brand outside the user's is NotFound."""
+    submit takes them in), as of the locks. A draft of a brand outside the user's is NotFound
+    (whatever their role: it does not exist for them), then only a lead may decide it."""
     seen = await get(conn, user=user, draft_id=draft_id)
+    _check_approver(user)
     item = await actions.locked_item(conn, user, seen["item_id"])
     draft = await conn.fetchrow(f"SELECT {DRAFT_COLUMNS} FROM reply_drafts d WHERE d.id = $1 FOR UPDATE",
                                 draft_id)  # sql-ok: constant column list
@@ -111,7 +113,6 @@ async def approve(pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: KafkaSe
     """Approve a waiting draft, as drafted or with `text` instead: its reply is requested of
     publish (replies.requested, produced after the commit; the relay re-sends it should that
     fail). Approving an approved draft returns it and sends nothing (idempotent)."""
-    _check_approver(user)
     edited = actions.check_reply_text(text) if text is not None else None
     async with transaction(pool) as conn:
         draft, item = await _locked_draft(conn, user, draft_id)
@@ -134,7 +135,6 @@ async def approve(pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: KafkaSe
 async def reject(pool: asyncpg.Pool, *, user: User, draft_id: uuid.UUID, comment: str) -> asyncpg.Record:
     """Reject a waiting draft, saying why: nothing is sent, and the item goes back to its holder
     (claimed) to write again. Rejecting a rejected draft returns it (idempotent)."""
-    _check_approver(user)
     comment = comment.strip()
     if not comment:
         raise InvalidInput("comment", "say why the draft is rejected")
