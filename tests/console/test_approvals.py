@@ -152,6 +152,33 @@ async def test_two_leads_approving_at_once_send_one_reply(console):
     assert await console.pool.fetchval("SELECT count(*) FROM console_requests") == 1
 
 
+
+async def test_an_approval_and_a_rejection_at_once_decide_the_draft_once(console):
+    """The item's lock serialises them: one decides, the other is told how it was decided (409),
+    and a reply is requested exactly when the approval won."""
+    await _needs_approval(console)
+    item = await insert_item(console.pool, brand="brand-a")
+    draft = await _draft(console, item, "We are on it.")
+    async with console.client("lead-a") as lead_a, console.client("admin") as admin:
+        approval, rejection = await asyncio.gather(
+            lead_a.post(f"/api/v1/approvals/{draft['id']}/approve", json={"text": "We are on it, sorry!"}),
+            admin.post(f"/api/v1/approvals/{draft['id']}/reject", json={"comment": "Offer a DM."}))
+    assert sorted([approval.status_code, rejection.status_code]) == [200, 409], (approval.text, rejection.text)
+    status = await console.pool.fetchval("SELECT status FROM reply_drafts WHERE id = $1", uuid.UUID(draft["id"]))
+    item_status = await console.pool.fetchval("SELECT status FROM queue_work WHERE item_id = $1", item)
+    requested = await console.pool.fetch("SELECT payload->>'text' AS text FROM console_requests")
+    if approval.status_code == 200:
+        assert (status, item_status, [r["text"] for r in requested]) == ("approved", "replied",
+                                                                          ["We are on it, sorry!"])
+        await read_all(console.kafka, console.kafka.physical("replies.requested"), expect=1)
+        assert await _sent(console) == 1
+    else:
+        assert (status, item_status, requested) == ("rejected", "claimed", [])
+        assert await _sent(console) == 0
+    decided = await console.pool.fetch("SELECT action FROM audit_log WHERE action IN ('reply.approve', "
+                                       "'reply.reject')")
+    assert len(decided) == 1
+
 async def test_who_may_decide_a_draft(console):
     await _needs_approval(console)
     lead_b = await _lead_of_brand_b(console)
