@@ -285,11 +285,14 @@ async def test_bad_approvals_are_refused_naming_the_field_and_leave_nothing_done
         assert (await lead.post(f"/api/v1/approvals/{uuid.uuid4()}/approve")).status_code == 404
         assert _field(await lead.get("/api/v1/approvals", params={"status": "maybe"}), "status")
     assert await _state(console, draft["id"]) == before
-    # a resolved item takes no approved reply: the draft is rejected instead
-    async with console.client("lead-a") as lead:
+    # an item whose draft waits is not resolved (by its holder nor a lead) until the draft is decided
+    async with console.client("lead-a") as lead, console.client(JUNIOR) as junior:
+        for who in (junior, lead):
+            refused = await who.post(f"/api/v1/items/{item}/resolve", json={})
+            assert refused.status_code == 409 and "awaits approval" in refused.json()["detail"]
+        assert await _state(console, draft["id"]) == before
+        assert (await lead.post(f"/api/v1/approvals/{draft['id']}/reject", json={"comment": "spam"})).status_code == 200
         assert (await lead.post(f"/api/v1/items/{item}/resolve", json={})).status_code == 200
-        resolved = await lead.post(f"/api/v1/approvals/{draft['id']}/approve")
-        assert resolved.status_code == 409 and "resolved" in resolved.json()["detail"]
     assert await _sent(console) == 0
 
 

@@ -34,7 +34,7 @@ def test_unresolved_and_awaiting_reply_differ_by_the_replied_status_only() -> No
     (ItemAction.CLAIM, {"new", "escalated"}),
     (ItemAction.RELEASE, {"claimed", "replied"}),
     (ItemAction.REPLY, {"claimed", "replied"}),
-    (ItemAction.RESOLVE, {"new", "claimed", "replied", "escalated", "awaiting_approval"}),
+    (ItemAction.RESOLVE, {"new", "claimed", "replied", "escalated"}),
 ])
 def test_item_transitions(action: ItemAction, allowed: set[str]) -> None:
     assert {s.value for s in ItemStatus if item_allows(action, s)} == allowed

@@ -115,6 +115,8 @@ async def resolve(pool: asyncpg.Pool, *, user: User, item_id: uuid.UUID, note: s
     """Close an item: unclaimed or held by the user (leads may close anyone's)."""
     async with transaction(pool) as conn:
         item = await _locked_item(conn, user, item_id)
+        if item["status"] == ItemStatus.AWAITING_APPROVAL:
+            raise Conflict(f"a reply by {item['assignee']} awaits approval: approve or reject it first")
         if not item_allows(ItemAction.RESOLVE, item["status"]):
             raise Conflict("item is already resolved")
         if _claimed_by_other(item, user) and not user.at_least("lead"):

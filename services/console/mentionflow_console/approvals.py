@@ -120,8 +120,6 @@ async def approve(pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: KafkaSe
             return draft
         if draft["status"] == "rejected":
             raise Conflict(f"the draft was rejected by {draft['decided_by']}")
-        if item["status"] == ItemStatus.RESOLVED:
-            raise Conflict("item is resolved: reject the draft instead")
         final = edited if edited is not None else draft["text"]
         detail = final if final == draft["text"] else f"{final}\n(edited; drafted: {draft['text']})"
         request, _ = await actions.record_reply(conn, actor=user, item=item, text=final, author=draft["author"],

@@ -53,7 +53,9 @@ ITEM_TRANSITIONS: dict[ItemAction, frozenset[ItemStatus]] = {
     ItemAction.CLAIM: frozenset({ItemStatus.NEW, ItemStatus.ESCALATED}),
     ItemAction.RELEASE: HELD,
     ItemAction.REPLY: HELD,
-    ItemAction.RESOLVE: frozenset(ItemStatus) - {ItemStatus.RESOLVED},
+    # a draft awaiting approval is decided first (approved or rejected), so none is left waiting
+    # on a closed item
+    ItemAction.RESOLVE: frozenset(ItemStatus) - {ItemStatus.RESOLVED, ItemStatus.AWAITING_APPROVAL},
     ItemAction.REASSIGN: frozenset(ItemStatus) - {ItemStatus.RESOLVED},
 }
 
