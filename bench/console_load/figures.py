@@ -127,4 +127,8 @@ def table(result: dict) -> str:
                  f"{live['dropped_passed']:,} passed by the stream, {live['dropped_not_reached']:,} not reached), "
                  f"foreign {live['foreign']}; "
                  f"stream reconnects {result['streams']['reconnects']}")
+    if result.get("cpu_share"):
+        lines.append("CPU, share of one core from the traffic's start: "
+                     + ", ".join(f"{name} {share:.2f}" for name, share in result["cpu_share"].items())
+                     + f"; load client's loop lag p99 {result['client_loop_lag_ms'].get('p99', 0):,.0f} ms")
     return "\n".join(lines)

@@ -39,7 +39,7 @@ from bench.e2e.harness import REPO, clean_up, git_sha, machine
 from bench.e2e.pipeline import PipelineProcesses, pipeline_processes
 from bench.e2e.progress import track
 from bench.e2e.queue_sql import QueueReader, create_database
-from bench.e2e.services import Endpoints, start_service, wait_healthy
+from bench.e2e.services import Endpoints, cpu_seconds, start_service, wait_healthy
 from bench.e2e.stats import percentiles
 from bench.e2e.traffic import TrafficFile, write_traffic
 
@@ -159,6 +159,25 @@ class LoopLag:
             await asyncio.gather(self._task, return_exceptions=True)
 
 
+class CpuShares:
+    """Each process's CPU time from the traffic's start, as a share of one core over the
+    wall time: which process the run was waiting on (1.0 = a core kept busy)."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._pids = pids
+        self._started = time.monotonic()
+        self._cpu_at_start = {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+    def shares(self) -> dict[str, float]:
+        wall = time.monotonic() - self._started
+        shares = {}
+        for name, pid in self._pids.items():
+            now, then = cpu_seconds(pid), self._cpu_at_start[name]
+            if now is not None and then is not None and wall > 0:
+                shares[name] = round((now - then) / wall, 2)
+        return shares
+
+
 @dataclass
 class Sessions:
     sessions: list[CmSession]
@@ -269,6 +288,7 @@ async def _measure(config: LoadConfig, pipeline: PipelineProcesses, dsn: str, wa
                  config.rate_per_s)
         for session in sessions.sessions:
             session.start_fetching(stop_fetching)
+        cpu = CpuShares({**{name: s.pid for name, s in pipeline.services.items()}, "load client": os.getpid()})
         replay_rate = await replay_file(pipeline, traffic, log_dir / "replay.log", rate=config.rate_per_s)
         stop_fetching.set()
         try:
@@ -278,6 +298,7 @@ async def _measure(config: LoadConfig, pipeline: PipelineProcesses, dsn: str, wa
             problems.append(f"the pipeline did not drain: {exc}")
         drained = time.time()
         settle_s = await settle(sessions, settle_s=config.settle_s, quiet_s=config.quiet_s)
+        cpu_share = cpu.shares()
         commit_log_missing = await commits.missing()
         if commit_log_missing:
             problems.append(f"the commit log missed {commit_log_missing} rows: delays and owed rows are incomplete")
@@ -300,6 +321,7 @@ async def _measure(config: LoadConfig, pipeline: PipelineProcesses, dsn: str, wa
             "errors": dict(latencies.errors),
             "commit_log_missing": commit_log_missing,
             "client_loop_lag_ms": {k: round(v, 1) for k, v in (percentiles(lag.lags_ms) or {}).items()},
+            "cpu_share": cpu_share,
             "problems": problems,
         }
     finally:
@@ -325,6 +347,8 @@ NOTES = [
     "api_every_s reloads the queue page and GETs /api/v1/items?limit=50, during the traffic. All sessions run in "
     "one asyncio process (httpx); client_loop_lag_ms shows how late that process's loop was.",
     "page_ms / api_ms: request sent → last byte received, client side.",
+    "cpu_share: each process's CPU time from the traffic's start to the end of the settling, over that wall "
+    "time (1.0 = one core busy all along): a load client near 1.0 means the delays include its own backlog.",
     "live_updates.delay_ms: row commit → first arrival of the row on a session's live stream. The commit is the "
     "moment the load test's listener received the NOTIFY of an AFTER INSERT trigger the test adds to its own "
     "database (delivered at commit), not publish's created_at (= its transaction's start).",

@@ -143,6 +143,16 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a live process has used (Linux /proc), None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()  # after "pid (command)"
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def stop_service(service: ServiceProcess, *, timeout_s: float = STOP_TIMEOUT_S) -> int | None:
     """SIGTERM (the service drains and commits), SIGKILL after the timeout; the exit code."""
     if service.process.poll() is None:
