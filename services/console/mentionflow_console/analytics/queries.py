@@ -1,5 +1,5 @@
 """The analytics SQL: every figure is aggregated in PostgreSQL over the brand's items posted in
-the current or previous period (index queue_items_brand_posted, publish's migration 0008).
+the current or previous period (index queue_items_brand_posted_cover, publish's migration 0010).
 
 Parameters shared by the item queries: $1 brand, $2 previous period's start, $3 current start,
 $4 current end, $5 queue (NULL: all), $6 agent, the item's assignee (NULL: all). The queries
@@ -115,6 +115,7 @@ FROM (
     SELECT a.as_of, extract(epoch FROM a.as_of - q.mention_created_at)::float8 / 3600 AS age
     FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id, unnest($4::timestamptz[]) AS a(as_of)
     WHERE q.brand_id = $1 AND q.mention_created_at < (SELECT max(t) FROM unnest($4::timestamptz[]) AS t)
+      AND (w.resolved_at IS NULL OR w.resolved_at > (SELECT min(t) FROM unnest($4::timestamptz[]) AS t))
       AND q.mention_created_at < a.as_of
       AND ((w.resolved_at IS NULL AND w.status IS DISTINCT FROM 'resolved') OR w.resolved_at > a.as_of)
       AND ($2::text IS NULL OR q.queue = $2) AND ($3::text IS NULL OR w.assignee = $3)
