@@ -5,8 +5,9 @@ Parameters shared by the item queries: $1 brand, $2 previous period's start, $3 
 $4 current end, $5 queue (NULL: all), $6 agent, the item's assignee (NULL: all). The queries
 run concurrently, each on its own connection (`_fetch`).
 
-The agent filter is `q.id IN (assigned items)` rather than a join with queue_work, so a report
-without it never joins a million work rows it does not need.
+Durations are date_part('epoch', interval), a float8, rather than extract(), a numeric: the
+same seconds, much cheaper over a million rows. The agent filter is `q.id IN (assigned items)`
+rather than a join with queue_work, so a report without it never joins the work rows.
 """
 
 from __future__ import annotations
@@ -77,9 +78,9 @@ WITH items AS (
       AND ($5::text IS NULL OR q.queue = $5) AND ($6::text IS NULL OR w.assignee = $6)
 ), timed AS (
     SELECT replied, resolved, sla_due_at,
-           console_not_negative(extract(epoch FROM replied - created)::float8) / 60 AS response_wall,
+           console_not_negative(date_part('epoch', replied - created)) / 60 AS response_wall,
            console_not_negative(console_business_seconds(replied, $7, $8, $9) - created_b) / 60 AS response_business,
-           console_not_negative(extract(epoch FROM resolved - created)::float8) / 60 AS resolution_wall,
+           console_not_negative(date_part('epoch', resolved - created)) / 60 AS resolution_wall,
            console_not_negative(console_business_seconds(resolved, $7, $8, $9) - created_b) / 60 AS resolution_business
     FROM items
 )
@@ -112,7 +113,7 @@ SELECT as_of, count(*) AS open,
        count(*) FILTER (WHERE age >= 24 AND age < 72) AS from_1d_to_3d,
        count(*) FILTER (WHERE age >= 72) AS over_3d
 FROM (
-    SELECT a.as_of, extract(epoch FROM a.as_of - q.mention_created_at)::float8 / 3600 AS age
+    SELECT a.as_of, date_part('epoch', a.as_of - q.mention_created_at) / 3600 AS age
     FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id, unnest($4::timestamptz[]) AS a(as_of)
     WHERE q.brand_id = $1 AND q.mention_created_at < (SELECT max(t) FROM unnest($4::timestamptz[]) AS t)
       AND (w.resolved_at IS NULL OR w.resolved_at > (SELECT min(t) FROM unnest($4::timestamptz[]) AS t))
@@ -182,7 +183,7 @@ async def growing(pool: asyncpg.Pool, scope: Scope, *, stop_words: list[str], mi
 INCIDENT_FIGURES = """
 SELECT opened_at >= $3 AS is_current, count(*) AS incidents, count(acknowledged_at) AS acknowledged,
        percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (
-           ORDER BY console_not_negative(extract(epoch FROM acknowledged_at - opened_at)::float8) / 60)
+           ORDER BY console_not_negative(date_part('epoch', acknowledged_at - opened_at)) / 60)
            AS to_acknowledge
 FROM incidents WHERE brand_id = $1 AND opened_at >= $2 AND opened_at < $4
 GROUP BY 1
@@ -190,7 +191,7 @@ GROUP BY 1
 
 INCIDENT_LIST = """
 SELECT incident_id, opened_at, summary, acknowledged_at, acknowledged_by, resolved_at,
-       console_not_negative(extract(epoch FROM acknowledged_at - opened_at)::float8) / 60 AS to_acknowledge
+       console_not_negative(date_part('epoch', acknowledged_at - opened_at)) / 60 AS to_acknowledge
 FROM incidents WHERE brand_id = $1 AND opened_at >= $2 AND opened_at < $3
 ORDER BY opened_at LIMIT 200
 """
@@ -209,13 +210,13 @@ ITEM_ROWS = """
 SELECT q.id, q.mention_created_at AS posted_at, q.queue, q.priority, q.category, q.sentiment, q.language,
        coalesce(w.status, CASE WHEN q.status = 'escalated' THEN 'escalated' ELSE 'new' END) AS status,
        w.assignee, q.sla_due_at, w.first_replied_at, w.first_replied_by, w.resolved_at,
-       round((console_not_negative(extract(epoch FROM w.first_replied_at - q.mention_created_at)::float8) / 60
+       round((console_not_negative(date_part('epoch', w.first_replied_at - q.mention_created_at)) / 60
               )::numeric, 2)
            AS first_response_min,
        round((console_not_negative(console_business_seconds(w.first_replied_at, $5, $6, $7)
                           - console_business_seconds(q.mention_created_at, $5, $6, $7)) / 60)::numeric, 2)
            AS first_response_business_min,
-       round((console_not_negative(extract(epoch FROM w.resolved_at - q.mention_created_at)::float8) / 60
+       round((console_not_negative(date_part('epoch', w.resolved_at - q.mention_created_at)) / 60
               )::numeric, 2)
            AS resolution_min,
        round((console_not_negative(console_business_seconds(w.resolved_at, $5, $6, $7)
