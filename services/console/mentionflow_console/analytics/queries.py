@@ -102,9 +102,20 @@ async def timings(pool: asyncpg.Pool, scope: Scope, *, current: bool, calendar: 
 
 
 # Open items at each instant of `$4` (the ends of the periods, or now): posted before it and not
-# resolved by then, in one scan. A row resolved before resolved_at was recorded (migration 0008)
-# counts as resolved. $1 brand, $2 queue, $3 agent. No row for an instant without open items.
+# resolved by then. A row resolved before resolved_at was recorded (migration 0008) counts as
+# resolved. $1 brand, $2 queue, $3 agent. No row for an instant without open items. The items
+# that may be open at either instant are joined with their work once (MATERIALIZED: else the
+# planner joins every item once per instant), then checked against each instant.
 BACKLOG = """
+WITH candidates AS MATERIALIZED (
+    SELECT q.mention_created_at AS posted, w.resolved_at,
+           w.resolved_at IS NULL AND w.status IS DISTINCT FROM 'resolved' AS unresolved
+    FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id
+    WHERE q.brand_id = $1 AND q.mention_created_at < (SELECT max(t) FROM unnest($4::timestamptz[]) AS t)
+      AND ((w.resolved_at IS NULL AND w.status IS DISTINCT FROM 'resolved')
+           OR w.resolved_at > (SELECT min(t) FROM unnest($4::timestamptz[]) AS t))
+      AND ($2::text IS NULL OR q.queue = $2) AND ($3::text IS NULL OR w.assignee = $3)
+)
 SELECT as_of, count(*) AS open,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY age) AS median_age_h, max(age) AS oldest_age_h,
        count(*) FILTER (WHERE age < 1) AS under_1h,
@@ -113,13 +124,9 @@ SELECT as_of, count(*) AS open,
        count(*) FILTER (WHERE age >= 24 AND age < 72) AS from_1d_to_3d,
        count(*) FILTER (WHERE age >= 72) AS over_3d
 FROM (
-    SELECT a.as_of, date_part('epoch', a.as_of - q.mention_created_at) / 3600 AS age
-    FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id, unnest($4::timestamptz[]) AS a(as_of)
-    WHERE q.brand_id = $1 AND q.mention_created_at < (SELECT max(t) FROM unnest($4::timestamptz[]) AS t)
-      AND (w.resolved_at IS NULL OR w.resolved_at > (SELECT min(t) FROM unnest($4::timestamptz[]) AS t))
-      AND q.mention_created_at < a.as_of
-      AND ((w.resolved_at IS NULL AND w.status IS DISTINCT FROM 'resolved') OR w.resolved_at > a.as_of)
-      AND ($2::text IS NULL OR q.queue = $2) AND ($3::text IS NULL OR w.assignee = $3)
+    SELECT a.as_of, date_part('epoch', a.as_of - c.posted) / 3600 AS age
+    FROM candidates c, unnest($4::timestamptz[]) AS a(as_of)
+    WHERE c.posted < a.as_of AND (c.unresolved OR c.resolved_at > a.as_of)
 ) open_items
 GROUP BY as_of
 """
@@ -158,13 +165,13 @@ WITH complaints AS (
     WHERE q.brand_id = $1 AND q.mention_created_at >= $2 AND q.mention_created_at < $4 AND q.category = 'complaint'
       AND ($5::text IS NULL OR q.queue = $5) AND """ + ASSIGNED + """
 ), words AS (
-    SELECT 'term' AS kind, is_current, term
-    FROM complaints, unnest(complaint_words) AS term WHERE term <> ALL($7::text[])
+    SELECT 'term' AS kind, is_current, term FROM complaints, unnest(complaint_words) AS term
     UNION ALL
     SELECT 'hashtag', is_current, tag FROM complaints, unnest(complaint_hashtags) AS tag
 ), counted AS (
     SELECT kind, term, count(*) FILTER (WHERE is_current) AS current, count(*) FILTER (WHERE NOT is_current) AS previous
     FROM words GROUP BY kind, term
+    HAVING kind = 'hashtag' OR term <> ALL($7::text[])  -- the stop words, once per distinct word
 ), ranked AS (
     SELECT kind, term, current, previous,
            row_number() OVER (PARTITION BY kind ORDER BY current - previous DESC, current DESC, term) AS rank
