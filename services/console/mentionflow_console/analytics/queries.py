@@ -143,6 +143,7 @@ SELECT r.requested_by AS agent,
        count(*) FILTER (WHERE r.requested_at < $3) AS previous
 FROM console_requests r
 WHERE r.action = 'reply' AND r.brand_id = $1 AND r.requested_at >= $2 AND r.requested_at < $4
+  AND r.item_id IS NOT NULL  -- replies to items (queue items are never deleted)
   AND ($5::text IS NULL OR r.item_id IN (SELECT id FROM queue_items WHERE queue = $5))
   AND ($6::text IS NULL OR r.requested_by = $6)
 GROUP BY r.requested_by
