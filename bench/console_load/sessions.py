@@ -113,7 +113,9 @@ class CmSession:
     async def open(self) -> None:
         """Log in, load the queue page, start its streams and the periodic fetches."""
         # No read timeout: a stream is quiet between changes (the console sends keepalives).
-        self._client = httpx.AsyncClient(base_url=self._base_url, timeout=httpx.Timeout(30.0, read=None))
+        # Idle connections dropped before the server's keep-alive (uvicorn: 5 s) closes them under a request.
+        self._client = httpx.AsyncClient(base_url=self._base_url, timeout=httpx.Timeout(30.0, read=None),
+                                         limits=httpx.Limits(keepalive_expiry=4.0))
         await self._login()
         self.window_start = time.time()
         page = await self._timed("/", self._latencies.first_page_ms)

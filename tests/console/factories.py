@@ -109,6 +109,15 @@ async def insert_saved_reply(pool: asyncpg.Pool, *, brand: str, name: str | None
         brand, language, name or f"saved {next(_counter)}", category, body)
 
 
+async def insert_reply_draft(pool: asyncpg.Pool, *, brand: str, author: str, text: str = "Thanks, on it!"
+                             ) -> uuid.UUID:
+    """A reply drafted by `author` (whose replies need approval) on a new item of `brand`, which
+    awaits approval held by them, as the console's approvals leave it."""
+    item = await insert_item(pool, brand=brand, status="awaiting_approval", assignee=author)
+    return await pool.fetchval("INSERT INTO reply_drafts (item_id, brand_id, author, text) VALUES ($1, $2, $3, $4) "
+                               "RETURNING id", item, brand, author, text)
+
+
 async def publish_applies(kafka: KafkaSettings, pool: asyncpg.Pool, topic_name: str, *, expect: int) -> None:
     """Apply the first `expect` requests of `topic_name` (replies.requested, incidents.actions) the
     way publish's handler does, with its store functions."""

@@ -117,7 +117,8 @@ async def test_roles(console):
         assert (await lead.get("/api/v1/audit")).status_code == 200
         assert (await admin.post(f"/api/v1/incidents/{incident}/acknowledge")).status_code == 200
         me = (await agent.get("/api/v1/me")).json()
-        assert me == {"username": "agent-a", "display_name": "agent-a", "role": "agent", "brands": ["brand-a"]}
+        assert me == {"username": "agent-a", "display_name": "agent-a", "role": "agent", "brands": ["brand-a"],
+                      "replies_need_approval": False}
     async with logged_in(console.base_url, "agent-a") as (client, _):
         assert (await client.get("/audit")).status_code == 403
 

@@ -18,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.routing import Mount, Route
 
-from tests.console.factories import insert_incident, insert_item, insert_saved_reply
+from tests.console.factories import insert_incident, insert_item, insert_reply_draft, insert_saved_reply
 from tests.console.sessions import logged_in
 
 # anonymous; an agent of brand A; an agent of brand B; a lead of brands A and B; an admin of all.
@@ -103,6 +103,17 @@ MATRIX: dict[str, Row] = {
     "PUT /api/v1/users/{username}/availability": Row(("401", "200", "403", "200", "200"),
                                                      fill={"username": "agent-a"}, json={"mode": "away"}),
     "GET /api/v1/assignment/queues": Row(API_LIST),
+    # API: reply approval (a draft by agent-a2 of brand A): leads decide, agents never; a draft of
+    # a brand the caller does not see is missing for them whatever their role (404 before 403)
+    "GET /api/v1/approvals": Row(API_LEAD),
+    "GET /api/v1/approvals/{draft_id}": Row(API_ITEM),
+    "POST /api/v1/approvals/{draft_id}/approve": Row(("401", "403", "404", "200", "200"),
+                                                     json={"text": "Approved, edited"}),
+    "POST /api/v1/approvals/{draft_id}/reject": Row(("401", "403", "404", "200", "200"),
+                                                    json={"comment": "too casual"}),
+    "PUT /api/v1/users/{username}/replies-need-approval": Row(("401", "403", "403", "403", "200"),
+                                                             fill={"username": "agent-a2"},
+                                                             json={"replies_need_approval": False}),
     # pages: no session → the login page; another brand's item → 404 page
     "GET /login": Row(same("200")),
     "POST /login": Row(same("403"), form={"username": "nobody", "password": "x"}),  # no login-form token
@@ -124,6 +135,9 @@ MATRIX: dict[str, Row] = {
     "GET /analytics/{brand}/report": Row((LOGIN, "403", "403", "200", "200"), fill={"brand": "brand-a"}),
     "GET /saved-replies": Row((LOGIN, "200", "200", "200", "200")),
     "POST /availability": Row((LOGIN, "303 /", "303 /", "303 /", "303 /"), form={"mode": "available"}),
+    "GET /approvals": Row((LOGIN, "403", "403", "200", "200")),
+    "POST /approvals/{draft_id}/{action}": Row((LOGIN, "403", "404", "303 /approvals", "303 /approvals"),
+                                               fill={"action": "approve"}, form={"text": "Approved"}),
     # an agent's form comes back with the refusal (403); a lead's creates and goes back to the list
     "POST /saved-replies/{action}": Row((LOGIN, "403", "404", "303 /saved-replies", "303 /saved-replies"),
                                         fill={"action": "save"}, form={"brand_id": "brand-a", "language": "en",
@@ -214,7 +228,9 @@ async def test_authorization_matrix(console, capsys):  # noqa: ANN001
                 item = await insert_item(console.pool, brand="brand-a", **claim)
                 incident = await insert_incident(console.pool, brand="brand-a")
                 saved = await insert_saved_reply(console.pool, brand="brand-a")
-                path = template.format(item_id=item, incident_id=incident, reply_id=saved, **row.fill)
+                draft = await insert_reply_draft(console.pool, brand="brand-a", author="agent-a2") \
+                    if "{draft_id}" in template else None
+                path = template.format(item_id=item, incident_id=incident, reply_id=saved, draft_id=draft, **row.fill)
                 caller = api[role] if path.startswith("/api/") else pages[role]
                 response = await _call(caller, method, path, row, name=f"reply {len(cells)}")
                 cells[(key, role)] = (expected, _outcome(response, item, incident))

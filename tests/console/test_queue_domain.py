@@ -26,6 +26,8 @@ from tests.console.factories import insert_item, migrate_publish_schema
 def test_unresolved_and_awaiting_reply_differ_by_the_replied_status_only() -> None:
     assert set(UNRESOLVED) - set(AWAITING_REPLY) == {ItemStatus.REPLIED}
     assert ItemStatus.RESOLVED not in UNRESOLVED
+    # a draft awaiting a lead's approval has not reached the customer: its SLA clock runs
+    assert ItemStatus.AWAITING_APPROVAL in AWAITING_REPLY
 
 
 @pytest.mark.parametrize(("action", "allowed"), [

@@ -15,7 +15,14 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from tests.console.factories import add_team, insert_incident, insert_item, insert_saved_reply, migrate_all
+from tests.console.factories import (
+    add_team,
+    insert_incident,
+    insert_item,
+    insert_reply_draft,
+    insert_saved_reply,
+    migrate_all,
+)
 from tests.helpers import eventually
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -37,6 +44,7 @@ async def test_no_server_error_for_any_generated_request(fresh_database_dsn, kaf
             incident = await insert_incident(pool, brand=brand)
             await insert_item(pool, brand=brand, incident_id=incident, conversation_id="c1")
             await insert_saved_reply(pool, brand=brand, body="Hi {author_name}, order {?order_number}?")
+            await insert_reply_draft(pool, brand=brand, author="agent-a")  # the approvals list has rows
     finally:
         await pool.close()
     port = _free_port()

@@ -23,7 +23,7 @@ import pytest
 from mentionflow.browser_headers import SECURITY_HEADERS
 from mentionflow_console.settings import ConsoleOptions
 
-from tests.console.factories import PASSWORD, insert_incident, insert_item
+from tests.console.factories import PASSWORD, insert_incident, insert_item, insert_reply_draft
 from tests.console.harness import base_url_of, serving
 from tests.console.sessions import csrf_from
 
@@ -137,6 +137,7 @@ async def hostile_console(console):  # noqa: ANN001
     async with console.client("agent-a") as agent:
         assert (await agent.post(f"/api/v1/items/{item}/tags", json={"add": ["vip"]})).status_code == 200
         assert (await agent.post(f"/api/v1/items/{item}/claim")).status_code == 200
+    await insert_reply_draft(console.pool, brand="brand-a", author="agent-a2", text=f"draft {PROBE}")  # /approvals
     production = console.settings.model_copy(update={"console": ConsoleOptions()})
     async with serving(production) as running:
         yield base_url_of(running)

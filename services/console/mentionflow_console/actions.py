@@ -14,6 +14,7 @@ import logging
 import re
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 import asyncpg
@@ -129,6 +130,8 @@ async def resolve(pool: asyncpg.Pool, *, user: User, item_id: uuid.UUID, note: s
     """Close an item: unclaimed or held by the user (leads may close anyone's)."""
     async with transaction(pool) as conn:
         item = await _locked_item(conn, user, item_id)
+        if item["status"] == ItemStatus.AWAITING_APPROVAL:
+            raise Conflict(f"a reply by {item['assignee']} awaits approval: approve or reject it first")
         if not item_allows(ItemAction.RESOLVE, item["status"]):
             raise Conflict("item is already resolved")
         _check_claim_lock(item, user)
@@ -200,10 +203,43 @@ async def reassign(pool: asyncpg.Pool, *, user: User, item_id: uuid.UUID, assign
             raise InvalidInput("assignee", f"{assignee} has no access to brand {item['brand_id']}")
         if not item_allows(ItemAction.REASSIGN, item["status"]):
             raise Conflict("item is resolved")
-        status = ItemStatus.REPLIED if item["status"] == ItemStatus.REPLIED else ItemStatus.CLAIMED
+        # a reply sent or a draft awaiting approval stays so; anything else is now claimed
+        kept = (ItemStatus.REPLIED, ItemStatus.AWAITING_APPROVAL)
+        status = item["status"] if item["status"] in kept else ItemStatus.CLAIMED
         row = await _update_item(conn, item_id, status=status, assignee=assignee)
         await _audit_item(conn, user, "item.reassign", item, row, detail=f"to {assignee}")
         return row
+
+
+def check_reply_text(text: str) -> str:
+    """The reply as it will be posted (stripped); InvalidInput naming `text` when X would refuse it."""
+    text = text.strip()
+    if not text:
+        raise InvalidInput("text", "reply is empty")
+    if len(text) > MAX_REPLY_CHARS:
+        raise InvalidInput("text", f"reply has {len(text)} characters; X allows {MAX_REPLY_CHARS}")
+    return text
+
+
+async def record_reply(conn: asyncpg.Connection, *, actor: User, item: asyncpg.Record, text: str, author: str,
+                       audit_action: str = "item.reply", detail: str | None = None
+                       ) -> tuple[ReplyRequested, datetime]:
+    """Inside the caller's transaction, with the item locked (locked_item): record the request to
+    post `text` on behalf of `author` (console_requests), mark the item replied and held by its
+    holder (else `author`), audit it as `audit_action` by `actor` (`detail`: the text, unless
+    given). The caller produces the request after its commit (requests.produce); the relay
+    re-sends it should that fail."""
+    mention = repository.parse_json(item["mention"])
+    reply = ReplyRequested(
+        reply_id=str(uuid.uuid4()), brand_id=item["brand_id"], account_handle=mention["account_handle"],
+        in_reply_to_external_id=item["external_id"], mention_id=item["mention_id"], text=text, requested_by=author)
+    requested_at = await requests.record(conn, request_id=reply.reply_id, topic="replies.requested",
+                                         action="reply", payload=reply, item_id=item["id"])
+    assert requested_at is not None  # a fresh reply id: never a duplicate
+    row = await _update_item(conn, item["id"], status=ItemStatus.REPLIED, assignee=item["assignee"] or author,
+                             replied_by=author)
+    await _audit_item(conn, actor, audit_action, item, row, detail=text if detail is None else detail)
+    return reply, requested_at
 
 
 async def request_reply(pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: KafkaSettings, *, user: User,
@@ -212,12 +248,11 @@ async def request_reply(pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: K
     new state and the audit entry in one transaction, then replies.requested is produced.
 
     Should the produce fail, the request stays unproduced and the relay re-sends it (publish
-    dedups by reply_id). Returns the reply as the console shows it until publish records it."""
-    text = text.strip()
-    if not text:
-        raise InvalidInput("text", "reply is empty")
-    if len(text) > MAX_REPLY_CHARS:
-        raise InvalidInput("text", f"reply has {len(text)} characters; X allows {MAX_REPLY_CHARS}")
+    dedups by reply_id). Returns the reply as the console shows it until publish records it.
+    Someone whose replies need approval drafts instead (approvals.reply decides which)."""
+    if user.replies_need_approval:
+        raise Forbidden("your replies need approval: they are drafts a lead approves")
+    text = check_reply_text(text)
     async with transaction(pool) as conn:
         item = await _locked_item(conn, user, item_id)
         if item["status"] == ItemStatus.RESOLVED:
@@ -225,21 +260,20 @@ async def request_reply(pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: K
         if not _holds(item, user):
             who = f"it is claimed by {item['assignee']}" if item["assignee"] else "it is not claimed"
             raise Conflict(f"claim the item before replying: {who}")
-        mention = repository.parse_json(item["mention"])
-        reply = ReplyRequested(
-            reply_id=str(uuid.uuid4()), brand_id=item["brand_id"], account_handle=mention["account_handle"],
-            in_reply_to_external_id=item["external_id"], mention_id=item["mention_id"], text=text,
-            requested_by=user.username)
-        requested_at = await requests.record(conn, request_id=reply.reply_id, topic="replies.requested",
-                                             action="reply", payload=reply, item_id=item_id)
-        row = await _update_item(conn, item_id, status=ItemStatus.REPLIED, assignee=user.username,
-                                 replied_by=user.username)
-        await _audit_item(conn, user, "item.reply", item, row, detail=text)
+        reply, requested_at = await record_reply(conn, actor=user, item=item, text=text, author=user.username)
     await requests.produce(pool, producer, kafka, "replies.requested", reply.reply_id, reply)
     catalog.CONSOLE_REPLIES_REQUESTED.labels(brand=reply.brand_id).inc()
     return {"reply_id": reply.reply_id, "text": reply.text, "requested_by": reply.requested_by,
             "status": "requested", "tweet_id": None, "error": None, "requested_at": requested_at,
             "updated_at": requested_at}
+
+
+# What the sibling modules that add steps to an item's life (approvals) share with the actions
+# above: the same lock, state change, audit and holding rule.
+locked_item = _locked_item
+update_item = _update_item
+audit_item = _audit_item
+holds = _holds
 
 
 # --- incidents -----------------------------------------------------------------------------

@@ -15,7 +15,18 @@ from mentionflow.brandconfig import AgencyConfig
 from mentionflow.browser_headers import BrowserProtections
 
 from mentionflow_console import live, repository
-from mentionflow_console.api import analytics, assignment, audit, bulk, care, corrections, incidents, items, users
+from mentionflow_console.api import (
+    analytics,
+    approvals,
+    assignment,
+    audit,
+    bulk,
+    care,
+    corrections,
+    incidents,
+    items,
+    users,
+)
 from mentionflow_console.deps import LoginRequired
 from mentionflow_console.errors import ConsoleError, InvalidInput
 from mentionflow_console.settings import ConsoleSettings
@@ -26,7 +37,7 @@ log = logging.getLogger(__name__)
 
 DESCRIPTION = """Community managers' API: brand-scoped queue, mention detail, claim / release / reply /
 resolve / tag / reassign, bulk actions, label corrections, saved replies, internal notes and mentions,
-customer history, crisis board, audit log, live updates (SSE).
+customer history, reply approval, crisis board, audit log, live updates (SSE).
 
 Authenticate with `Authorization: Bearer <token>` (`mentionflow users token NAME`) or the browser
 session cookie (writes then need the `X-CSRF-Token` header). Items of brands you are not granted
@@ -59,7 +70,7 @@ def configure_app(app: FastAPI, *, settings: ConsoleSettings, pool: asyncpg.Pool
                                         render=row_renderer(templates))
     for router in (items.router, corrections.router, care.router, incidents.router, audit.router, users.router,
                    analytics.router, assignment.router, assignment.pages, pages.router, analytics_pages.router,
-                   bulk.router, bulk_page.router):
+                   bulk.router, bulk_page.router, approvals.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 

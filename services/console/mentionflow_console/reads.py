@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import asyncpg
 from mentionflow.accounts import User
 
-from mentionflow_console import repository, schemas
+from mentionflow_console import approvals, repository, schemas
 from mentionflow_console.errors import NotFound
 
 
@@ -35,11 +35,13 @@ async def item(pool: asyncpg.Pool, *, user: User, item_id: uuid.UUID) -> schemas
     row = await repository.get_item(pool, scope=scope, item_id=item_id)
     if row is None:
         raise NotFound(f"no queue item {item_id}")
-    return schemas.item_detail(
+    detail = schemas.item_detail(
         row, now(),
         conversation=await repository.conversation(pool, scope=scope, item=row),
         replies=await repository.replies(pool, item_id=item_id),
         history=await repository.item_history(pool, item_id=item_id))
+    detail.drafts = [schemas.draft_out(d) for d in await approvals.item_drafts(pool, item_id=item_id)]
+    return detail
 
 
 async def replies(pool: asyncpg.Pool, *, user: User, item_id: uuid.UUID) -> list[schemas.ReplyOut]:

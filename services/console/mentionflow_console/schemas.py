@@ -13,8 +13,8 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from mentionflow_console.links import post_url
 from mentionflow_console.repository import parse_json
 
-Status = Literal["new", "claimed", "replied", "resolved", "escalated"]
-StatusFilter = Literal["open", "all", "new", "claimed", "replied", "resolved", "escalated"]
+Status = Literal["new", "claimed", "replied", "resolved", "escalated", "awaiting_approval"]
+StatusFilter = Literal["open", "all", "new", "claimed", "replied", "resolved", "escalated", "awaiting_approval"]
 Category = Literal["question", "complaint", "crisis", "praise", "other"]
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")]
 Username = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")]
@@ -125,6 +125,47 @@ class ReplyOut(BaseModel):
     updated_at: datetime
 
 
+DraftStatus = Literal["awaiting_approval", "approved", "rejected"]
+
+
+class DraftOut(BaseModel):
+    """A reply drafted by someone whose replies need approval."""
+
+    id: uuid.UUID
+    item_id: uuid.UUID
+    brand_id: str
+    author: str = Field(description="who drafted it")
+    text: str = Field(description="as drafted")
+    status: DraftStatus
+    decided_by: str | None
+    decided_at: datetime | None
+    sent_text: str | None = Field(description="what was approved and sent (the lead may have edited it)")
+    comment: str = Field(description="why it was rejected")
+    reply_id: str | None = Field(description="the reply requested on approval (see the item's replies)")
+    created_at: datetime
+    mention_text: str
+    author_handle: str = Field(description="the mention's author on X")
+    priority: str
+    sla_due_at: datetime
+    sla_seconds_left: int = Field(description="the item's SLA keeps running while the draft waits")
+    item_status: Status
+
+
+class ApproveIn(BaseModel):
+    text: Annotated[str, AfterValidator(_no_nul)] | None = Field(
+        default=None, min_length=1, max_length=MAX_REPLY_CHARS,
+        description="the text to send instead of the draft's (an edit); omitted: the draft as written")
+
+
+class RejectIn(BaseModel):
+    comment: Annotated[str, AfterValidator(_no_nul)] = Field(min_length=1, max_length=1000,
+                                                             description="why, for the author")
+
+
+class ApprovalFlagIn(BaseModel):
+    replies_need_approval: bool
+
+
 class HistoryEntry(BaseModel):
     at: datetime
     actor: str
@@ -141,6 +182,7 @@ class ItemDetail(ItemSummary):
     conversation: list[ItemSummary]
     replies: list[ReplyOut]
     history: list[HistoryEntry]
+    drafts: list[DraftOut] = Field(default_factory=list, description="replies drafted for approval, oldest first")
 
 
 class VolumePoint(BaseModel):
@@ -190,6 +232,7 @@ class Me(BaseModel):
     display_name: str
     role: str
     brands: list[str] = Field(description="'*' means every brand")
+    replies_need_approval: bool = Field(default=False, description="replies become drafts a lead approves")
 
 
 class Problem(BaseModel):
@@ -239,6 +282,11 @@ def incident_out(row: asyncpg.Record, *, volume: list[tuple[datetime, float]] | 
     return IncidentOut(**{k: row[k] for k in IncidentOut.model_fields if k not in ("volume", "mentions")},
                        volume=[VolumePoint(at=a, rate_per_minute=r) for a, r in volume or []],
                        mentions=mentions or [])
+
+
+def draft_out(row: asyncpg.Record) -> DraftOut:
+    left = int((row["sla_due_at"] - datetime.now(UTC)).total_seconds())
+    return DraftOut(**{k: row[k] for k in DraftOut.model_fields if k != "sla_seconds_left"}, sla_seconds_left=left)
 
 
 def audit_entry(row: asyncpg.Record) -> AuditEntry:

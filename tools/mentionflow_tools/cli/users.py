@@ -1,4 +1,4 @@
-"""`mentionflow users add|grant|revoke|role|list|token|demo`: set up who may use the console.
+"""`mentionflow users add|grant|revoke|role|approval|list|token|demo`: set up who may use the console.
 
 Runs the same store code as the console (mentionflow.accounts) against the database named by
 --dsn or $MENTIONFLOW_POSTGRES__DSN, applying the accounts migrations first (idempotent).
@@ -92,13 +92,26 @@ def role_cmd(username: str, role: Annotated[str, typer.Argument(help="agent, lea
     _show(_run(dsn, lambda db: store.set_role(db, username=username, role=role)))  # type: ignore[arg-type]
 
 
+@app.command("approval")
+def approval_cmd(username: str,
+                 setting: Annotated[str, typer.Argument(help="on: replies become drafts a lead approves; off.")],
+                 dsn: DsnOption = _DEFAULT_DSN) -> None:
+    """Whether a user's replies need a lead's approval before they reach X."""
+    if setting not in ("on", "off"):
+        console.print(f"[red]error:[/red] say on or off, not {setting!r}")
+        raise typer.Exit(2)
+    user = _run(dsn, lambda db: store.set_replies_need_approval(db, username=username, required=setting == "on"))
+    typer.echo(f"{user.username}\treplies need approval: {'yes' if user.replies_need_approval else 'no'}")
+
+
 @app.command("list")
 def list_cmd(dsn: DsnOption = _DEFAULT_DSN) -> None:
     """List active users with their role and brands."""
     users = _run(dsn, store.list_users)
-    table = Table("username", "name", "role", "brands")
+    table = Table("username", "name", "role", "brands", "approval")
     for user in users:
-        table.add_row(user.username, user.display_name, user.role, ", ".join(sorted(user.brands)) or "-")
+        table.add_row(user.username, user.display_name, user.role, ", ".join(sorted(user.brands)) or "-",
+                      "needed" if user.replies_need_approval else "-")
     Console().print(table)
 
 

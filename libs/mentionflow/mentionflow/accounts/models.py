@@ -28,6 +28,8 @@ class User:
     display_name: str
     role: Role
     brands: frozenset[str]
+    # The user's replies become drafts a lead approves before they reach X (console approvals).
+    replies_need_approval: bool = False
 
     @property
     def all_brands(self) -> bool:

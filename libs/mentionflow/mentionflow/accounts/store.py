@@ -22,7 +22,7 @@ from mentionflow.accounts.tokens import API_TOKEN_PREFIX, new_secret, secret_has
 Db: TypeAlias = "asyncpg.Pool | asyncpg.Connection"
 
 _USER_SELECT = """
-SELECT u.id, u.username, u.display_name, u.role,
+SELECT u.id, u.username, u.display_name, u.role, u.replies_need_approval,
        coalesce(array_agg(b.brand_id ORDER BY b.brand_id) FILTER (WHERE b.brand_id IS NOT NULL), '{}') AS brands
 FROM users u LEFT JOIN user_brands b ON b.user_id = u.id
 """
@@ -45,7 +45,8 @@ async def transaction(db: Db) -> AsyncIterator[asyncpg.Connection]:
 
 def _user(row: asyncpg.Record) -> User:
     return User(id=row["id"], username=row["username"], display_name=row["display_name"],
-                role=row["role"], brands=frozenset(row["brands"]))
+                role=row["role"], brands=frozenset(row["brands"]),
+                replies_need_approval=row["replies_need_approval"])
 
 
 def _check_username(username: str) -> str:
@@ -150,6 +151,19 @@ async def set_role(db: Db, *, username: str, role: Role, actor: str = "cli") -> 
         return await _require(conn, username)
 
 
+async def set_replies_need_approval(db: Db, *, username: str, required: bool, actor: str = "cli") -> User:
+    """Make the user's replies drafts a lead approves (required) or send them directly again.
+    Takes effect on the user's next request (sessions re-read the user); idempotent, audited."""
+    async with transaction(db) as conn:
+        before = await _require(conn, username)
+        await conn.execute("UPDATE users SET replies_need_approval = $2, updated_at = now() WHERE id = $1",
+                           before.id, required)
+        await record_audit(conn, actor=actor, action="user.approval", target=username,
+                           before={"replies_need_approval": before.replies_need_approval},
+                           after={"replies_need_approval": required})
+        return await _require(conn, username)
+
+
 async def check_password(db: Db, *, username: str, password: str) -> User | None:
     """The user when the password matches, else None (unknown users cost the same time).
 
@@ -185,4 +199,4 @@ async def user_for_api_token(db: Db, *, token: str) -> User | None:
 
 def describe(user: User) -> dict[str, Any]:
     return {"username": user.username, "display_name": user.display_name, "role": user.role,
-            "brands": sorted(user.brands)}
+            "brands": sorted(user.brands), "replies_need_approval": user.replies_need_approval}

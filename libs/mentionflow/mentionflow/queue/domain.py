@@ -23,6 +23,8 @@ class ItemStatus(StrEnum):
     REPLIED = "replied"
     RESOLVED = "resolved"
     ESCALATED = "escalated"
+    # A reply was drafted by someone whose replies need approval; a lead approves or rejects it.
+    AWAITING_APPROVAL = "awaiting_approval"
 
 
 class ItemAction(StrEnum):
@@ -36,11 +38,14 @@ class ItemAction(StrEnum):
 # What the pipeline may set (publish): a crisis, or anything routing escalates, enters escalated.
 PIPELINE_STATUSES = frozenset({ItemStatus.NEW, ItemStatus.ESCALATED})
 # An item still in someone's queue: every status but resolved (the console's "open" filter).
-UNRESOLVED = (ItemStatus.NEW, ItemStatus.CLAIMED, ItemStatus.REPLIED, ItemStatus.ESCALATED)
-# An item whose SLA clock runs: nobody has answered it yet (queue depth, SLA breaches).
-AWAITING_REPLY = (ItemStatus.NEW, ItemStatus.CLAIMED, ItemStatus.ESCALATED)
+UNRESOLVED = (ItemStatus.NEW, ItemStatus.CLAIMED, ItemStatus.REPLIED, ItemStatus.ESCALATED,
+              ItemStatus.AWAITING_APPROVAL)
+# An item whose SLA clock runs: nobody has answered it yet (queue depth, SLA breaches). A draft
+# awaiting approval has not reached the customer, so its clock keeps running.
+AWAITING_REPLY = (ItemStatus.NEW, ItemStatus.CLAIMED, ItemStatus.ESCALATED, ItemStatus.AWAITING_APPROVAL)
 ALL_STATUSES = tuple(ItemStatus)
-# Statuses in which an item is held by its assignee.
+# Statuses in which an item is held by its assignee. An item awaiting approval is held too, but
+# neither replied to nor released until its draft is decided (console approvals).
 HELD = frozenset({ItemStatus.CLAIMED, ItemStatus.REPLIED})
 
 # The statuses an item may be in for each action (who may act is checked by the console).
@@ -48,7 +53,9 @@ ITEM_TRANSITIONS: dict[ItemAction, frozenset[ItemStatus]] = {
     ItemAction.CLAIM: frozenset({ItemStatus.NEW, ItemStatus.ESCALATED}),
     ItemAction.RELEASE: HELD,
     ItemAction.REPLY: HELD,
-    ItemAction.RESOLVE: frozenset(ItemStatus) - {ItemStatus.RESOLVED},
+    # a draft awaiting approval is decided first (approved or rejected), so none is left waiting
+    # on a closed item
+    ItemAction.RESOLVE: frozenset(ItemStatus) - {ItemStatus.RESOLVED, ItemStatus.AWAITING_APPROVAL},
     ItemAction.REASSIGN: frozenset(ItemStatus) - {ItemStatus.RESOLVED},
 }
 

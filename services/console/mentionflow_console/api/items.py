@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
-from mentionflow_console import actions, live, reads, repository
+from mentionflow_console import actions, approvals, live, reads, repository
 from mentionflow_console.deps import CurrentUser, DbPool, Producer, Settings
 from mentionflow_console.schemas import (
     Category,
+    DraftOut,
     ItemDetail,
     ItemSummary,
     Name,
@@ -111,12 +112,12 @@ async def release(item_id: uuid.UUID, user: CurrentUser, pool: DbPool) -> ItemDe
 
 
 @router.post("/{item_id}/reply", status_code=202,
-             summary="Reply on X (needs the claim; ≤ 280 characters); the outcome shows in /replies",
+             summary="Reply on X (needs the claim; ≤ 280 characters); the outcome shows in /replies. When "
+                     "your replies need approval, a draft (status awaiting_approval) a lead approves",
              responses={**NOT_FOUND, **CONFLICT})
 async def reply(item_id: uuid.UUID, body: ReplyIn, user: CurrentUser, pool: DbPool, producer: Producer,
-                settings: Settings) -> ReplyOut:
-    row = await actions.request_reply(pool, producer, settings.kafka, user=user, item_id=item_id, text=body.text)
-    return ReplyOut(**{k: row[k] for k in ReplyOut.model_fields})
+                settings: Settings) -> ReplyOut | DraftOut:
+    return await approvals.reply(pool, producer, settings.kafka, user=user, item_id=item_id, text=body.text)
 
 
 @router.post("/{item_id}/resolve", summary="Close the item", responses={**NOT_FOUND, **CONFLICT})

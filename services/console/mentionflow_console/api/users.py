@@ -13,11 +13,12 @@ router = APIRouter(prefix="/api/v1", tags=["users"])
 
 @router.get("/me", summary="The calling user: role and brands")
 async def me(user: CurrentUser) -> Me:
-    return Me(username=user.username, display_name=user.display_name, role=user.role, brands=sorted(user.brands))
+    return Me(username=user.username, display_name=user.display_name, role=user.role, brands=sorted(user.brands),
+              replies_need_approval=user.replies_need_approval)
 
 
 @router.get("/users", summary="Every console user (admins)",
             responses={403: {"model": Problem, "description": "needs the admin role"}})
 async def users(user: AdminUser, pool: DbPool) -> list[Me]:
-    return [Me(username=u.username, display_name=u.display_name, role=u.role, brands=sorted(u.brands))
-            for u in await list_users(pool)]
+    return [Me(username=u.username, display_name=u.display_name, role=u.role, brands=sorted(u.brands),
+               replies_need_approval=u.replies_need_approval) for u in await list_users(pool)]

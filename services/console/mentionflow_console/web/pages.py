@@ -18,7 +18,18 @@ from mentionflow.accounts.tokens import new_secret
 from mentionflow.metrics import catalog
 from pydantic import ValidationError
 
-from mentionflow_console import actions, auth, charts, corrections, notes, reads, repository, saved_replies, schemas
+from mentionflow_console import (
+    actions,
+    approvals,
+    auth,
+    charts,
+    corrections,
+    notes,
+    reads,
+    repository,
+    saved_replies,
+    schemas,
+)
 from mentionflow_console.deps import DbPool, Producer, Settings, UiSession
 from mentionflow_console.errors import ConsoleError, Forbidden, InvalidInput, NotFound
 from mentionflow_console.schemas import Category, Name, SearchText, StatusFilter, Username
@@ -205,7 +216,7 @@ async def item_action(
         elif action == "release":
             await actions.release(pool, user=user, item_id=item_id)
         elif action == "reply":
-            await actions.request_reply(pool, producer, settings.kafka, user=user, item_id=item_id, text=text)
+            await approvals.reply(pool, producer, settings.kafka, user=user, item_id=item_id, text=text)
         elif action == "resolve":
             await actions.resolve(pool, user=user, item_id=item_id, note=text)
         elif action == "tag":
@@ -277,6 +288,51 @@ async def saved_reply_action(
         field = ".".join(str(p) for p in exc.errors()[0]["loc"])
         return await _saved_replies_page(request, session, pool, error=InvalidInput(field, exc.errors()[0]["msg"]))
     return RedirectResponse("/saved-replies", status_code=303)
+
+
+# --- reply approval ---------------------------------------------------------------------------
+
+async def _approvals_page(request: Request, session: auth.Session, pool: DbPool,
+                          error: ConsoleError | None = None) -> HTMLResponse:
+    try:
+        rows = await approvals.listing(pool, user=session.user)
+    except ConsoleError as exc:
+        return error_page(request, session, exc)
+    return page(request, "approvals.html", {"drafts": [schemas.draft_out(r) for r in rows],
+                                            "error": error.message if error else None},
+                error.status_code if error else 200, session)
+
+
+@router.get("/approvals")
+async def approvals_page(request: Request, session: UiSession, pool: DbPool) -> HTMLResponse:
+    return await _approvals_page(request, session, pool)
+
+
+@router.post("/approvals/{draft_id}/{action}")
+async def approval_action(
+    request: Request, draft_id: uuid.UUID, action: str, session: UiSession, pool: DbPool, producer: Producer,
+    settings: Settings, csrf_token: CsrfField = "", text: Annotated[str, Form(max_length=5000)] = "",
+    comment: Annotated[str, Form(max_length=5000)] = "",
+    back: Annotated[Literal["item", "list"], Form()] = "list",
+) -> Response:
+    """Approve (with the text as the lead left it) or reject (with a comment); back to the item or the list."""
+    item_id: uuid.UUID | None = None
+    try:
+        _check_csrf(session, csrf_token)
+        item_id = (await approvals.get(pool, user=session.user, draft_id=draft_id))["item_id"]
+        if action == "approve":
+            await approvals.approve(pool, producer, settings.kafka, user=session.user, draft_id=draft_id, text=text)
+        elif action == "reject":
+            await approvals.reject(pool, user=session.user, draft_id=draft_id, comment=comment)
+        else:
+            raise NotFound(f"no action {action}")
+    except ConsoleError as exc:
+        if back == "item" and item_id is not None:
+            return await _item_page(request, session, pool, item_id, error=exc)
+        if not session.user.at_least("lead"):  # no list to go back to
+            return error_page(request, session, exc)
+        return await _approvals_page(request, session, pool, error=exc)
+    return RedirectResponse(f"/items/{item_id}" if back == "item" else "/approvals", status_code=303)
 
 
 # --- crisis board ----------------------------------------------------------------------------
