@@ -165,7 +165,8 @@ async def _queries_alone(dsn: str) -> dict[str, float]:
     arrays = calendar_arrays(brand.calendar, since=comparison.previous.start, until=now) if brand.calendar else None
     steps = {
         "volume": lambda pool: queries.volume(pool, scope, bucket="day", time_zone=brand.time_zone),
-        "timings": lambda pool: queries.timings(pool, scope, calendar=arrays, now=now),
+        "timings": lambda pool: queries.timings(pool, scope, current=True, calendar=arrays, now=now),
+        "timings_previous": lambda pool: queries.timings(pool, scope, current=False, calendar=arrays, now=now),
         "backlog": lambda pool: queries.backlog(pool, scope, as_of=[comparison.current.end, comparison.previous.end]),
         "agents": lambda pool: queries.agents(pool, scope),
         "growing_terms": lambda pool: queries.growing(pool, scope, stop_words=STOP_WORDS, min_count=MIN_TERM_COUNT),

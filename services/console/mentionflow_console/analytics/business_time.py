@@ -1,7 +1,7 @@
-"""A brand's business hours as the three arrays the SQL function console_business_seconds
-takes (migration 0008): sorted, disjoint open intervals from the brand's own BusinessCalendar
-(mentionflow.brandconfig.calendar, the one the SLA clock uses), their lengths, and the open
-seconds before each. Pure.
+"""A brand's business hours as sorted, disjoint open intervals from the brand's own
+BusinessCalendar (mentionflow.brandconfig.calendar, the one the SLA clock uses), their lengths,
+and the open seconds before each; `as_params` turns them into the arrays the SQL function
+console_business_seconds takes (console migration 0009). Pure.
 
 A duration in business hours is then business_seconds(end) − business_seconds(start), which
 PostgreSQL evaluates per row with a binary search: no per-item Python, whatever the row count.
@@ -10,9 +10,13 @@ PostgreSQL evaluates per row with a binary search: no per-item Python, whatever 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from mentionflow.brandconfig.calendar import BusinessCalendar
+
+# An instant before the first open interval (none is, in practice: the arrays start a day before
+# the range) still finds one, with nothing open before it.
+START_OF_TIME = datetime(1, 1, 2, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,14 @@ class CalendarArrays:
     secs: list[float]  # each interval's length in seconds
 
     def as_params(self) -> tuple[list[datetime], list[float], list[float]]:
-        return self.starts, self.cum, self.secs
+        """What console_business_seconds takes (console migration 0009): the starts behind an empty
+        interval at the start of time, each interval's open seconds before it minus its start's
+        epoch, and its open seconds up to its end."""
+        starts = [START_OF_TIME, *self.starts]
+        bases = [-START_OF_TIME.timestamp(), *(cum - start.timestamp() for cum, start in zip(self.cum, self.starts,
+                                                                                              strict=True))]
+        ends = [0.0, *(cum + secs for cum, secs in zip(self.cum, self.secs, strict=True))]
+        return starts, bases, ends
 
 
 def calendar_arrays(calendar: BusinessCalendar, *, since: datetime, until: datetime) -> CalendarArrays | None:

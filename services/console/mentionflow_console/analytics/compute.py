@@ -75,10 +75,11 @@ async def build_report(pool: asyncpg.Pool, *, brand: BrandContext, comparison: C
     if brand.calendar is not None:
         arrays = calendar_arrays(brand.calendar, since=previous.start, until=max(current.end, now))
     as_of_now, as_of_before = min(current.end, now), min(previous.end, now)
-    volume, timings, backlogs, agents, growing, incident_figures, incident_list, snapshots = \
+    volume, timings_now, timings_before, backlogs, agents, growing, incident_figures, incident_list, snapshots = \
         await asyncio.gather(
             queries.volume(pool, scope, bucket=current.bucket, time_zone=brand.time_zone),
-            queries.timings(pool, scope, calendar=arrays, now=now),
+            queries.timings(pool, scope, current=True, calendar=arrays, now=now),
+            queries.timings(pool, scope, current=False, calendar=arrays, now=now),
             queries.backlog(pool, scope, as_of=sorted({as_of_now, as_of_before})),
             queries.agents(pool, scope),
             queries.growing(pool, scope, stop_words=STOP_WORDS, min_count=MIN_TERM_COUNT),
@@ -98,7 +99,7 @@ async def build_report(pool: asyncpg.Pool, *, brand: BrandContext, comparison: C
                 step = index.get(row["bucket"])
                 if step is not None:  # always, as both sides step the same local calendar
                     series[dimension].setdefault(row[dimension], [0] * len(buckets))[step] += row["n"]
-    timed = {row["is_current"]: row for row in timings}
+    timed = {row["is_current"]: row for row in timings_now + timings_before}
     incidents = {row["is_current"]: row for row in incident_figures}
 
     def figures(period: Period, flag: bool, backlog: Backlog) -> PeriodFigures:

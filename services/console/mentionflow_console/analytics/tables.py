@@ -128,11 +128,11 @@ async def item_rows(pool: asyncpg.Pool, *, brand: BrandContext, comparison: Comp
     current = comparison.current
     arrays = calendar_arrays(brand.calendar, since=current.start, until=max(current.end, now)) \
         if brand.calendar is not None else None
-    starts, cum, secs = arrays.as_params() if arrays is not None else (None, None, None)
+    starts, bases, ends = arrays.as_params() if arrays is not None else (None, None, None)
     yield to_csv(ITEM_HEADER, [])
     async with pool.acquire() as conn, conn.transaction():
-        cursor = conn.cursor(queries.ITEM_ROWS, brand.brand_id, current.start, current.end, queue, starts, cum,
-                             secs, now, agent, prefetch=ITEM_CHUNK)
+        cursor = conn.cursor(queries.ITEM_ROWS, brand.brand_id, current.start, current.end, queue, starts, bases,
+                             ends, now, agent, prefetch=ITEM_CHUNK)
         chunk: list[list[object]] = []
         async for row in cursor:
             chunk.append([str(row["id"]), *(row[k] for k in ITEM_HEADER[1:])])
