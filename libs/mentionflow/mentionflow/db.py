@@ -18,6 +18,11 @@ from mentionflow.settings import PostgresSettings
 
 log = logging.getLogger(__name__)
 
+# What a loop over the database outlives and retries: the server gone or restarting, a broken
+# connection, or asyncpg's own connection state left mid-operation by a restart (InternalClientError
+# "cannot switch to state …", seen when PostgreSQL restarts under CPU pressure).
+TRANSIENT_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
+
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _ADVISORY_LOCK_ID = 0x6D656E74  # "ment": one lock for all mentionflow migrations
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from mentionflow import db
 from mentionflow.accounts import User
 from mentionflow.accounts.audit import record_audit
 from mentionflow.accounts.store import get_user, list_users, transaction
@@ -290,7 +291,7 @@ async def run_assigner(pool: asyncpg.Pool, config: AgencyConfig, *, interval_s: 
     while not stop.is_set():
         try:
             await run_pass(pool, config)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except db.TRANSIENT_ERRORS as exc:
             log.warning("auto-assignment pass failed, retrying in %.1fs: %s", interval_s, exc)
         try:
             await asyncio.wait_for(stop.wait(), timeout=interval_s)

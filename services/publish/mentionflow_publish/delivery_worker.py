@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 import httpx
+from mentionflow import db
 from mentionflow.metrics import catalog as m
 
 from mentionflow_publish.channels import ChannelDirectory, ChannelUnavailable
@@ -66,7 +67,7 @@ class DeliveryWorker:
         while not stopping.is_set():
             try:
                 handled = await self.run_once()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except db.TRANSIENT_ERRORS as exc:
                 log.warning("delivery loop: %s: %s; retrying", type(exc).__name__, exc)
                 handled = 0
             if handled:

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
+from mentionflow import db
 from mentionflow.brandconfig import AgencyConfig, load_config
 from mentionflow.service import BackgroundTask, Migrations, ServiceContext, ServiceParts, ServiceSpec, run_service
 from mentionflow.xapi import XSession
@@ -53,7 +53,7 @@ def every(name: str, interval_s: float, step: Callable[[], Awaitable[object]]) -
         while not stopping.is_set():
             try:
                 await step()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except db.TRANSIENT_ERRORS as exc:
                 log.warning("%s: %s: %s; retrying", name, type(exc).__name__, exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), timeout=interval_s)

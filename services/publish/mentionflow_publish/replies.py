@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from mentionflow import db
 from mentionflow.brandconfig import normalize_handle
 from mentionflow.events import encode, key_for, make_envelope
 from mentionflow.events.replies_published import ReplyPublished
@@ -120,7 +121,7 @@ class ReplyDispatcher:
             wakeup.clear()
             try:
                 await step()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError) as exc:
+            except (*db.TRANSIENT_ERRORS, KafkaError) as exc:
                 log.warning("%s: %s: %s; retrying", name, type(exc).__name__, exc)
             waits = [asyncio.ensure_future(wakeup.wait()), asyncio.ensure_future(stopping.wait())]
             await asyncio.wait(waits, timeout=self.settings.reply_poll_s, return_when=asyncio.FIRST_COMPLETED)
