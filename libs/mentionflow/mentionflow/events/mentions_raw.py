@@ -54,6 +54,7 @@ class Mention(EventModel):
     created_at: datetime
     conversation_id: str | None = Field(default=None, max_length=64)
     in_reply_to: str | None = Field(default=None, max_length=64)
+    quoted_id: str | None = Field(default=None, max_length=64, description="the tweet this mention quotes")
     url: HttpsUrl | None = Field(default=None, max_length=2048, description="https only: shown to people as a link")
     received_at: datetime
     source: Source

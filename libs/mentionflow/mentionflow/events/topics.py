@@ -12,6 +12,8 @@ only source, read from the start by every classify replica. It must not be compa
 brand key would keep only the brand's last correction.
 accounts.snapshots is keyed by brand_id: one account's attempts of a day (missing, then ok)
 reach publish in the order ingest made them; a brand has a handful of accounts, so no hot key.
+posts.requested / posts.published / posts.metrics are keyed by post_id: a post's schedule comes
+before its cancel, and its outcome before its engagement, in one partition.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from mentionflow.events import (
     mentions_classified,
     mentions_raw,
     mentions_routed,
+    posts_metrics,
+    posts_published,
+    posts_requested,
     replies_published,
     replies_requested,
 )
@@ -44,7 +49,7 @@ class TopicSpec:
     payload_model: type[EventModel]
     event_type: str
     schema_version: int
-    key: Literal["brand_id", "reply_id", "dedup_key"]
+    key: Literal["brand_id", "reply_id", "post_id", "dedup_key"]
     partitions: int
     retention_ms: int
     owner: str
@@ -98,6 +103,15 @@ TOPICS: dict[str, TopicSpec] = {
         _spec(accounts_snapshots, "accounts.snapshots", accounts_snapshots.AccountSnapshot, key="brand_id",
               partitions=3, retention_ms=30 * DAY_MS, owner="ingest",
               description="each brand account's daily followers, following and posts, or why X refused"),
+        _spec(posts_requested, "posts.requested", posts_requested.PostRequested, key="post_id",
+              partitions=6, retention_ms=30 * DAY_MS, owner="console",
+              description="posts and threads from brand accounts to publish now or at a time, or to cancel"),
+        _spec(posts_published, "posts.published", posts_published.PostPublished, key="post_id",
+              partitions=6, retention_ms=30 * DAY_MS, owner="publish",
+              description="outcome of every post request: published (tweet ids), failed (X's reason), cancelled"),
+        _spec(posts_metrics, "posts.metrics", posts_metrics.PostMetrics, key="post_id",
+              partitions=3, retention_ms=30 * DAY_MS, owner="ingest",
+              description="likes, replies, reposts and quotes of published posts, as X reports them"),
     )
 }
 

@@ -1,0 +1,60 @@
+"""X's weighted length and the posts.requested contract's refusals."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from mentionflow.events.post_text import MAX_POST_WEIGHT, URL_WEIGHT, over_limit, weighted_length
+from mentionflow.events.posts_requested import PostRequested
+
+
+def test_latin_counts_one_cjk_and_emoji_count_two() -> None:
+    assert weighted_length("café") == 4
+    assert weighted_length("日本") == 4
+    assert weighted_length("👇") == 2
+    assert weighted_length("a – b") == 5  # en dash is in the light punctuation range
+
+
+def test_every_url_counts_as_23_whatever_its_length() -> None:
+    long_url = "https://example.com/" + "x" * 200
+    assert weighted_length(f"see {long_url} now") == 4 + URL_WEIGHT + 4
+    assert weighted_length("http://a.io") == URL_WEIGHT
+
+
+def test_280_latin_fits_and_141_emoji_do_not() -> None:
+    assert over_limit("a" * MAX_POST_WEIGHT) == 0
+    assert over_limit("🙂" * 141) == 2
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x10FF, blacklist_categories=("Cs",)), max_size=400))
+def test_text_without_urls_in_the_light_ranges_weighs_its_length(text: str) -> None:
+    if "http" in text.lower() or "www." in text.lower():
+        return
+    import unicodedata
+    assert weighted_length(text) == len(unicodedata.normalize("NFC", text))
+
+
+def _request(**overrides: object) -> PostRequested:
+    fields: dict[str, object] = {"post_id": "p1", "brand_id": "b", "account_handle": "B",
+                                 "parts": ["hello"], "requested_by": "alex"}
+    fields.update(overrides)
+    return PostRequested.model_validate(fields)
+
+
+def test_a_part_over_280_as_x_counts_is_refused_naming_the_part() -> None:
+    with pytest.raises(ValidationError, match="part 2 is 282 characters"):
+        _request(parts=["ok", "🙂" * 141])
+
+
+def test_a_schedule_needs_text_and_a_cancel_does_not() -> None:
+    with pytest.raises(ValidationError, match="at least one part"):
+        _request(parts=[])
+    assert _request(action="cancel", parts=[]).action == "cancel"
+
+
+def test_a_thread_has_at_most_25_parts() -> None:
+    with pytest.raises(ValidationError):
+        _request(parts=["x"] * 26)
