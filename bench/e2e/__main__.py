@@ -1,7 +1,7 @@
 """`make bench`: end-to-end speed of mentionflow on this machine, against the broker's own ceiling.
 
     python -m bench.e2e [--quick] [--mentions N] [--rate R] [--latency-seconds S] [--surge]
-                        [--no-peer] [--profile] [--keep]
+                        [--no-peer] [--no-profile] [--keep]
 
 Uses the stack named by MENTIONFLOW_BENCH_INFRA_DIR (a folder of `mentionflow infra up --dir`)
 when set, else starts Kafka (1 broker) + PostgreSQL under .infra/bench and stops them at the end.
@@ -39,7 +39,8 @@ def _parse(argv: list[str] | None) -> tuple[BenchConfig, Path, Path | None]:
     parser.add_argument("--surge", action="store_true",
                         help="post times as dense as the offered load (every brand in a spike)")
     parser.add_argument("--no-peer", action="store_true", help="skip the Quix Streams peer")
-    parser.add_argument("--profile", action="store_true", help="py-spy each stage alone (bench/out/profiles)")
+    parser.add_argument("--no-profile", action="store_true",
+                        help="skip the py-spy'd run (flame graphs in bench/out/profiles)")
     parser.add_argument("--keep", action="store_true", help="keep the run's topics and databases")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--infra-dir", type=Path, default=os.environ.get(INFRA_ENV) or None,
@@ -49,7 +50,7 @@ def _parse(argv: list[str] | None) -> tuple[BenchConfig, Path, Path | None]:
     overrides = {"mentions": args.mentions, "offered_load_per_s": args.rate, "latency_seconds": args.latency_seconds,
                  "stage_mentions": args.stage_mentions}
     config = replace(config, **{k: v for k, v in overrides.items() if v is not None},
-                     peer=not args.no_peer, profile=args.profile, keep=args.keep,
+                     peer=not args.no_peer, profile=not args.no_profile, keep=args.keep,
                      post_rate_per_s=None if args.surge else config.post_rate_per_s)
     return config, args.out, args.infra_dir
 

@@ -26,6 +26,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from mentionflow.kafka.admin import ensure_topics
 from mentionflow.settings import KafkaSettings
 
+from bench.e2e.cpu import per_mention_us
 from bench.e2e.kafka_probe import Ceiling, kafka_ceiling
 from bench.e2e.pipeline import PipelineRun, run_pipeline
 from bench.e2e.profile import hotspots
@@ -56,7 +57,8 @@ class BenchConfig:
     post_rate_per_s: float | None = 20.0
     ceiling_records: int = 100_000  # at least this many (the throughput file's records, cycled)
     peer: bool = True
-    profile: bool = False
+    profile: bool = True  # a py-spy'd run of the three services after the measured ones
+    profile_mentions: int = 20_000
     keep: bool = False  # keep the run's topics and databases
     sample_interval_s: float = 0.5
     brand_config: Path = REPO / "deploy" / "config" / "demo"
@@ -66,7 +68,7 @@ class BenchConfig:
         return max(1, round(self.offered_load_per_s * self.latency_seconds))
 
 
-QUICK = BenchConfig(mentions=20_000, latency_seconds=20.0, stage_mentions=10_000)
+QUICK = BenchConfig(mentions=20_000, latency_seconds=20.0, stage_mentions=10_000, profile_mentions=10_000)
 
 
 def git_sha() -> tuple[str, bool]:
@@ -107,6 +109,7 @@ def assemble(config: BenchConfig, ceiling: Ceiling, pipeline: PipelineRun, stage
         "peer": {"name": PEER_NAME, "throughput_per_s": _round(stages.peer_rate),
                  "ratio": _round(ratio(classify, stages.peer_rate), 3)},
         "rss_mb": {s: _round(pipeline.rss_mb.get(s)) for s in STAGES},
+        "cpu_us_per_mention": per_mention_us(pipeline.cpu_s, pipeline.throughput_rows),
         "lost": delivery.lost if delivery else -1,
         "duplicates": delivery.duplicates if delivery else -1,
         "machine": machine(),
@@ -141,6 +144,10 @@ NOTES = [
     "peer: the classify stage as a minimal Quix Streams app (bench/peer) calling the same "
     "mentionflow.classify.classify_mention with the same brand profiles on the same pre-filled topic; no spike "
     "detection, no envelope validation, no metrics. ratio = our classify alone / peer alone.",
+    "cpu_us_per_mention: CPU time (user + system, from /proc/<pid>/stat) each process used during the "
+    "throughput phase, divided by its rows: classify, routing, publish (each process tree), kafka (the "
+    "broker JVM), postgresql (the postmaster, its living backends and those it reaped), replay (this "
+    "benchmark process: the replay, the fake X API and the progress sampling); total = their sum.",
     "rss_mb: median VmRSS of each service process during the fixed-load phase (peak in details.json).",
     "lost: generated mentions without a queue row at the end. duplicates: queue rows beyond the first for "
     "one mention (0 by the unique key unless it breaks). Events consumed more than once (redelivery) are "
@@ -173,6 +180,8 @@ async def run_bench(config: BenchConfig, endpoints: Endpoints, out_dir: Path) ->
             warmup = write_traffic(Path(work) / "warmup.jsonl", config.warmup_mentions, seed=101, rate_per_s=posts)
             throughput = write_traffic(Path(work) / "throughput.jsonl", config.mentions, seed=102, rate_per_s=posts)
             latency = write_traffic(Path(work) / "latency.jsonl", config.latency_mentions, seed=103, rate_per_s=posts)
+            profiled = (write_traffic(Path(work) / "profiled.jsonl", config.profile_mentions, seed=104,
+                                      rate_per_s=posts) if config.profile else None)
             timings["generate_s"] = time.monotonic() - mark
 
             mark = time.monotonic()
@@ -203,7 +212,8 @@ async def run_bench(config: BenchConfig, endpoints: Endpoints, out_dir: Path) ->
             stages = await run_stages(endpoints=endpoints, kafka=kafka("stage"), dsn=stage_dsn,
                                       brand_config=config.brand_config, log_dir=log_dir, traffic=throughput,
                                       mentions=stage_mentions, peer=config.peer,
-                                      profile_dir=out_dir / "profiles" if config.profile else None)
+                                      profile_dir=out_dir / "profiles" if config.profile else None,
+                                      profile_traffic=profiled)
             timings["stages_s"] = time.monotonic() - mark
         finally:
             if not config.keep:

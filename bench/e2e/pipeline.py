@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from mentionflow.settings import KafkaSettings
 from mentionflow_tools.fakex import FakeXServer
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.e2e.cpu import CpuMeter
 from bench.e2e.kafka_probe import BULK_PRODUCER, OffsetProbe
 from bench.e2e.progress import Sampler, track
 from bench.e2e.queue_sql import QueueReader
@@ -70,6 +72,7 @@ class PipelineRun:
     series: dict[str, list[Sample]] = field(default_factory=dict)
     rss_series: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     marks: dict[str, float] = field(default_factory=dict)
+    cpu_s: dict[str, float] = field(default_factory=dict)  # per process, during the throughput phase
     problems: list[str] = field(default_factory=list)
 
 
@@ -133,13 +136,14 @@ async def run_pipeline(*, endpoints: Endpoints, kafka: KafkaSettings, dsn: str, 
     run = PipelineRun()
     async with pipeline_processes(endpoints=endpoints, kafka=kafka, dsn=dsn, brand_config=brand_config,
                                   log_dir=log_dir, label="e2e", problems=run.problems) as pipeline:
-        await _phases(run, pipeline.services, kafka=kafka, dsn=dsn, brand_config=brand_config, warmup=warmup,
-                      throughput=throughput, latency=latency, latency_rate=latency_rate,
+        await _phases(run, pipeline.services, endpoints=endpoints, kafka=kafka, dsn=dsn, brand_config=brand_config,
+                      warmup=warmup, throughput=throughput, latency=latency, latency_rate=latency_rate,
                       sample_interval_s=sample_interval_s, alive=pipeline.problem)
     return run
 
 
-async def _phases(run: PipelineRun, services: dict[str, ServiceProcess], *, kafka: KafkaSettings, dsn: str,
+async def _phases(run: PipelineRun, services: dict[str, ServiceProcess], *, endpoints: Endpoints,
+                  kafka: KafkaSettings, dsn: str,
                   brand_config: Path, warmup: TrafficFile, throughput: TrafficFile, latency: TrafficFile,
                   latency_rate: float, sample_interval_s: float, alive: Callable[[], str | None]) -> None:
     probe = await OffsetProbe(kafka).start()
@@ -161,12 +165,15 @@ async def _phases(run: PipelineRun, services: dict[str, ServiceProcess], *, kafk
             # 2. throughput: flat out
             expected = warmup.count + throughput.count
             sampler.mark("throughput")
+            cpu = cpu_meter(services, endpoints)
+            cpu.start()
             started_at, started = datetime.now(UTC), time.monotonic()
             stats = await replay(producer, raw_topic, throughput, brand_config)
             run.replay_rate_flat_out = stats.rate
             await _wait_rows(reader, expected, timeout_s=max(120.0, throughput.count / 150), alive=alive, run=run,
                              what="throughput")
             run.throughput_wall_s = time.monotonic() - started
+            run.cpu_s = cpu.stop()
             sampler.mark("throughput done")
 
             # 3. latency: a fixed offered load
@@ -213,6 +220,18 @@ async def _wait_rows(reader: QueueReader, expected: int, *, timeout_s: float, al
     except TimeoutError as exc:
         run.problems.append(f"{what}: {exc}")
         log.warning("%s phase: %s", what, exc)
+
+
+def cpu_meter(services: dict[str, ServiceProcess], endpoints: Endpoints) -> CpuMeter:
+    """Every process the throughput phase runs on: the three services, the broker(s), PostgreSQL
+    (its backends included) and this process, which replays the mentions (and samples progress)."""
+    parts = {name: [service.pid] for name, service in services.items()}
+    if endpoints.broker_pids:
+        parts["kafka"] = list(endpoints.broker_pids)
+    if endpoints.postgres_pid:
+        parts["postgresql"] = [endpoints.postgres_pid]
+    parts["replay"] = [os.getpid()]
+    return CpuMeter(parts)
 
 
 def _sampler(probe: OffsetProbe, reader: QueueReader, kafka: KafkaSettings, services: dict[str, ServiceProcess],

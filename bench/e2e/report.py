@@ -130,6 +130,23 @@ def _img(path: Path) -> str:
     return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
 
 
+def _cpu_section(out_dir: Path, result: Mapping[str, Any], details: Mapping[str, Any]) -> str:
+    """CPU-µs per mention of each process, then each service's flame graph (py-spy's own SVG,
+    linked, not inlined: it is interactive) with its hottest frames."""
+    cpu = result.get("cpu_us_per_mention") or {}
+    rows = "".join(f"<tr><td>{html.escape(part)}</td><td style=text-align:right>{value:,.1f}</td></tr>"
+                   for part, value in cpu.items())
+    graphs = []
+    for stage, profile in details.get("summary", {}).get("profiles", {}).items():
+        svg = out_dir / "profiles" / f"{stage}.svg"
+        hot = "\n".join(profile.get("inclusive", [])[:8])
+        link = (f'<a href="{svg.relative_to(out_dir)}"><img alt="{stage} flame graph" '
+                f'src="{svg.relative_to(out_dir)}"></a>' if svg.exists() else "<p>(no flame graph)</p>")
+        graphs.append(f"<h3>{html.escape(stage)}</h3>{link}<pre>{html.escape(hot)}</pre>")
+    return (f"<h2>CPU-µs per mention (throughput phase)</h2><table>{rows}</table>"
+            f"<h2>Flame graphs (py-spy, the three services together, unmeasured run)</h2>{''.join(graphs)}")
+
+
 def write_report(out_dir: Path, result: Mapping[str, Any], details: Mapping[str, Any], *,
                  series: Mapping[str, Sequence[Sample]], marks: Mapping[str, float],
                  latencies_ms: Sequence[float]) -> Path:
@@ -140,6 +157,7 @@ def write_report(out_dir: Path, result: Mapping[str, Any], details: Mapping[str,
     plot_lag(pngs[2], series, marks)
     plot_stages(pngs[3], result)
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in details.get("notes", []))
+    cpu = _cpu_section(out_dir, result, details)
     problems = "".join(f"<li>{html.escape(p)}</li>" for p in details.get("problems", []))
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>mentionflow benchmark</title>
@@ -152,6 +170,7 @@ at end {html.escape(str(details.get("load_average", {}).get("end")))}</p>
 <h2>latest.json</h2><pre>{html.escape(json.dumps(result, indent=2))}</pre>
 {"<h2>Problems</h2><ul>" + problems + "</ul>" if problems else ""}
 <h2>Plots</h2>{"".join(_img(p) for p in pngs)}
+{cpu}
 <h2>How it was measured</h2><ul>{notes}</ul>
 <h2>Run details</h2><pre>{html.escape(json.dumps(details.get("summary", {}), indent=2))}</pre>
 </body></html>

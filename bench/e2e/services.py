@@ -19,6 +19,8 @@ import httpx
 from mentionflow_tools.infra import stack as infra_stack
 from mentionflow_tools.infra.processes import free_port
 
+from bench.e2e.cpu import postmaster_pid
+
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 20.0
@@ -34,6 +36,9 @@ class Endpoints:
     postgres_dsn: str  # the server's maintenance database; each run creates its own
     replication_factor: int = 1
     min_insync_replicas: int = 1
+    # The stack's own processes, for CPU accounting (empty when unknown).
+    broker_pids: tuple[int, ...] = ()
+    postgres_pid: int | None = None
 
 
 @contextlib.contextmanager
@@ -41,19 +46,21 @@ def bench_stack(infra_dir: Path | None, own_dir: Path) -> Iterator[Endpoints]:
     """The stack of `infra_dir` when given (left running), else Kafka (1 broker) and PostgreSQL
     started under `own_dir` and stopped on exit."""
     if infra_dir is not None:
-        yield _endpoints(infra_stack.load(infra_dir))
+        yield endpoints_of(infra_stack.load(infra_dir))
         return
     log.info("starting Kafka (1 broker) and PostgreSQL under %s", own_dir)
     stack = infra_stack.up(own_dir, nodes=1)
     try:
-        yield _endpoints(stack)
+        yield endpoints_of(stack)
     finally:
         infra_stack.down(own_dir)
 
 
-def _endpoints(stack: infra_stack.Stack) -> Endpoints:
+def endpoints_of(stack: infra_stack.Stack) -> Endpoints:
     return Endpoints(stack.kafka.bootstrap_servers, stack.postgres.dsn, stack.kafka.replication_factor,
-                     stack.kafka.min_insync_replicas)
+                     stack.kafka.min_insync_replicas,
+                     broker_pids=tuple(node.pid for node in stack.kafka.nodes if node.pid),
+                     postgres_pid=postmaster_pid(stack.postgres.data_dir))
 
 
 def service_env(endpoints: Endpoints, *, topic_prefix: str, dsn: str, port: int, brand_config: Path,

@@ -65,7 +65,8 @@ class StageRun:
 
 
 async def run_stages(*, endpoints: Endpoints, kafka: KafkaSettings, dsn: str, brand_config: Path, log_dir: Path,
-                     traffic: TrafficFile, mentions: int, peer: bool, profile_dir: Path | None) -> StageRun:
+                     traffic: TrafficFile, mentions: int, peer: bool, profile_dir: Path | None,
+                     profile_traffic: TrafficFile | None = None) -> StageRun:
     result = StageRun(mentions=mentions)
     await ensure_topics(kafka)
     env = service_env(endpoints, topic_prefix=kafka.topic_prefix, dsn=dsn, port=0, brand_config=brand_config,
@@ -94,17 +95,17 @@ async def run_stages(*, endpoints: Endpoints, kafka: KafkaSettings, dsn: str, br
         for stage, counter in progress.items():
             service = services[stage]
             service.process.send_signal(signal.SIGCONT)
-            spy = _start_profiler(service, profile_dir)
             try:
                 samples = await track(counter, mentions, timeout_s=max(120.0, mentions / 100),
                                       alive=_exited(service))
             finally:
-                if spy is not None and profile_dir is not None:
-                    result.profiles[stage] = await _stop_profiler(spy, profile_dir, stage)
                 service.process.send_signal(signal.SIGSTOP)
             result.samples[stage] = samples
             result.rates[stage] = steady_rate(samples, mentions)
             log.info("%s alone: %.0f mentions/s", stage, result.rates[stage] or 0)
+        if profile_dir is not None and profile_traffic is not None:
+            result.profiles = await _profiled_phase(services, kafka, probe, brand_config, profile_traffic,
+                                                    base=mentions, profile_dir=profile_dir)
     finally:
         for service in services.values():
             with contextlib.suppress(ProcessLookupError):
@@ -132,28 +133,54 @@ def _exited(service: ServiceProcess) -> Callable[[], str | None]:
     return problem
 
 
-def _start_profiler(service: ServiceProcess, profile_dir: Path | None) -> subprocess.Popen[bytes] | None:
-    """py-spy sampling the service until stopped (collapsed stacks, for the verdict)."""
-    if profile_dir is None:
-        return None
+async def _profiled_phase(services: dict[str, ServiceProcess], kafka: KafkaSettings, probe: OffsetProbe,
+                          brand_config: Path, traffic: TrafficFile, *, base: int,
+                          profile_dir: Path) -> dict[str, Path]:
+    """The three services together on fresh mentions with py-spy on each: where every process
+    spends its time in the pipeline. Not measured (sampling costs CPU on a 2-core machine)."""
     if not PY_SPY.exists():
-        log.warning("py-spy is not installed (bench dependency group): no profile")
-        return None
-    profile_dir.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen([str(PY_SPY), "record", "--pid", str(service.pid), "--rate", "200", "--format", "raw",
-                             "--output", str(profile_dir / f"{service.name}.collapsed"), "--nonblocking"],
+        log.warning("py-spy is not installed (bench dependency group): no flame graphs")
+        return {}
+    await asyncio.to_thread(profile_dir.mkdir, parents=True, exist_ok=True)
+    log.info("profiled run: the three services together on %d mentions under py-spy", traffic.count)
+    spies = []
+    for service in services.values():
+        service.process.send_signal(signal.SIGCONT)
+        spies += [_start_profiler(service, profile_dir, fmt) for fmt in PROFILE_FORMATS]
+    try:
+        producer = make_producer(kafka, client_id=f"{kafka.client_id_prefix}-bench-profiled", **BULK_PRODUCER)
+        await producer.start()
+        try:
+            await replay(producer, kafka.physical("mentions.raw"), traffic, brand_config)
+        finally:
+            await producer.stop()
+        done = functools.partial(probe.committed_total, GROUPS["publish"], kafka.physical("mentions.routed"))
+        await track(done, base + traffic.count, timeout_s=max(120.0, traffic.count / 100),
+                    alive=_exited(services["publish"]))
+    finally:
+        await asyncio.gather(*(_stop_profiler(spy) for spy in spies))
+    return {name: profile_dir / f"{name}.collapsed" for name in services}
+
+
+# py-spy writes collapsed stacks (read into the hotspot lists) and, from a second sampler, its
+# own SVG flame graph (linked from the report); at 100 Hz each.
+PROFILE_FORMATS = {"raw": "collapsed", "flamegraph": "svg"}
+
+
+def _start_profiler(service: ServiceProcess, profile_dir: Path, fmt: str) -> subprocess.Popen[bytes]:
+    output = profile_dir / f"{service.name}.{PROFILE_FORMATS[fmt]}"
+    return subprocess.Popen([str(PY_SPY), "record", "--pid", str(service.pid), "--rate", "100", "--format", fmt,
+                             "--output", str(output), "--nonblocking"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-async def _stop_profiler(spy: subprocess.Popen[bytes], profile_dir: Path, stage: str) -> Path:
+async def _stop_profiler(spy: subprocess.Popen[bytes]) -> None:
     spy.send_signal(signal.SIGINT)  # py-spy writes its output on Ctrl-C
     for _ in range(100):
         if spy.poll() is not None:
-            break
+            return
         await asyncio.sleep(0.1)
-    else:
-        spy.kill()
-    return profile_dir / f"{stage}.collapsed"
+    spy.kill()
 
 
 async def _run_peer(result: StageRun, kafka: KafkaSettings, probe: OffsetProbe, endpoints: Endpoints,

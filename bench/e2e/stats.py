@@ -14,8 +14,12 @@ import numpy as np
 # The keys of bench/out/latest.json, fixed by the issue: nothing more, nothing less.
 RESULT_KEYS = (
     "e2e_throughput_per_s", "latency_ms", "offered_load_per_s", "stage_throughput_per_s",
-    "kafka_ceiling_per_s", "ratio_to_ceiling", "peer", "rss_mb", "lost", "duplicates", "machine", "git_sha",
+    "kafka_ceiling_per_s", "ratio_to_ceiling", "peer", "rss_mb", "cpu_us_per_mention", "lost", "duplicates",
+    "machine", "git_sha",
 )
+# CPU-µs per mention during the throughput phase: each service, the broker, PostgreSQL, the
+# replay (the benchmark's own process), and all of them together.
+CPU_PARTS = (*("classify", "routing", "publish"), "kafka", "postgresql", "replay", "total")
 STAGES = ("classify", "routing", "publish")
 PERCENTILES = ("p50", "p95", "p99")
 
@@ -173,6 +177,15 @@ def problems(result: Mapping[str, Any]) -> list[str]:
     elif peer["throughput_per_s"] is not None or peer["ratio"] is not None:  # None: peer skipped
         positive("peer.throughput_per_s", peer["throughput_per_s"])
         positive("peer.ratio", peer["ratio"])
+    cpu = result.get("cpu_us_per_mention")
+    if isinstance(cpu, Mapping) and set(cpu) <= set(CPU_PARTS) and {"total", *STAGES} <= set(cpu):
+        for part, value in cpu.items():
+            positive(f"cpu_us_per_mention.{part}", value)
+        if all(isinstance(v, int | float) for v in cpu.values()) and not math.isclose(
+                cpu["total"], sum(v for k, v in cpu.items() if k != "total"), abs_tol=0.1 * len(cpu)):
+            found.append(f"cpu_us_per_mention.total is not the sum of its parts: {cpu}")
+    elif "cpu_us_per_mention" in result:
+        found.append(f"cpu_us_per_mention should have the services and total, from {CPU_PARTS}: {cpu!r}")
     for key in ("lost", "duplicates"):
         value = result.get(key)
         if key in result and (not isinstance(value, int) or isinstance(value, bool) or value < 0):

@@ -12,20 +12,21 @@ import json
 from pathlib import Path
 
 import pytest
+from mentionflow_tools.infra import stack as infra_stack
 
 from bench.e2e.harness import BenchConfig, run_bench
-from bench.e2e.services import Endpoints
+from bench.e2e.services import endpoints_of
 from bench.e2e.stats import RESULT_KEYS, problems
 
 pytestmark = pytest.mark.slow
 
 TINY = BenchConfig(mentions=2_000, offered_load_per_s=200.0, latency_seconds=5.0, stage_mentions=1_000,
-                   warmup_mentions=100, ceiling_records=5_000, peer=False, sample_interval_s=0.25)
+                   warmup_mentions=100, ceiling_records=5_000, peer=False, sample_interval_s=0.25,
+                   profile_mentions=500)
 
 
-async def test_the_harness_measures_everything_and_loses_nothing(kafka_bootstrap: str, postgres_dsn: str,
-                                                                  tmp_path: Path) -> None:
-    result = await run_bench(TINY, Endpoints(kafka_bootstrap, postgres_dsn), tmp_path)
+async def test_the_harness_measures_everything_and_loses_nothing(stack: infra_stack.Stack, tmp_path: Path) -> None:
+    result = await run_bench(TINY, endpoints_of(stack), tmp_path)
 
     assert list(result) == list(RESULT_KEYS)
     assert problems(result) == []
@@ -43,3 +44,10 @@ async def test_the_harness_measures_everything_and_loses_nothing(kafka_bootstrap
     assert details["summary"]["throughput_phase"]["rows"] == 2_000
     for name in ("report.html", "throughput.png", "latency.png", "lag.png", "stages.png"):
         assert (tmp_path / name).stat().st_size > 1_000, name
+    # Every process of the stack was accounted for, the broker and PostgreSQL included.
+    assert set(result["cpu_us_per_mention"]) == {"classify", "routing", "publish", "kafka", "postgresql",
+                                                 "replay", "total"}
+    # A flame graph and hotspots per service, from the profiled run.
+    for stage in ("classify", "routing", "publish"):
+        assert (tmp_path / "profiles" / f"{stage}.svg").read_text().lstrip().startswith("<?xml"), stage
+        assert details["summary"]["profiles"][stage]["inclusive"], stage
