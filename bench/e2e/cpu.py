@@ -52,15 +52,15 @@ def tree_cpu_s(root: int, stats: Mapping[int, ProcStat], *, apart: frozenset[int
     """CPU seconds of `root`, its living descendants and the children each of them reaped;
     descendants in `apart` (measured as parts of their own) and their trees are left out."""
     children: dict[int, list[int]] = defaultdict(list)
-    for pid, stat in stats.items():
-        children[stat.ppid].append(pid)
+    for pid, parent in stats.items():
+        children[parent.ppid].append(pid)
     total, pending = 0.0, [root]
     while pending:
         pid = pending.pop()
-        stat = stats.get(pid)
-        if stat is None or (pid in apart and pid != root):
+        found = stats.get(pid)
+        if found is None or (pid in apart and pid != root):
             continue
-        total += stat.own_s + stat.reaped_children_s
+        total += found.own_s + found.reaped_children_s
         pending.extend(children[pid])
     return total
 
