@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import ValidationError
-
 from mentionflow.events.post_text import MAX_POST_WEIGHT, URL_WEIGHT, over_limit, weighted_length
 from mentionflow.events.posts_requested import PostRequested
+from pydantic import ValidationError
 
 
 def test_latin_counts_one_cjk_and_emoji_count_two() -> None:
