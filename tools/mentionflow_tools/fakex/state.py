@@ -152,9 +152,9 @@ class FakeXState:
         self._last_id = max(self._last_id, tweet_id)
         entities = mention_entities(tweet.text, self._ids_by_username)
         mentioned = tweet.mentioned_user_ids or [e["id"] for e in entities if "id" in e]
-        references = {ref.get("type"): ref.get("id") for ref in tweet.referenced_tweets}
-        parent = self._tweets.get(int(references["replied_to"])) if str(
-            references.get("replied_to", "")).isdigit() else None
+        references = {ref.get("type"): str(ref.get("id") or "") for ref in tweet.referenced_tweets}
+        replied_to = references.get("replied_to", "")
+        parent = self._tweets.get(int(replied_to)) if replied_to.isdigit() else None
         # A reply belongs to its parent's conversation, whose id is the root's (X's rule).
         conversation_id = tweet.conversation_id or (
             (parent.get("conversation_id") or str(parent["id"])) if parent is not None else None)
@@ -175,7 +175,7 @@ class FakeXState:
             if user_id != tweet.author_id:
                 bisect.insort(self._mentions_of.setdefault(user_id, []), tweet_id)
         for kind, index in (("replied_to", self._replies_to), ("quoted", self._quotes_of)):
-            target = str(references.get(kind) or "")
+            target = references.get(kind, "")
             if target.isdigit():
                 bisect.insort(index.setdefault(int(target), []), tweet_id)
         return str(tweet_id)

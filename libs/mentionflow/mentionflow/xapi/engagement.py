@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pydantic import AliasChoices, AliasPath, Field, ValidationError
+from pydantic import ValidationError
 
 from mentionflow.xapi.client import RateLimitStatus, XClient
 from mentionflow.xapi.models import (
@@ -15,8 +15,9 @@ from mentionflow.xapi.models import (
     TWEET_FIELDS,
     USER_FIELDS,
     XTweet,
+    XTweetMetrics,
     XUser,
-    _XModel,
+    json_object,
     parse_items,
 )
 
@@ -28,22 +29,6 @@ QUOTE_TWEETS_ENDPOINT = "quote_tweets"
 MAX_IDS_PER_TWEETS_LOOKUP = 100
 MIN_QUOTES_PAGE, MAX_QUOTES_PAGE = 10, 100
 METRICS_TWEET_FIELDS = ["public_metrics", "conversation_id"]
-
-
-class XTweetMetrics(_XModel):
-    """A tweet's public counts. Every count but impressions is required: an answer without them
-    is refused, so a metrics event never carries a zero X did not say."""
-
-    id: str = Field(min_length=1, pattern=r"^[0-9]+$")
-    conversation_id: str | None = None
-    likes: int = Field(ge=0, validation_alias=AliasPath("public_metrics", "like_count"))
-    replies: int = Field(ge=0, validation_alias=AliasPath("public_metrics", "reply_count"))
-    # The live API names it retweet_count; the specification repost_count (the fake sends both).
-    reposts: int = Field(ge=0, validation_alias=AliasChoices(AliasPath("public_metrics", "retweet_count"),
-                                                             AliasPath("public_metrics", "repost_count")))
-    quotes: int = Field(ge=0, validation_alias=AliasPath("public_metrics", "quote_count"))
-    impressions: int | None = Field(default=None, ge=0,
-                                    validation_alias=AliasPath("public_metrics", "impression_count"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +99,9 @@ async def fetch_quotes_page(client: XClient, tweet_id: str, *, pagination_token:
                                  expansions=AUTHOR_EXPANSION, tweet_fields=TWEET_FIELDS, user_fields=USER_FIELDS)
     body = response.body
     tweets, bad_tweets = parse_items(XTweet, body.get("data"), what=f"quotes of {tweet_id}")
-    includes = body.get("includes") if isinstance(body.get("includes"), dict) else {}
+    includes = json_object(body.get("includes"))
     users, bad_users = parse_items(XUser, includes.get("users"), what="included users")
-    meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+    meta = json_object(body.get("meta"))
     token = meta.get("next_token")
     return QuotesPage(tweets=tweets, users={u.id: u for u in users},
                       next_token=str(token) if token is not None else None,

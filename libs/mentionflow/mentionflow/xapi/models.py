@@ -59,6 +59,22 @@ class XAccountCounts(_XModel):
                                                            AliasPath("public_metrics", "post_count")))
 
 
+class XTweetMetrics(_XModel):
+    """A tweet's public counts. Every count but impressions is required: an answer without them
+    is refused, so a metrics event never carries a zero X did not say."""
+
+    id: str = Field(min_length=1, pattern=r"^[0-9]+$")
+    conversation_id: str | None = None
+    likes: int = Field(ge=0, validation_alias=AliasPath("public_metrics", "like_count"))
+    replies: int = Field(ge=0, validation_alias=AliasPath("public_metrics", "reply_count"))
+    # The live API names it retweet_count; the specification repost_count (the fake sends both).
+    reposts: int = Field(ge=0, validation_alias=AliasChoices(AliasPath("public_metrics", "retweet_count"),
+                                                             AliasPath("public_metrics", "repost_count")))
+    quotes: int = Field(ge=0, validation_alias=AliasPath("public_metrics", "quote_count"))
+    impressions: int | None = Field(default=None, ge=0,
+                                    validation_alias=AliasPath("public_metrics", "impression_count"))
+
+
 class ReferencedTweet(_XModel):
     type: str  # replied_to | quoted | retweeted
     id: str = Field(min_length=1)
@@ -106,6 +122,11 @@ class XTweet(_XModel):
 
 
 ModelT = TypeVar("ModelT", bound=_XModel)
+
+
+def json_object(value: object) -> dict[str, Any]:
+    """`value` when X sent a JSON object there, else an empty one (garbage-tolerant)."""
+    return value if isinstance(value, dict) else {}
 
 
 def parse_items(model: type[ModelT], items: Any, *, what: str) -> tuple[list[ModelT], int]:
