@@ -38,6 +38,7 @@ class TweetsLookup:
 
     found: dict[str, XTweetMetrics]
     refused: dict[str, str]
+    rate_limit: RateLimitStatus | None = None
 
 
 async def lookup_tweet_metrics(client: XClient, tweet_ids: Sequence[str]) -> TweetsLookup:
@@ -71,7 +72,7 @@ async def lookup_tweet_metrics(client: XClient, tweet_ids: Sequence[str]) -> Twe
     for tweet_id in ids:
         if tweet_id not in found and tweet_id not in refused:
             refused[tweet_id] = "X left the tweet out of its answer"
-    return TweetsLookup(found=found, refused=refused)
+    return TweetsLookup(found=found, refused=refused, rate_limit=response.rate_limit)
 
 
 @dataclass(frozen=True, slots=True)
