@@ -252,23 +252,15 @@ class FakeXState:
     def users_lookup(self, query: dict[str, str]) -> Reply:
         """GET /2/users?ids=: the accounts X can show, in the order asked; the others (unknown,
         suspended) as partial errors, or only those when none can be shown."""
-        ids = lookup_ids(query)
-        if not ids or len(ids) > 100 or not all(i.isdigit() and len(i) <= 19 for i in ids):
-            return 400, invalid_request("ids", query.get("ids", ""),
-                                        "The `ids` query parameter value must be 1 to 100 "
-                                        "comma-separated user ids")
         fields = split_fields(query.get("user.fields"))
-        shown, errors = [], []
-        for user_id in dict.fromkeys(ids):
+
+        def show(user_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
             user = self.users.get(user_id)
             if user is None or self.suspended(user):
-                errors.append(not_found_user(user_id, "ids", suspended=user is not None))
-            else:
-                shown.append(render_user(self.shown(user), fields))
-        body: dict[str, Any] = {"data": shown} if shown else {}
-        if errors:
-            body["errors"] = errors
-        return 200, body
+                return None, not_found_user(user_id, "ids", suspended=user is not None)
+            return render_user(self.shown(user), fields), None
+
+        return _by_ids(query, "user", show)
 
     def users_me(self, acting_user_id: str, query: dict[str, str]) -> Reply:
         user = self.users.get(acting_user_id, DEFAULT_ACCOUNT)
@@ -335,23 +327,15 @@ class FakeXState:
     def tweets_lookup(self, query: dict[str, str]) -> Reply:
         """GET /2/tweets?ids=: the tweets in the order asked; unknown ones as partial errors
         (only those when none is known), as X does for deleted tweets."""
-        ids = lookup_ids(query)
-        if not ids or len(ids) > 100 or not all(i.isdigit() and len(i) <= 19 for i in ids):
-            return 400, invalid_request("ids", query.get("ids", ""),
-                                        "The `ids` query parameter value must be 1 to 100 "
-                                        "comma-separated tweet ids")
         fields = split_fields(query.get("tweet.fields"))
-        shown, errors = [], []
-        for tweet_id in dict.fromkeys(ids):
+
+        def show(tweet_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
             stored = self._tweets.get(int(tweet_id))
             if stored is None:
-                errors.append(not_found_tweet(tweet_id, "ids"))
-            else:
-                shown.append(self._render(stored, fields))
-        body: dict[str, Any] = {"data": shown} if shown else {}
-        if errors:
-            body["errors"] = errors
-        return 200, body
+                return None, not_found_tweet(tweet_id, "ids")
+            return self._render(stored, fields), None
+
+        return _by_ids(query, "tweet", show)
 
     def quote_tweets(self, tweet_id: str, query: dict[str, str]) -> Reply:
         """GET /2/tweets/:id/quote_tweets: the quotes of a tweet, newest first, paged (10..100)."""
@@ -497,6 +481,28 @@ def _decode_token(token: str) -> int | None:
     if not raw.startswith("lt:") or not raw[3:].isdigit():
         return None
     return int(raw[3:])
+
+
+def _by_ids(query: dict[str, str], what: str,
+            show: Callable[[str], tuple[dict[str, Any] | None, dict[str, Any] | None]]) -> Reply:
+    """A lookup by `ids` (1..100): what `show` renders, in the order asked, and its partial
+    errors (only those when nothing can be shown), as X answers GET /2/users and /2/tweets."""
+    ids = lookup_ids(query)
+    if not ids or len(ids) > 100 or not all(i.isdigit() and len(i) <= 19 for i in ids):
+        return 400, invalid_request("ids", query.get("ids", ""),
+                                    "The `ids` query parameter value must be 1 to 100 "
+                                    f"comma-separated {what} ids")
+    shown, errors = [], []
+    for item_id in dict.fromkeys(ids):
+        item, error = show(item_id)
+        if item is not None:
+            shown.append(item)
+        if error is not None:
+            errors.append(error)
+    body: dict[str, Any] = {"data": shown} if shown else {}
+    if errors:
+        body["errors"] = errors
+    return 200, body
 
 
 def lookup_ids(query: dict[str, str]) -> list[str]:

@@ -7,8 +7,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pydantic import ValidationError
-
 from mentionflow.xapi.client import RateLimitStatus, XClient
 from mentionflow.xapi.models import (
     AUTHOR_EXPANSION,
@@ -19,6 +17,7 @@ from mentionflow.xapi.models import (
     XUser,
     json_object,
     parse_items,
+    sort_lookup,
 )
 
 logger = logging.getLogger(__name__)
@@ -49,29 +48,7 @@ async def lookup_tweet_metrics(client: XClient, tweet_ids: Sequence[str]) -> Twe
         raise ValueError(f"between 1 and {MAX_IDS_PER_TWEETS_LOOKUP} ids per lookup, got {len(ids)}")
     response = await client.call(TWEETS_LOOKUP_ENDPOINT, client.tweepy.get_tweets, ids=ids,
                                  tweet_fields=METRICS_TWEET_FIELDS)
-    found: dict[str, XTweetMetrics] = {}
-    refused: dict[str, str] = {}
-    data = response.body.get("data")
-    for item in data if isinstance(data, list) else []:
-        item_id = str(item.get("id")) if isinstance(item, dict) else None
-        try:
-            tweet = XTweetMetrics.model_validate(item)
-        except ValidationError as exc:
-            logger.warning("X tweets lookup: malformed tweet %s: %s", item_id, exc.errors()[:2])
-            if item_id in ids:
-                refused[item_id] = "X answered without complete public_metrics"
-            continue
-        if tweet.id in ids:
-            found[tweet.id] = tweet
-    errors = response.body.get("errors")
-    for error in errors if isinstance(errors, list) else []:
-        if isinstance(error, dict):
-            value = str(error.get("resource_id") or error.get("value") or "")
-            if value in ids and value not in found:
-                refused.setdefault(value, str(error.get("detail") or error.get("title") or "left out by X")[:300])
-    for tweet_id in ids:
-        if tweet_id not in found and tweet_id not in refused:
-            refused[tweet_id] = "X left the tweet out of its answer"
+    found, refused = sort_lookup(XTweetMetrics, ids, response.body, what="tweet")
     return TweetsLookup(found=found, refused=refused, rate_limit=response.rate_limit)
 
 
