@@ -341,15 +341,7 @@ class FakeXState:
         """GET /2/tweets/:id/quote_tweets: the quotes of a tweet, newest first, paged (10..100)."""
         if not tweet_id.isdigit():
             return 400, invalid_request("id", tweet_id, "`id` must be a tweet id")
-        try:
-            max_results = int(query.get("max_results", "10"))
-        except ValueError:
-            max_results = -1
-        if not 10 <= max_results <= 100:
-            return 400, invalid_request("max_results", query.get("max_results", ""),
-                                        "The `max_results` query parameter value "
-                                        f"[{query.get('max_results')}] is not between 10 and 100")
-        return self._timeline(None, self._quotes_of.get(int(tweet_id), []), query)
+        return self._timeline(None, self._quotes_of.get(int(tweet_id), []), query, min_results=10)
 
     def _render(self, stored: dict[str, Any], fields: set[str]) -> dict[str, Any]:
         if "public_metrics" in fields:
@@ -393,10 +385,12 @@ class FakeXState:
 
     # ----------------------------------------------------------------- timelines
 
-    def _timeline(self, owner_id: str | None, ids: list[int], query: dict[str, str]) -> Reply:
+    def _timeline(self, owner_id: str | None, ids: list[int], query: dict[str, str], *,
+                  min_results: int = 5) -> Reply:
         """Newest first, bounded by since_id / until_id / start_time / end_time; paged.
 
-        The timeline of a suspended account is a 200 with only the partial error.
+        The timeline of a suspended account is a 200 with only the partial error; `owner_id`
+        None: a tweet's timeline (its quotes), whose owner is not checked.
         """
         owner = self.users.get(owner_id) if owner_id is not None else None
         if owner_id is not None and owner is not None and self.suspended(owner):
@@ -405,10 +399,10 @@ class FakeXState:
             max_results = int(query.get("max_results", "10"))
         except ValueError:
             max_results = -1
-        if not 5 <= max_results <= 100:
+        if not min_results <= max_results <= 100:
             return 400, invalid_request("max_results", query.get("max_results", ""),
                                         "The `max_results` query parameter value "
-                                        f"[{query.get('max_results')}] is not between 5 and 100")
+                                        f"[{query.get('max_results')}] is not between {min_results} and 100")
         bounds: dict[str, int] = {}
         for name in ("since_id", "until_id"):
             if name in query:
