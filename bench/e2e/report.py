@@ -147,10 +147,9 @@ def plot_peer(path: Path, result: Mapping[str, Any]) -> None:
                 ax.barh(i + offset, value, height=height, color=colour, label=label if i == 0 else None)
                 ax.annotate(f"{value:,.0f}/s", (value, i + offset), va="center", fontsize=8, xytext=(3, 0),
                             textcoords="offset points")
-        note = f"ours / peer = {ratio_:.2f}" if ratio_ else "peer: no figure"
-        ax.annotate(note, (0, i), xycoords=("axes fraction", "data"), xytext=(4, -height * 40),
-                    textcoords="offset points", fontsize=8, color="grey")
-    ax.set_yticks(range(len(pairs)), [what for what, *_ in pairs])
+    labels = [f"{what}\nours / peer {ratio_:.2f}" if ratio_ else f"{what}\n(no peer figure)"
+              for what, _, _, ratio_ in pairs]
+    ax.set_yticks(range(len(pairs)), labels)
     ax.invert_yaxis()
     ax.set_xlabel("mentions / s")
     ax.set_title("mentionflow and its Quix Streams peer: each stage alone, the pipeline end to end")
