@@ -32,6 +32,12 @@ $(BIN)/python: pyproject.toml uv.lock libs/mentionflow/pyproject.toml tools/pypr
 
 install: $(BIN)/python
 
+# The benchmark's Quix Streams peer has an environment of its own (bench/peer: quixstreams pins
+# pydantic<2.14); the suite runs the peer pipeline, so `make test` syncs it too (fast once cached).
+.PHONY: peer-env
+peer-env: install
+	$(UV) sync --frozen --project bench/peer --python $(PYTHON) -q
+
 # Debian packages the suite and `make run` use: promtool/prometheus (alert rules, local
 # scraping), Chromium (browser tests), PostgreSQL 15 (throwaway clusters), Java + Maven (Kafka).
 # Pango (+ its HarfBuzz, fontconfig) and a font: WeasyPrint lays out the client report's PDF.
@@ -60,14 +66,14 @@ infra-down: install
 	$(BIN)/mentionflow infra down --dir .infra/dev
 
 # The suite runs against a real broker and a real database started here and always stopped.
-test: install system-deps
+test: install system-deps peer-env
 	@set -o pipefail; \
 	trap '$(BIN)/mentionflow infra down --dir $(TEST_INFRA)' EXIT; \
 	$(BIN)/mentionflow infra up --nodes 1 --dir $(TEST_INFRA) && \
 	MENTIONFLOW_TEST_INFRA_DIR=$(TEST_INFRA) $(BIN)/pytest $(PYTEST_ARGS)
 
 # Everything but the slow multi-process / multi-broker tests (for quick iteration).
-test-fast: install system-deps
+test-fast: install system-deps peer-env
 	@set -o pipefail; \
 	trap '$(BIN)/mentionflow infra down --dir $(TEST_INFRA)' EXIT; \
 	$(BIN)/mentionflow infra up --nodes 1 --dir $(TEST_INFRA) && \

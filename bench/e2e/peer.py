@@ -95,8 +95,8 @@ async def run_peer(*, endpoints: Endpoints, stage_kafka: KafkaSettings, pipeline
         for stage in STAGES:
             await _stage_alone(run, stage, probe, endpoints, stage_kafka, databases["stage"], brand_config,
                                log_dir, mentions)
-        await _pipeline(run, probe, endpoints, pipeline_kafka, databases["pipeline"], brand_config, log_dir,
-                        traffic, pipeline_mentions)
+        await run_pipeline(run, probe, endpoints=endpoints, kafka=pipeline_kafka, database=databases["pipeline"],
+                           brand_config=brand_config, log_dir=log_dir, traffic=traffic, mentions=pipeline_mentions)
     finally:
         await probe.close()
     return run
@@ -131,8 +131,10 @@ async def _stage_alone(run: PeerRun, stage: str, probe: OffsetProbe, endpoints: 
         await _finish(process)
 
 
-async def _pipeline(run: PeerRun, probe: OffsetProbe, endpoints: Endpoints, kafka: KafkaSettings, database: str,
-                    brand_config: Path, log_dir: Path, traffic: TrafficFile, mentions: int) -> None:
+async def run_pipeline(run: PeerRun, probe: OffsetProbe, *, endpoints: Endpoints, kafka: KafkaSettings,
+                       database: str, brand_config: Path, log_dir: Path, traffic: TrafficFile, mentions: int) -> None:
+    """The three peer apps at once on `kafka`'s topics and the new database `database`: the first
+    `mentions` of `traffic` replayed, until each has its row (figures and delivery into `run`)."""
     run.pipeline_mentions = mentions
     await ensure_topics(kafka, list(INPUTS.values()))  # our partitioning, under the peer's prefix
     dsn = await _fresh_queue_database(endpoints, database)

@@ -140,7 +140,7 @@ def plot_peer(path: Path, result: Mapping[str, Any]) -> None:
     pairs = peer_pairs(result)
     fig, ax = plt.subplots(figsize=(10, 4))
     height = 0.38
-    for i, (_, ours, theirs, ratio_) in enumerate(pairs):
+    for i, (_, ours, theirs, _ratio) in enumerate(pairs):
         for offset, value, colour, label in ((-height / 2, ours, "tab:blue", "mentionflow"),
                                              (height / 2, theirs, "tab:purple", f"peer ({result['peer']['name']})")):
             if value:
