@@ -73,7 +73,7 @@ test: install system-deps peer-env
 	MENTIONFLOW_TEST_INFRA_DIR=$(TEST_INFRA) $(BIN)/pytest $(PYTEST_ARGS)
 
 # Everything but the slow multi-process / multi-broker tests (for quick iteration).
-test-fast: install system-deps peer-env
+test-fast: install system-deps
 	@set -o pipefail; \
 	trap '$(BIN)/mentionflow infra down --dir $(TEST_INFRA)' EXIT; \
 	$(BIN)/mentionflow infra up --nodes 1 --dir $(TEST_INFRA) && \
