@@ -119,8 +119,8 @@ chaos: install
 # End-to-end benchmark (bench/e2e.py): bench/out/latest.json, details.json and report.html with
 # plots. QUICK=1: 20,000 mentions and a 20 s latency run (under 3 minutes). Uses the stack named by
 # MENTIONFLOW_BENCH_INFRA_DIR when set, else starts its own under .infra/bench. The Quix Streams
-# peer has its own environment (bench/peer: quixstreams pins pydantic<2.14); without it the peer
-# is skipped and says why.
+# peer (each stage alone and its pipeline end to end) has its own environment (bench/peer:
+# quixstreams pins pydantic<2.14); without it the peer is skipped and says why.
 .PHONY: bench
 bench: install
 	-$(UV) sync --frozen --project bench/peer --python $(PYTHON) -q
