@@ -50,7 +50,9 @@ class BenchConfig:
     mentions: int = 100_000  # the throughput phase
     offered_load_per_s: float = 1_000.0  # the latency phase...
     latency_seconds: float = 60.0  # ...for this long
-    stage_mentions: int = 30_000  # each stage alone, the peer's too, and the peer's pipeline
+    stage_mentions: int = 30_000  # each stage alone, the peer's too
+    # The peer's pipeline end to end; None: as many as our throughput phase (the same mentions).
+    peer_pipeline_mentions: int | None = None
     warmup_mentions: int = 300
     # Post times of the generated traffic: the generator's everyday pace (its own crisis bursts
     # included) replayed faster than it was posted, or None for a surge whose post times are as
@@ -149,7 +151,8 @@ NOTES = [
     "(classify/routing: records acknowledged on its output; publish: its committed offsets): "
     "stage_throughput_per_s, stage_ratio = ours alone / peer alone (throughput_per_s and ratio: classify). "
     "Then the peer pipeline: the three apps at once on topics of their own (same partitions), groups joined, "
-    "stage_mentions mentions replayed into its mentions.raw as ours are; pipeline_throughput_per_s = rows / "
+    "the throughput phase's mentions (or --peer-mentions of them) replayed into its mentions.raw as ours are; "
+    "pipeline_throughput_per_s = rows / "
     "(last row's created_at − first mention's received_at), as our e2e; pipeline_ratio = our e2e / peer "
     "pipeline; pipeline_lost / pipeline_duplicates: mentions without a row / rows beyond one per mention.",
     "cpu_us_per_mention: CPU time (user + system, from /proc/<pid>/stat) each process used during the "
@@ -231,7 +234,8 @@ async def run_bench(config: BenchConfig, endpoints: Endpoints, out_dir: Path) ->
                 peer = await run_peer(endpoints=endpoints, stage_kafka=kafka("stage"), pipeline_kafka=kafka("peer"),
                                       databases=peer_databases, brand_config=config.brand_config, log_dir=log_dir,
                                       traffic=throughput, mentions=stage_mentions,
-                                      pipeline_mentions=stage_mentions)
+                                      pipeline_mentions=min(config.peer_pipeline_mentions or throughput.count,
+                                                            throughput.count))
             else:
                 peer = skipped("skipped (--no-peer)")
             timings["peer_s"] = time.monotonic() - mark
