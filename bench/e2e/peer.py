@@ -115,10 +115,10 @@ async def _stage_alone(run: PeerRun, stage: str, probe: OffsetProbe, endpoints: 
         await _create_like(kafka, output, OUTPUTS[stage])
         args += ["--output", output]
         counter = functools.partial(probe.end_total, output)
-    process = _spawn(stage, log_dir / f"peer-alone-{stage}.log", endpoints, brand_config, group, mentions, args)
+    app = _spawn(stage, log_dir / f"peer-alone-{stage}.log", endpoints, brand_config, group, mentions, args)
     try:
         started = time.monotonic()
-        samples = await track(counter, mentions, timeout_s=max(120.0, mentions / 100), alive=_failed(process))
+        samples = await track(counter, mentions, timeout_s=max(120.0, mentions / 100), alive=_failed(app))
         run.samples[stage] = samples
         run.rates[stage] = steady_rate(samples, mentions)
         run.notes.append(f"{stage} alone: {mentions} mentions in {time.monotonic() - started:.1f}s including "
@@ -128,7 +128,7 @@ async def _stage_alone(run: PeerRun, stage: str, probe: OffsetProbe, endpoints: 
         run.notes.append(f"{stage} alone failed: {exc}")
         run.problems.append(f"peer {stage} alone: {exc}")
     finally:
-        await _finish(process)
+        await _finish(app)
 
 
 async def run_pipeline(run: PeerRun, probe: OffsetProbe, *, endpoints: Endpoints, kafka: KafkaSettings,
@@ -139,15 +139,15 @@ async def run_pipeline(run: PeerRun, probe: OffsetProbe, *, endpoints: Endpoints
     await ensure_topics(kafka, list(INPUTS.values()))  # our partitioning, under the peer's prefix
     dsn = await _fresh_queue_database(endpoints, database)
     groups = {stage: f"{kafka.topic_prefix}peer-{stage}" for stage in STAGES}
-    processes = {}
+    apps = []
     for stage in STAGES:
         args = ["--input", kafka.physical(INPUTS[stage])]
         args += ["--dsn", dsn] if stage == "publish" else ["--output", kafka.physical(OUTPUTS[stage])]
-        processes[stage] = _spawn(stage, log_dir / f"peer-pipeline-{stage}.log", endpoints, brand_config,
-                                  groups[stage], mentions, args)
+        apps.append(_spawn(stage, log_dir / f"peer-pipeline-{stage}.log", endpoints, brand_config, groups[stage],
+                           mentions, args))
 
     def failed() -> str | None:
-        return next((problem for p in processes.values() if (problem := _failed(p)()) is not None), None)
+        return next((problem for app in apps if (problem := _failed(app)()) is not None), None)
 
     reader = await QueueReader.connect(dsn)
     producer = make_producer(kafka, client_id=f"{kafka.client_id_prefix}-bench-peer-replay", **BULK_PRODUCER)
@@ -175,7 +175,7 @@ async def run_pipeline(run: PeerRun, probe: OffsetProbe, *, endpoints: Endpoints
     finally:
         await producer.stop()
         await reader.close()
-        await asyncio.gather(*(_finish(p) for p in processes.values()))
+        await asyncio.gather(*(_finish(app) for app in apps))
 
 
 async def _stable(probe: OffsetProbe, group: str) -> int:
@@ -204,30 +204,37 @@ async def _create_like(kafka: KafkaSettings, physical: str, logical: str) -> Non
         await admin.close()
 
 
+@dataclass(frozen=True)
+class PeerApp:
+    stage: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+
 def _spawn(stage: str, log_path: Path, endpoints: Endpoints, brand_config: Path, group: str, count: int,
-           args: list[str]) -> subprocess.Popen[bytes]:
+           args: list[str]) -> PeerApp:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as out:  # the child keeps its own descriptor
         process = subprocess.Popen(
             [str(PEER_PYTHON), str(PEER_APP), stage, "--broker", endpoints.bootstrap_servers, "--group", group,
              "--count", str(count), "--brand-config", str(brand_config), *args],
             stdout=out, stderr=subprocess.STDOUT)
-    process.log_path = log_path  # type: ignore[attr-defined]
-    return process
+    return PeerApp(stage, process, log_path)
 
 
-def _failed(process: subprocess.Popen[bytes]) -> Callable[[], str | None]:
+def _failed(app: PeerApp) -> Callable[[], str | None]:
+    """Why `app` can no longer finish (it exited with an error), or None (running, or done)."""
     def problem() -> str | None:
-        if process.poll() is None or process.returncode == 0:
+        if app.process.poll() is None or app.process.returncode == 0:
             return None
-        return f"peer app exited with {process.returncode} (log {process.log_path})"  # type: ignore[attr-defined]
+        return f"peer {app.stage} exited with {app.process.returncode} (log {app.log_path})"
     return problem
 
 
-async def _finish(process: subprocess.Popen[bytes]) -> None:
+async def _finish(app: PeerApp) -> None:
     """Each app stops by itself after its N records; one that does not is killed."""
     with contextlib.suppress(subprocess.TimeoutExpired):
-        await asyncio.to_thread(process.wait, 30)
-    if process.poll() is None:
-        process.kill()
-        await asyncio.to_thread(process.wait)
+        await asyncio.to_thread(app.process.wait, 30)
+    if app.process.poll() is None:
+        app.process.kill()
+        await asyncio.to_thread(app.process.wait)
