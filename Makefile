@@ -32,6 +32,12 @@ $(BIN)/python: pyproject.toml uv.lock libs/mentionflow/pyproject.toml tools/pypr
 
 install: $(BIN)/python
 
+# The benchmark's Quix Streams peer has an environment of its own (bench/peer: quixstreams pins
+# pydantic<2.14); the suite runs the peer pipeline, so `make test` syncs it too (fast once cached).
+.PHONY: peer-env
+peer-env: install
+	$(UV) sync --frozen --project bench/peer --python $(PYTHON) -q
+
 # Debian packages the suite and `make run` use: promtool/prometheus (alert rules, local
 # scraping), Chromium (browser tests), PostgreSQL 15 (throwaway clusters), Java + Maven (Kafka).
 # Pango (+ its HarfBuzz, fontconfig) and a font: WeasyPrint lays out the client report's PDF.
@@ -60,7 +66,7 @@ infra-down: install
 	$(BIN)/mentionflow infra down --dir .infra/dev
 
 # The suite runs against a real broker and a real database started here and always stopped.
-test: install system-deps
+test: install system-deps peer-env
 	@set -o pipefail; \
 	trap '$(BIN)/mentionflow infra down --dir $(TEST_INFRA)' EXIT; \
 	$(BIN)/mentionflow infra up --nodes 1 --dir $(TEST_INFRA) && \
@@ -113,8 +119,8 @@ chaos: install
 # End-to-end benchmark (bench/e2e.py): bench/out/latest.json, details.json and report.html with
 # plots. QUICK=1: 20,000 mentions and a 20 s latency run (under 3 minutes). Uses the stack named by
 # MENTIONFLOW_BENCH_INFRA_DIR when set, else starts its own under .infra/bench. The Quix Streams
-# peer has its own environment (bench/peer: quixstreams pins pydantic<2.14); without it the peer
-# is skipped and says why.
+# peer (each stage alone and its pipeline end to end) has its own environment (bench/peer:
+# quixstreams pins pydantic<2.14); without it the peer is skipped and says why.
 .PHONY: bench
 bench: install
 	-$(UV) sync --frozen --project bench/peer --python $(PYTHON) -q

@@ -1,7 +1,7 @@
 """`make bench`: end-to-end speed of mentionflow on this machine, against the broker's own ceiling.
 
     python -m bench.e2e [--quick] [--mentions N] [--rate R] [--latency-seconds S] [--surge]
-                        [--no-peer] [--no-profile] [--keep]
+                        [--stage-mentions N] [--peer-mentions N] [--no-peer] [--no-profile] [--keep]
 
 Uses the stack named by MENTIONFLOW_BENCH_INFRA_DIR (a folder of `mentionflow infra up --dir`)
 when set, else starts Kafka (1 broker) + PostgreSQL under .infra/bench and stops them at the end.
@@ -35,7 +35,9 @@ def _parse(argv: list[str] | None) -> tuple[BenchConfig, Path, Path | None]:
     parser.add_argument("--mentions", type=int, help="throughput phase size (default 100,000)")
     parser.add_argument("--rate", type=float, help="offered load of the latency phase (default 1,000/s)")
     parser.add_argument("--latency-seconds", type=float, help="length of the latency phase (default 60)")
-    parser.add_argument("--stage-mentions", type=int, help="mentions for each stage alone and the peer")
+    parser.add_argument("--stage-mentions", type=int, help="mentions for each stage alone (ours and the peer's)")
+    parser.add_argument("--peer-mentions", type=int,
+                        help="mentions for the peer's pipeline (default: as many as the throughput phase)")
     parser.add_argument("--surge", action="store_true",
                         help="post times as dense as the offered load (every brand in a spike)")
     parser.add_argument("--no-peer", action="store_true", help="skip the Quix Streams peer")
@@ -48,7 +50,7 @@ def _parse(argv: list[str] | None) -> tuple[BenchConfig, Path, Path | None]:
     args = parser.parse_args(argv)
     config = QUICK if args.quick else BenchConfig()
     overrides = {"mentions": args.mentions, "offered_load_per_s": args.rate, "latency_seconds": args.latency_seconds,
-                 "stage_mentions": args.stage_mentions}
+                 "stage_mentions": args.stage_mentions, "peer_pipeline_mentions": args.peer_mentions}
     config = replace(config, **{k: v for k, v in overrides.items() if v is not None},
                      peer=not args.no_peer, profile=not args.no_profile, keep=args.keep,
                      post_rate_per_s=None if args.surge else config.post_rate_per_s)

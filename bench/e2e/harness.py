@@ -28,13 +28,14 @@ from mentionflow.settings import KafkaSettings
 
 from bench.e2e.cpu import per_mention_us
 from bench.e2e.kafka_probe import Ceiling, kafka_ceiling
+from bench.e2e.peer import PeerRun, run_peer, skipped
 from bench.e2e.pipeline import PipelineRun, run_pipeline
 from bench.e2e.profile import hotspots
 from bench.e2e.queue_sql import create_database, drop_database
 from bench.e2e.report import write_report
 from bench.e2e.services import Endpoints
 from bench.e2e.stages import StageRun, run_stages
-from bench.e2e.stats import STAGES, problems, ratio
+from bench.e2e.stats import STAGES, peer_summary, problems, ratio
 from bench.e2e.traffic import encoded_events, write_traffic
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,9 @@ class BenchConfig:
     mentions: int = 100_000  # the throughput phase
     offered_load_per_s: float = 1_000.0  # the latency phase...
     latency_seconds: float = 60.0  # ...for this long
-    stage_mentions: int = 30_000  # each stage alone, and the peer
+    stage_mentions: int = 30_000  # each stage alone, the peer's too
+    # The peer's pipeline end to end; None: as many as our throughput phase (the same mentions).
+    peer_pipeline_mentions: int | None = None
     warmup_mentions: int = 300
     # Post times of the generated traffic: the generator's everyday pace (its own crisis bursts
     # included) replayed faster than it was posted, or None for a surge whose post times are as
@@ -93,11 +96,10 @@ def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def assemble(config: BenchConfig, ceiling: Ceiling, pipeline: PipelineRun, stages: StageRun,
+def assemble(config: BenchConfig, ceiling: Ceiling, pipeline: PipelineRun, stages: StageRun, peer: PeerRun,
              sha: str) -> dict[str, Any]:
     """latest.json: exactly the issue's keys."""
     e2e = ratio(pipeline.throughput_rows, pipeline.throughput_s)
-    classify = stages.rates.get("classify")
     delivery = pipeline.delivery
     return {
         "e2e_throughput_per_s": _round(e2e),
@@ -106,8 +108,8 @@ def assemble(config: BenchConfig, ceiling: Ceiling, pipeline: PipelineRun, stage
         "stage_throughput_per_s": {s: _round(stages.rates.get(s)) for s in STAGES},
         "kafka_ceiling_per_s": _round(ceiling.per_s),
         "ratio_to_ceiling": _round(ratio(e2e, ceiling.per_s), 4),
-        "peer": {"name": PEER_NAME, "throughput_per_s": _round(stages.peer_rate),
-                 "ratio": _round(ratio(classify, stages.peer_rate), 3)},
+        "peer": peer_summary(PEER_NAME, ours=stages.rates, ours_e2e=e2e, peer=peer.rates,
+                             peer_pipeline=peer.pipeline_rate, delivery=peer.delivery),
         "rss_mb": {s: _round(pipeline.rss_mb.get(s)) for s in STAGES},
         "cpu_us_per_mention": per_mention_us(pipeline.cpu_s, pipeline.throughput_rows),
         "lost": delivery.lost if delivery else -1,
@@ -141,9 +143,18 @@ NOTES = [
     "idempotent, replay batching) and read back by a plain aiokafka consumer at the same time, through the "
     "same broker, nothing else running; ratio_to_ceiling = e2e / ceiling (the pipeline crosses the broker "
     "three times and PostgreSQL once).",
-    "peer: the classify stage as a minimal Quix Streams app (bench/peer) calling the same "
-    "mentionflow.classify.classify_mention with the same brand profiles on the same pre-filled topic; no spike "
-    "detection, no envelope validation, no metrics. ratio = our classify alone / peer alone.",
+    "peer: the three stages as minimal Quix Streams apps (bench/peer) calling the same functions as our "
+    "services: mentionflow.classify.classify_mention with the same brand profiles, mentionflow.routing.route "
+    "with the same brand config, and publish's own upsert_items (same SQL, same rows) into a fresh database; "
+    "no spike detection, no escalations or notifications, no envelope validation, no metrics. Run after ours, "
+    "our services stopped. Each peer stage alone on the topics our stages alone filled, measured like ours "
+    "(classify/routing: records acknowledged on its output; publish: its committed offsets): "
+    "stage_throughput_per_s, stage_ratio = ours alone / peer alone (throughput_per_s and ratio: classify). "
+    "Then the peer pipeline: the three apps at once on topics of their own (same partitions), groups joined, "
+    "the throughput phase's mentions (or --peer-mentions of them) replayed into its mentions.raw as ours are; "
+    "pipeline_throughput_per_s = rows / "
+    "(last row's created_at − first mention's received_at), as our e2e; pipeline_ratio = our e2e / peer "
+    "pipeline; pipeline_lost / pipeline_duplicates: mentions without a row / rows beyond one per mention.",
     "cpu_us_per_mention: CPU time (user + system, from /proc/<pid>/stat) each process used during the "
     "throughput phase, divided by its rows: classify, routing, publish (each process tree), kafka (the "
     "broker JVM), postgresql (the postmaster, its living backends and those it reaped), replay (this "
@@ -170,7 +181,8 @@ async def run_bench(config: BenchConfig, endpoints: Endpoints, out_dir: Path) ->
                              min_insync_replicas=endpoints.min_insync_replicas)
 
     databases = {"e2e": f"bench_{run_id}_e2e", "stage": f"bench_{run_id}_stage"}
-    prefixes = [kafka(n).topic_prefix for n in ("ceiling", "e2e", "stage")]
+    peer_databases = {"stage": f"bench_{run_id}_peer_stage", "pipeline": f"bench_{run_id}_peer_pipeline"}
+    prefixes = [kafka(n).topic_prefix for n in ("ceiling", "e2e", "stage", "peer")]
     timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="mentionflow-bench-") as work:
         try:
@@ -206,21 +218,35 @@ async def run_bench(config: BenchConfig, endpoints: Endpoints, out_dir: Path) ->
             load_mid = os.getloadavg()
 
             stage_mentions = min(config.stage_mentions, throughput.count)
-            log.info("each stage alone on %d mentions%s", stage_mentions, " and the peer" if config.peer else "")
+            log.info("each stage alone on %d mentions", stage_mentions)
             mark = time.monotonic()
             stage_dsn = await create_database(endpoints.postgres_dsn, databases["stage"])
             stages = await run_stages(endpoints=endpoints, kafka=kafka("stage"), dsn=stage_dsn,
                                       brand_config=config.brand_config, log_dir=log_dir, traffic=throughput,
-                                      mentions=stage_mentions, peer=config.peer,
+                                      mentions=stage_mentions,
                                       profile_dir=out_dir / "profiles" if config.profile else None,
                                       profile_traffic=profiled)
             timings["stages_s"] = time.monotonic() - mark
+
+            mark = time.monotonic()
+            if config.peer:
+                log.info("the peer: each stage alone on %d mentions, then its pipeline", stage_mentions)
+                peer = await run_peer(endpoints=endpoints, stage_kafka=kafka("stage"), pipeline_kafka=kafka("peer"),
+                                      databases=peer_databases, brand_config=config.brand_config, log_dir=log_dir,
+                                      traffic=throughput, mentions=stage_mentions,
+                                      pipeline_mentions=min(config.peer_pipeline_mentions or throughput.count,
+                                                            throughput.count))
+            else:
+                peer = skipped("skipped (--no-peer)")
+            timings["peer_s"] = time.monotonic() - mark
         finally:
             if not config.keep:
-                await clean_up(endpoints, prefixes, list(databases.values()))
+                await clean_up(endpoints, prefixes, [*databases.values(), *peer_databases.values()])
 
-    result = assemble(config, ceiling, pipeline, stages, sha)
-    found = problems(result) + pipeline.problems + stages.problems
+    result = assemble(config, ceiling, pipeline, stages, peer, sha)
+    found = problems(result) + pipeline.problems + stages.problems + peer.problems
+    if peer.delivery and (peer.delivery.lost or peer.delivery.duplicates or peer.delivery.unexpected):
+        found.append(f"peer pipeline delivery: {asdict(peer.delivery)}")
     timings["total_s"] = time.monotonic() - started
     details = {
         "run_id": run_id,
@@ -244,13 +270,18 @@ async def run_bench(config: BenchConfig, endpoints: Endpoints, out_dir: Path) ->
             "consumed_by_stage": pipeline.consumed,
             "rss_peak_mb": {k: round(v, 1) for k, v in pipeline.rss_peak_mb.items()},
             "stage_mentions": stages.mentions,
-            "peer": stages.peer_note,
+            "peer": {"notes": peer.notes, "pipeline_mentions": peer.pipeline_mentions,
+                     "pipeline_rows": peer.pipeline_rows, "pipeline_seconds": _round(peer.pipeline_s, 3),
+                     "pipeline_wall_seconds_until_all_rows": _round(peer.pipeline_wall_s, 3),
+                     "pipeline_delivery": asdict(peer.delivery) if peer.delivery else None},
             "profiles": {stage: _profile_summary(path) for stage, path in stages.profiles.items()},
             "logs": str(log_dir),
         },
         "series": {name: [[round(s.t, 3), s.value] for s in samples] for name, samples in pipeline.series.items()},
         "stage_series": {name: [[round(s.t, 3), s.value] for s in samples]
                          for name, samples in stages.samples.items()},
+        "peer_series": {name: [[round(s.t, 3), s.value] for s in samples]
+                        for name, samples in peer.samples.items()},
         "marks": pipeline.marks,
     }
     (out_dir / "latest.json").write_text(json.dumps(result, indent=2) + "\n")

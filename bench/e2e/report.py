@@ -108,7 +108,6 @@ def plot_lag(path: Path, series: Mapping[str, Sequence[Sample]], marks: Mapping[
 def plot_stages(path: Path, result: Mapping[str, Any]) -> None:
     plt = _pyplot()
     bars = {f"{s} alone": result["stage_throughput_per_s"].get(s) for s in STAGES}
-    bars["peer (quix) alone"] = result["peer"].get("throughput_per_s")
     bars["end-to-end"] = result["e2e_throughput_per_s"]
     bars["kafka ceiling"] = result["kafka_ceiling_per_s"]
     names = [n for n, v in bars.items() if v]
@@ -119,7 +118,42 @@ def plot_stages(path: Path, result: Mapping[str, Any]) -> None:
                     textcoords="offset points")
     ax.set_xscale("log")
     ax.set_xlabel("mentions / s (log scale)")
-    ax.set_title("Throughput: each stage alone, the peer, the whole pipeline, the broker")
+    ax.set_title("Throughput: each stage alone, the whole pipeline, the broker")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def peer_pairs(result: Mapping[str, Any]) -> list[tuple[str, float | None, float | None, float | None]]:
+    """(what, ours, the peer's, ours / peer) for each stage alone and the pipeline end to end."""
+    peer = result["peer"]
+    pairs = [(f"{stage} alone", result["stage_throughput_per_s"].get(stage),
+              peer["stage_throughput_per_s"].get(stage), peer["stage_ratio"].get(stage)) for stage in STAGES]
+    pairs.append(("pipeline end to end", result["e2e_throughput_per_s"], peer["pipeline_throughput_per_s"],
+                  peer["pipeline_ratio"]))
+    return pairs
+
+
+def plot_peer(path: Path, result: Mapping[str, Any]) -> None:
+    """Ours next to the peer's, stage by stage and end to end, each pair labelled with ours / peer."""
+    plt = _pyplot()
+    pairs = peer_pairs(result)
+    fig, ax = plt.subplots(figsize=(10, 4))
+    height = 0.38
+    for i, (_, ours, theirs, _ratio) in enumerate(pairs):
+        for offset, value, colour, label in ((-height / 2, ours, "tab:blue", "mentionflow"),
+                                             (height / 2, theirs, "tab:purple", f"peer ({result['peer']['name']})")):
+            if value:
+                ax.barh(i + offset, value, height=height, color=colour, label=label if i == 0 else None)
+                ax.annotate(f"{value:,.0f}/s", (value, i + offset), va="center", fontsize=8, xytext=(3, 0),
+                            textcoords="offset points")
+    labels = [f"{what}\nours / peer {ratio_:.2f}" if ratio_ else f"{what}\n(no peer figure)"
+              for what, _, _, ratio_ in pairs]
+    ax.set_yticks(range(len(pairs)), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("mentions / s")
+    ax.set_title("mentionflow and its Quix Streams peer: each stage alone, the pipeline end to end")
+    ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -150,12 +184,13 @@ def _cpu_section(out_dir: Path, result: Mapping[str, Any], details: Mapping[str,
 def write_report(out_dir: Path, result: Mapping[str, Any], details: Mapping[str, Any], *,
                  series: Mapping[str, Sequence[Sample]], marks: Mapping[str, float],
                  latencies_ms: Sequence[float]) -> Path:
-    """Writes throughput.png, latency.png, lag.png, stages.png and report.html; returns the page."""
-    pngs = [out_dir / name for name in ("throughput.png", "latency.png", "lag.png", "stages.png")]
+    """Writes throughput.png, latency.png, lag.png, stages.png, peer.png and report.html; returns the page."""
+    pngs = [out_dir / name for name in ("throughput.png", "latency.png", "lag.png", "stages.png", "peer.png")]
     plot_throughput(pngs[0], series, marks)
     plot_latency(pngs[1], latencies_ms, result["latency_ms"], result["offered_load_per_s"])
     plot_lag(pngs[2], series, marks)
     plot_stages(pngs[3], result)
+    plot_peer(pngs[4], result)
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in details.get("notes", []))
     cpu = _cpu_section(out_dir, result, details)
     problems = "".join(f"<li>{html.escape(p)}</li>" for p in details.get("problems", []))

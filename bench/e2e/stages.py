@@ -1,4 +1,5 @@
-"""Each stage alone on a pre-filled topic, and the peer (Quix Streams) on the same data.
+"""Each stage alone on a pre-filled topic (the peer's stages run on the same topics afterwards:
+bench.e2e.peer).
 
 The three services start together on a topic prefix of their own (one start-up instead of
 three in a row: imports alone take seconds on a loaded machine), join their groups, and are
@@ -11,9 +12,6 @@ Each stage's throughput is its steady rate between 10 % and 90 % of M:
 - classify and routing: records acknowledged on their output topic (mentions.classified,
   mentions.routed) over time: the same measure as the peer's, whose offset commits are periodic;
 - publish: its group's committed offsets on mentions.routed (committed after the rows are).
-
-The peer reads the same pre-filled mentions.raw in its own group and writes to
-`<prefix>peer.mentions.classified`, measured like our classify.
 """
 
 from __future__ import annotations
@@ -24,13 +22,10 @@ import functools
 import logging
 import signal
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from mentionflow.events.topics import topic as registry_topic
 from mentionflow.kafka.admin import ensure_topics
 from mentionflow.kafka.producer import make_producer
 from mentionflow.settings import KafkaSettings
@@ -45,9 +40,6 @@ from bench.e2e.traffic import TrafficFile, replay
 log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[2]
-PEER_PYTHON = REPO / "bench" / "peer" / ".venv" / "bin" / "python"
-PEER_APP = REPO / "bench" / "peer" / "quix_classify.py"
-PEER_OUTPUT = "peer.mentions.classified"
 PY_SPY = REPO / ".venv" / "bin" / "py-spy"
 # Frozen services must stay in their groups (the broker allows up to 30 min by default).
 FROZEN_SESSION_TIMEOUT_MS = 240_000
@@ -58,14 +50,12 @@ class StageRun:
     mentions: int = 0
     rates: dict[str, float | None] = field(default_factory=dict)
     samples: dict[str, list[Sample]] = field(default_factory=dict)
-    peer_rate: float | None = None
-    peer_note: str = ""
     profiles: dict[str, Path] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
 async def run_stages(*, endpoints: Endpoints, kafka: KafkaSettings, dsn: str, brand_config: Path, log_dir: Path,
-                     traffic: TrafficFile, mentions: int, peer: bool, profile_dir: Path | None,
+                     traffic: TrafficFile, mentions: int, profile_dir: Path | None,
                      profile_traffic: TrafficFile | None = None) -> StageRun:
     result = StageRun(mentions=mentions)
     await ensure_topics(kafka)
@@ -111,12 +101,6 @@ async def run_stages(*, endpoints: Endpoints, kafka: KafkaSettings, dsn: str, br
             with contextlib.suppress(ProcessLookupError):
                 service.process.send_signal(signal.SIGCONT)
         await asyncio.gather(*(stop_service(s) for s in services.values()))
-    try:
-        if peer:
-            await _run_peer(result, kafka, probe, endpoints, brand_config, log_dir, mentions)
-        else:
-            result.peer_note = "skipped (--no-peer)"
-    finally:
         await probe.close()
     return result
 
@@ -181,51 +165,3 @@ async def _stop_profiler(spy: subprocess.Popen[bytes]) -> None:
             return
         await asyncio.sleep(0.1)
     spy.kill()
-
-
-async def _run_peer(result: StageRun, kafka: KafkaSettings, probe: OffsetProbe, endpoints: Endpoints,
-                    brand_config: Path, log_dir: Path, mentions: int) -> None:
-    if not PEER_PYTHON.exists():
-        result.peer_note = f"skipped: {PEER_PYTHON} missing (make bench syncs bench/peer)"
-        log.warning("peer %s", result.peer_note)
-        return
-    output = kafka.physical(PEER_OUTPUT)
-    admin = AIOKafkaAdminClient(**kafka.client_kwargs())
-    await admin.start()
-    try:  # the same partitioning as mentions.classified
-        spec = registry_topic("mentions.classified")
-        await admin.create_topics([NewTopic(output, kafka.partitions_override or spec.partitions,
-                                            kafka.replication_factor)])
-    finally:
-        await admin.close()
-    log_path = log_dir / "peer-quixstreams.log"
-    process = _spawn_peer(log_path, [
-        "--broker", endpoints.bootstrap_servers, "--input", kafka.physical("mentions.raw"), "--output", output,
-        "--group", f"{kafka.topic_prefix}peer", "--count", str(mentions), "--brand-config", str(brand_config)])
-
-    def exited() -> str | None:
-        if process.poll() is None or process.returncode == 0:
-            return None
-        return f"peer exited with {process.returncode} (log {log_path})"
-
-    try:
-        started = time.monotonic()
-        samples = await track(functools.partial(probe.end_total, output), mentions,
-                              timeout_s=max(120.0, mentions / 100), alive=exited)
-        result.samples["peer"] = samples
-        result.peer_rate = steady_rate(samples, mentions)
-        result.peer_note = f"quixstreams, {mentions} mentions in {time.monotonic() - started:.1f}s including start-up"
-    except (RuntimeError, TimeoutError) as exc:
-        result.peer_note = f"failed: {exc}"
-        result.problems.append(f"peer: {exc}")
-    finally:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            await asyncio.to_thread(process.wait, 30)
-        if process.poll() is None:
-            process.kill()
-            await asyncio.to_thread(process.wait)
-
-
-def _spawn_peer(log_path: Path, args: list[str]) -> subprocess.Popen[bytes]:
-    with log_path.open("ab") as out:  # the child keeps its own descriptor
-        return subprocess.Popen([str(PEER_PYTHON), str(PEER_APP), *args], stdout=out, stderr=subprocess.STDOUT)

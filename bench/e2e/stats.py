@@ -21,6 +21,11 @@ RESULT_KEYS = (
 # replay (the benchmark's own process), and all of them together.
 CPU_PARTS = (*("classify", "routing", "publish"), "kafka", "postgresql", "replay", "total")
 STAGES = ("classify", "routing", "publish")
+# latest.json's `peer`: name, its classify alone and our classify's ratio to it (the original
+# figures, kept), each stage alone with ours/peer ratios, its pipeline end to end with ours/peer,
+# and what its pipeline lost or duplicated.
+PEER_KEYS = ("name", "throughput_per_s", "ratio", "stage_throughput_per_s", "stage_ratio",
+             "pipeline_throughput_per_s", "pipeline_ratio", "pipeline_lost", "pipeline_duplicates")
 PERCENTILES = ("p50", "p95", "p99")
 
 
@@ -135,6 +140,63 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
     return numerator / denominator
 
 
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def peer_summary(name: str, *, ours: Mapping[str, float | None], ours_e2e: float | None,
+                 peer: Mapping[str, float | None], peer_pipeline: float | None,
+                 delivery: Delivery | None) -> dict[str, Any]:
+    """latest.json's `peer`: rates per second (0.1), ratios ours / peer (0.001; above 1: we are
+    faster), None where either side has no figure; lost/duplicates None when its pipeline did
+    not run."""
+    stage_rates = {s: _rounded(peer.get(s), 1) for s in STAGES}
+    stage_ratios = {s: _rounded(ratio(ours.get(s), peer.get(s)), 3) for s in STAGES}
+    return {
+        "name": name,
+        "throughput_per_s": stage_rates["classify"],
+        "ratio": stage_ratios["classify"],
+        "stage_throughput_per_s": stage_rates,
+        "stage_ratio": stage_ratios,
+        "pipeline_throughput_per_s": _rounded(peer_pipeline, 1),
+        "pipeline_ratio": _rounded(ratio(ours_e2e, peer_pipeline), 3),
+        "pipeline_lost": delivery.lost if delivery else None,
+        "pipeline_duplicates": delivery.duplicates if delivery else None,
+    }
+
+
+def _peer_problems(peer: Any, positive: Any) -> list[str]:  # noqa: ANN401
+    """What is wrong with latest.json's `peer` (see PEER_KEYS). A figure and its ratio are both
+    None (that part of the peer did not run: skipped or failed, said in details.json) or both
+    positive numbers."""
+    if not (isinstance(peer, Mapping) and set(peer) == set(PEER_KEYS) and isinstance(peer.get("name"), str)):
+        return [f"peer should have exactly {PEER_KEYS}: {peer!r}"]
+    found: list[str] = []
+    pairs = [("throughput_per_s", peer["throughput_per_s"], "ratio", peer["ratio"]),
+             ("pipeline_throughput_per_s", peer["pipeline_throughput_per_s"], "pipeline_ratio",
+              peer["pipeline_ratio"])]
+    rates, ratios = peer["stage_throughput_per_s"], peer["stage_ratio"]
+    for key, value in (("stage_throughput_per_s", rates), ("stage_ratio", ratios)):
+        if not (isinstance(value, Mapping) and set(value) == set(STAGES)):
+            found.append(f"peer.{key} should have exactly {STAGES}: {value!r}")
+    if not found:
+        pairs += [(f"stage_throughput_per_s.{s}", rates[s], f"stage_ratio.{s}", ratios[s]) for s in STAGES]
+        if peer["throughput_per_s"] != rates["classify"]:
+            found.append(f"peer.throughput_per_s ({peer['throughput_per_s']!r}) is not its classify alone "
+                         f"({rates['classify']!r})")
+    for rate_key, rate, ratio_key, value in pairs:
+        if rate is not None or value is not None:
+            positive(f"peer.{rate_key}", rate)
+            positive(f"peer.{ratio_key}", value)
+    for key in ("pipeline_lost", "pipeline_duplicates"):
+        value = peer[key]
+        if value is None and peer["pipeline_throughput_per_s"] is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            found.append(f"peer.{key} should be a count, not {value!r}")
+    return found
+
+
 def problems(result: Mapping[str, Any]) -> list[str]:
     """What is wrong with a latest.json document (empty: it has every key, nothing else,
     and values of the right kind). Used by the harness before writing and by the smoke test."""
@@ -169,14 +231,8 @@ def problems(result: Mapping[str, Any]) -> list[str]:
                 positive(f"{key}.{stage}", value[stage])
         elif key in result:
             found.append(f"{key} should have exactly {STAGES}: {value!r}")
-    peer = result.get("peer")
-    if not (isinstance(peer, Mapping) and set(peer) == {"name", "throughput_per_s", "ratio"}
-            and isinstance(peer.get("name"), str)):
-        if "peer" in result:
-            found.append(f"peer should be {{name, throughput_per_s, ratio}}: {peer!r}")
-    elif peer["throughput_per_s"] is not None or peer["ratio"] is not None:  # None: peer skipped
-        positive("peer.throughput_per_s", peer["throughput_per_s"])
-        positive("peer.ratio", peer["ratio"])
+    if "peer" in result:
+        found += _peer_problems(result["peer"], positive)
     cpu = result.get("cpu_us_per_mention")
     if isinstance(cpu, Mapping) and set(cpu) <= set(CPU_PARTS) and {"total", *STAGES} <= set(cpu):
         for part, value in cpu.items():

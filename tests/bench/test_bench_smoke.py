@@ -1,7 +1,7 @@
 """`make bench` in miniature: the whole harness against the test stack, with tiny sizes.
 
 Real processes (classify, routing, publish), the real broker and database; the peer is
-skipped (its environment is bench/peer's own, synced by `make bench` only). Figures are not
+skipped here (tests/bench/test_peer.py runs it). Figures are not
 asserted (they depend on the machine), only that every key is there with a sane value and
 that no mention was lost or duplicated.
 """
@@ -33,7 +33,9 @@ async def test_the_harness_measures_everything_and_loses_nothing(stack: infra_st
     assert json.loads((tmp_path / "latest.json").read_text()) == result
     assert result["lost"] == 0 and result["duplicates"] == 0
     assert result["offered_load_per_s"] == 200.0
-    assert result["peer"] == {"name": "quixstreams", "throughput_per_s": None, "ratio": None}
+    assert result["peer"]["name"] == "quixstreams"
+    assert result["peer"]["pipeline_throughput_per_s"] is None  # skipped (the peer has its own test)
+    assert set(result["peer"]["stage_ratio"].values()) == {None}
     # The pipeline cannot beat the broker it crosses three times.
     assert result["e2e_throughput_per_s"] < result["kafka_ceiling_per_s"]
 
@@ -42,7 +44,7 @@ async def test_the_harness_measures_everything_and_loses_nothing(stack: infra_st
     assert details["summary"]["delivery"] == {"generated": 100 + 2_000 + 1_000, "rows": 3_100, "lost": 0,
                                               "duplicates": 0, "unexpected": 0}
     assert details["summary"]["throughput_phase"]["rows"] == 2_000
-    for name in ("report.html", "throughput.png", "latency.png", "lag.png", "stages.png"):
+    for name in ("report.html", "throughput.png", "latency.png", "lag.png", "stages.png", "peer.png"):
         assert (tmp_path / name).stat().st_size > 1_000, name
     # Every process of the stack was accounted for, the broker and PostgreSQL included.
     assert set(result["cpu_us_per_mention"]) == {"classify", "routing", "publish", "kafka", "postgresql",

@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bench.e2e.stats import Sample, account, crossing_time, lag, problems, rates_over_time, steady_rate
+from bench.e2e.stats import (
+    Sample,
+    account,
+    crossing_time,
+    lag,
+    peer_summary,
+    problems,
+    rates_over_time,
+    steady_rate,
+)
 
 VALID = {
     "e2e_throughput_per_s": 3100.5,
@@ -18,7 +27,11 @@ VALID = {
     "stage_throughput_per_s": {"classify": 4000.0, "routing": 9000.0, "publish": 6000.0},
     "kafka_ceiling_per_s": 50000.0,
     "ratio_to_ceiling": 0.062,
-    "peer": {"name": "quixstreams", "throughput_per_s": 3500.0, "ratio": 1.14},
+    "peer": {"name": "quixstreams", "throughput_per_s": 3500.0, "ratio": 1.143,
+             "stage_throughput_per_s": {"classify": 3500.0, "routing": 6000.0, "publish": 5000.0},
+             "stage_ratio": {"classify": 1.143, "routing": 1.5, "publish": 1.2},
+             "pipeline_throughput_per_s": 2000.0, "pipeline_ratio": 1.55, "pipeline_lost": 0,
+             "pipeline_duplicates": 0},
     "rss_mb": {"classify": 90.0, "routing": 80.0, "publish": 110.0},
     "cpu_us_per_mention": {"classify": 130.0, "routing": 120.0, "publish": 140.0, "kafka": 60.0,
                            "postgresql": 130.0, "replay": 50.0, "total": 630.0},
@@ -79,8 +92,27 @@ def test_account_lost_duplicates_and_unexpected() -> None:
 
 def test_a_complete_document_has_no_problems() -> None:
     assert problems(VALID) == []
-    skipped_peer = {**VALID, "peer": {"name": "quixstreams", "throughput_per_s": None, "ratio": None}}
-    assert problems(skipped_peer) == []
+    skipped = peer_summary("quixstreams", ours=VALID["stage_throughput_per_s"], ours_e2e=3100.5,
+                           peer={}, peer_pipeline=None, delivery=None)
+    assert problems({**VALID, "peer": skipped}) == []
+
+
+def test_peer_summary_ratios_are_ours_over_the_peers() -> None:
+    peer = peer_summary("quixstreams", ours={"classify": 4000.0, "routing": 9000.0, "publish": 6000.0},
+                        ours_e2e=3100.5, peer={"classify": 3500.0, "routing": 6000.0, "publish": None},
+                        peer_pipeline=2000.04, delivery=account(["a", "b", "c"], {"a": 1, "b": 3}))
+    assert peer == {
+        "name": "quixstreams",
+        "throughput_per_s": 3500.0, "ratio": 1.143,  # the classify figures, as before
+        "stage_throughput_per_s": {"classify": 3500.0, "routing": 6000.0, "publish": None},
+        "stage_ratio": {"classify": 1.143, "routing": 1.5, "publish": None},  # publish peer failed: no ratio
+        "pipeline_throughput_per_s": 2000.0, "pipeline_ratio": 1.55,
+        "pipeline_lost": 1, "pipeline_duplicates": 2,
+    }
+    assert problems({**VALID, "peer": peer}) == []
+    skipped = peer_summary("quixstreams", ours={}, ours_e2e=None, peer={}, peer_pipeline=None, delivery=None)
+    assert skipped["stage_ratio"] == {"classify": None, "routing": None, "publish": None}
+    assert (skipped["pipeline_lost"], skipped["pipeline_duplicates"]) == (None, None)
 
 
 @pytest.mark.parametrize(("change", "expected"), [
@@ -91,6 +123,16 @@ def test_a_complete_document_has_no_problems() -> None:
     (lambda d: d["stage_throughput_per_s"].pop("routing"), "stage_throughput_per_s should have exactly"),
     (lambda d: d["rss_mb"].update(publish=None), "rss_mb.publish should be a positive"),
     (lambda d: d["peer"].update(ratio=None), "peer.ratio should be a positive"),
+    (lambda d: d["peer"].pop("pipeline_ratio"), "peer should have exactly"),
+    (lambda d: d["peer"].update(extra=1), "peer should have exactly"),
+    (lambda d: d["peer"]["stage_ratio"].pop("publish"), "peer.stage_ratio should have exactly"),
+    (lambda d: d["peer"]["stage_ratio"].update(routing=0.0), "peer.stage_ratio.routing should be a positive"),
+    (lambda d: d["peer"]["stage_throughput_per_s"].update(publish=None), "peer.stage_throughput_per_s.publish"),
+    (lambda d: d["peer"].update(throughput_per_s=1.0), "is not its classify alone"),
+    (lambda d: d["peer"].update(pipeline_ratio=math.inf), "peer.pipeline_ratio should be a positive"),
+    (lambda d: d["peer"].update(pipeline_throughput_per_s=None), "peer.pipeline_throughput_per_s should be"),
+    (lambda d: d["peer"].update(pipeline_lost=None), "peer.pipeline_lost should be a count"),
+    (lambda d: d["peer"].update(pipeline_duplicates=-1), "peer.pipeline_duplicates should be a count"),
     (lambda d: d["cpu_us_per_mention"].update(total=100.0), "not the sum of its parts"),
     (lambda d: d["cpu_us_per_mention"].pop("publish"), "cpu_us_per_mention should have"),
     (lambda d: d["cpu_us_per_mention"].update(kafka=0.0), "cpu_us_per_mention.kafka should be a positive"),
