@@ -33,8 +33,9 @@ LOCK_KEY = 0x6D66616E
 # A row's updated_at is its transaction's start, committed a little later: each pass re-reads the
 # rows stamped up to this long before its own start, so a transaction that committed after the
 # previous pass read is still seen. Longer than any transaction of publish's or the console's
-# that writes an item (one batch upsert, one action).
-LATE_COMMIT_MARGIN = timedelta(seconds=30)
+# that writes an item (one batch upsert, one action; the live feed assumes 5 s), and short,
+# because every pass re-reads (and compares, without writing) the items changed in it.
+LATE_COMMIT_MARGIN = timedelta(seconds=10)
 FILL_BATCH = 20_000
 
 COLUMNS = ("brand_id", "posted_at", "queue", "category", "sentiment", "language", "sla_due_at", "assignee",
@@ -56,13 +57,14 @@ FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id
 WHERE q.id IN (SELECT id FROM ids)
 """
 
-# One statement (one snapshot) per pass: the items' old rows are read before they are replaced,
-# and the hourly counts move by the difference. `ids` is prepended by the caller.
+# One statement (one snapshot) per pass: the items' old rows are read before they are replaced
+# (no part of a statement sees another part's writes), and the hourly counts move by the
+# difference. `ids` is prepended by the caller. Old rows are looked up by primary key from each
+# changed item, never scanned as a set: the planner expects "changed since" to be a row or two.
 APPLY = """,
 fresh AS (""" + FRESH + """),
-old AS (SELECT * FROM console_analytics_items a WHERE a.item_id IN (SELECT id FROM ids)),
 changed AS (
-    SELECT f.* FROM fresh f LEFT JOIN old o ON o.item_id = f.item_id
+    SELECT f.* FROM fresh f LEFT JOIN console_analytics_items o ON o.item_id = f.item_id
     WHERE o.item_id IS NULL OR ROW(""" + _prefixed("f") + """) IS DISTINCT FROM ROW(""" + _prefixed("o") + """)
 ),
 written AS (
@@ -74,7 +76,7 @@ written AS (
 moves AS (
     SELECT 1 AS d, """ + _prefixed("c") + """ FROM changed c
     UNION ALL
-    SELECT -1, """ + _prefixed("o") + """ FROM old o WHERE o.item_id IN (SELECT item_id FROM changed)
+    SELECT -1, """ + _prefixed("o") + """ FROM changed c JOIN console_analytics_items o ON o.item_id = c.item_id
 ),
 volume AS (
     INSERT INTO console_analytics_volume_hourly AS v (brand_id, hour, queue, category, sentiment, language, n)
