@@ -11,6 +11,7 @@ from mentionflow.brandconfig import load_config
 from mentionflow_console import charts
 from mentionflow_console.analytics import period
 from mentionflow_console.analytics.business_time import calendar_arrays
+from mentionflow_console.analytics.compute import on_whole_hours
 from mentionflow_console.analytics.models import Backlog, Incidents, PeriodFigures, Spread
 from mentionflow_console.analytics.summary import minutes_text, summary
 from mentionflow_console.errors import InvalidInput
@@ -125,3 +126,15 @@ def test_dates_outside_the_supported_years_name_their_field():
         with pytest.raises(InvalidInput) as refused:
             period.date_range(start=start, end=end, tz=PARIS, today=date(2026, 3, 31))
         assert refused.value.field == field
+
+
+@pytest.mark.parametrize(("zone", "start", "end", "hourly"), [
+    ("Europe/Paris", date(2026, 3, 1), date(2026, 3, 31), True),  # across the DST change: still whole hours
+    ("Europe/Paris", date(2026, 3, 29), date(2026, 3, 29), True),  # charted per hour
+    ("Asia/Kolkata", date(2026, 3, 1), date(2026, 3, 31), False),  # local midnight is 18:30 UTC
+    ("Asia/Kathmandu", date(2026, 3, 29), date(2026, 3, 30), False),  # +05:45, per hour
+    ("UTC", date(2026, 3, 29), date(2026, 3, 29), True),
+])
+def test_hourly_counts_serve_only_ranges_on_whole_utc_hours(zone, start, end, hourly):  # noqa: ANN001
+    comparison = period.date_range(start=start, end=end, tz=ZoneInfo(zone), today=date(2026, 4, 1))
+    assert on_whole_hours(comparison) is hourly

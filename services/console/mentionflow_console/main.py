@@ -1,7 +1,7 @@
 """Entry point of the console, as one spec for serve(): an HTTP service (it consumes no topic)
 that asks publish for what publish owns by event (replies.requested, incidents.actions), plus
-the relay that re-sends requests the broker did not acknowledge and, with a brand config, the
-auto-assignment passes.
+the relay that re-sends requests the broker did not acknowledge, the analytics' catch-up of the
+items and, with a brand config, the auto-assignment passes.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from mentionflow.service import (
 )
 
 from mentionflow_console import assigner, outbox
+from mentionflow_console.analytics.catch_up import run_catch_up
 from mentionflow_console.app import APP_OPTIONS, configure_app
 from mentionflow_console.settings import ConsoleSettings
 
@@ -52,7 +53,10 @@ def build_spec(settings: ConsoleSettings) -> ServiceSpec:
             await outbox.run_relay(pool, producer, settings.kafka, interval_s=settings.console.outbox_relay_interval_s,
                                    older_than_s=settings.console.outbox_relay_after_s, stop=stopping)
 
-        tasks = [BackgroundTask("outbox relay", relay)]
+        async def analytics(stopping: asyncio.Event) -> None:
+            await run_catch_up(pool, interval_s=settings.console.analytics_catch_up_interval_s, stop=stopping)
+
+        tasks = [BackgroundTask("outbox relay", relay), BackgroundTask("analytics catch-up", analytics)]
         if config is not None:
             async def assign(stopping: asyncio.Event) -> None:
                 await assigner.run_assigner(pool, config, interval_s=settings.console.assign_interval_s, stop=stopping)

@@ -28,6 +28,9 @@ class ConsoleOptions(BaseModel):
                                         description="re-send requests the broker has not acknowledged after this long")
     page_size: int = Field(default=200, ge=1, le=1000)
     assign_interval_s: float = Field(default=2.0, gt=0, description="auto-assignment: seconds between passes")
+    analytics_catch_up_interval_s: float = Field(
+        default=10.0, gt=0, description="analytics: seconds between copies of changed items (a report also "
+                                        "catches up before it counts)")
 
     @property
     def cookie_secure(self) -> bool:

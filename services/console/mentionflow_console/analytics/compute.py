@@ -11,6 +11,7 @@ import asyncpg
 from mentionflow_console.analytics import queries
 from mentionflow_console.analytics.brands import BrandContext
 from mentionflow_console.analytics.business_time import calendar_arrays
+from mentionflow_console.analytics.catch_up import catch_up
 from mentionflow_console.analytics.definitions import MIN_TERM_COUNT, STOP_WORDS
 from mentionflow_console.analytics.growth import account_growth, first_day_needed
 from mentionflow_console.analytics.models import (
@@ -67,22 +68,32 @@ def _buckets(period: Period) -> list[datetime]:
     return out
 
 
+def on_whole_hours(comparison: Comparison) -> bool:
+    """Whether every edge the figures count between (the periods' ends, the chart's steps) is a
+    whole UTC hour, so the hourly counts add up to exactly the items of each period and step: in
+    any zone whose offset is whole hours (not India's +05:30, say)."""
+    edges = [comparison.previous.start, *_buckets(comparison.current), comparison.current.end]
+    return all(t.minute == 0 and t.second == 0 and t.microsecond == 0 for t in edges)
+
+
 async def build_report(pool: asyncpg.Pool, *, brand: BrandContext, comparison: Comparison, queue: str | None,
                        agent: str | None, now: datetime) -> Report:
     scope = scope_of(brand, comparison, queue=queue, agent=agent)
     current, previous = comparison.current, comparison.previous
+    await catch_up(pool)  # everything committed before the report counts in it
+    hourly = on_whole_hours(comparison)
     arrays = None
     if brand.calendar is not None:
         arrays = calendar_arrays(brand.calendar, since=previous.start, until=max(current.end, now))
     as_of_now, as_of_before = min(current.end, now), min(previous.end, now)
     volume, timings_now, timings_before, backlogs, agents, growing, incident_figures, incident_list, snapshots = \
         await asyncio.gather(
-            queries.volume(pool, scope, bucket=current.bucket, time_zone=brand.time_zone),
+            queries.volume(pool, scope, bucket=current.bucket, time_zone=brand.time_zone, hourly=hourly),
             queries.timings(pool, scope, current=True, calendar=arrays, now=now),
             queries.timings(pool, scope, current=False, calendar=arrays, now=now),
             queries.backlog(pool, scope, as_of=sorted({as_of_now, as_of_before})),
             queries.agents(pool, scope),
-            queries.growing(pool, scope, stop_words=STOP_WORDS, min_count=MIN_TERM_COUNT),
+            queries.growing(pool, scope, stop_words=STOP_WORDS, min_count=MIN_TERM_COUNT, hourly=hourly),
             queries.incident_figures(pool, scope),
             queries.incident_list(pool, scope),
             queries.account_days(pool, brand.brand_id, first=first_day_needed(comparison), last=current.last_day))

@@ -1,13 +1,17 @@
-"""The analytics SQL: every figure is aggregated in PostgreSQL over the brand's items posted in
-the current or previous period (index queue_items_brand_posted_cover, publish's migration 0010).
+"""The analytics SQL: every figure is aggregated in PostgreSQL over the console's narrow copy of
+the brand's items (console_analytics_items) or its hourly counts (console_analytics_volume_hourly,
+console_analytics_terms_hourly), console migration 0010, which `catch_up` brings up to date from
+queue_items and queue_work before each report. Only the CSV of items reads queue_items itself
+(it needs the text).
 
 Parameters shared by the item queries: $1 brand, $2 previous period's start, $3 current start,
 $4 current end, $5 queue (NULL: all), $6 agent, the item's assignee (NULL: all). The queries
 run concurrently, each on its own connection (`_fetch`).
 
 Durations are date_part('epoch', interval), a float8, rather than extract(), a numeric: the
-same seconds, much cheaper over a million rows. The agent filter is `q.id IN (assigned items)`
-rather than a join with queue_work, so a report without it never joins the work rows.
+same seconds, much cheaper over a million rows. The hourly counts serve a range only when its
+edges and chart steps fall on whole UTC hours and no agent is chosen (`hourly`); otherwise the
+same figures are counted over the items.
 """
 
 from __future__ import annotations
@@ -46,21 +50,32 @@ async def _fetch(pool: asyncpg.Pool, sql: str, *args: object) -> list[asyncpg.Re
         return await conn.fetch(sql, *args)
 
 
-ASSIGNED = "($6::text IS NULL OR q.id IN (SELECT item_id FROM queue_work WHERE assignee = $6))"
+# The items of the scope in both periods ($2..$4), as the queries below filter them.
+IN_SCOPE = """a.brand_id = $1 AND a.posted_at >= $2 AND a.posted_at < $4
+  AND ($5::text IS NULL OR a.queue = $5) AND ($6::text IS NULL OR a.assignee = $6)"""
 
-VOLUME = """
-SELECT q.mention_created_at >= $3 AS is_current,
-       date_trunc($7, q.mention_created_at, $8) AS bucket,
-       q.category, q.sentiment, coalesce(q.language, 'und') AS language, count(*) AS n
-FROM queue_items q
-WHERE q.brand_id = $1 AND q.mention_created_at >= $2 AND q.mention_created_at < $4
-  AND ($5::text IS NULL OR q.queue = $5) AND """ + ASSIGNED + """
+VOLUME_ITEMS = """
+SELECT a.posted_at >= $3 AS is_current, date_trunc($7, a.posted_at, $8) AS bucket,
+       a.category, a.sentiment, a.language, count(*) AS n
+FROM console_analytics_items a
+WHERE """ + IN_SCOPE + """
+GROUP BY 1, 2, 3, 4, 5
+"""
+
+# The same from the hourly counts (no agent filter: they are not kept per assignee).
+VOLUME_HOURLY = """
+SELECT v.hour >= $3 AS is_current, date_trunc($7, v.hour, $8) AS bucket,
+       v.category, v.sentiment, v.language, sum(v.n)::bigint AS n
+FROM console_analytics_volume_hourly v
+WHERE v.brand_id = $1 AND v.hour >= $2 AND v.hour < $4 AND ($5::text IS NULL OR v.queue = $5) AND $6::text IS NULL
 GROUP BY 1, 2, 3, 4, 5
 """
 
 
-async def volume(pool: asyncpg.Pool, scope: Scope, *, bucket: str, time_zone: str) -> list[asyncpg.Record]:
-    return await _fetch(pool, VOLUME, *scope.params(), bucket, time_zone)
+async def volume(pool: asyncpg.Pool, scope: Scope, *, bucket: str, time_zone: str, hourly: bool
+                 ) -> list[asyncpg.Record]:
+    sql = VOLUME_HOURLY if hourly and scope.agent is None else VOLUME_ITEMS
+    return await _fetch(pool, sql, *scope.params(), bucket, time_zone)
 
 
 # Minutes; NULL where the item has no reply / resolution, or the brand no business hours ($7 NULL).
@@ -68,14 +83,13 @@ async def volume(pool: asyncpg.Pool, scope: Scope, *, bucket: str, time_zone: st
 # neither sorts a million joined rows by period before the percentiles sort them again.
 TIMINGS = """
 WITH items AS (
-    SELECT q.mention_created_at AS created, q.sla_due_at,
-           w.first_replied_at AS replied, w.resolved_at AS resolved,
-           console_business_seconds(q.mention_created_at, $7, $8, $9) AS created_b
-    FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id
-    WHERE q.brand_id = $1
-      AND q.mention_created_at >= CASE WHEN $11::boolean THEN $3::timestamptz ELSE $2::timestamptz END
-      AND q.mention_created_at < CASE WHEN $11::boolean THEN $4::timestamptz ELSE $3::timestamptz END
-      AND ($5::text IS NULL OR q.queue = $5) AND ($6::text IS NULL OR w.assignee = $6)
+    SELECT a.posted_at AS created, a.sla_due_at, a.replied_at AS replied, a.resolved_at AS resolved,
+           console_business_seconds(a.posted_at, $7, $8, $9) AS created_b
+    FROM console_analytics_items a
+    WHERE a.brand_id = $1
+      AND a.posted_at >= CASE WHEN $11::boolean THEN $3::timestamptz ELSE $2::timestamptz END
+      AND a.posted_at < CASE WHEN $11::boolean THEN $4::timestamptz ELSE $3::timestamptz END
+      AND ($5::text IS NULL OR a.queue = $5) AND ($6::text IS NULL OR a.assignee = $6)
 ), timed AS (
     SELECT replied, resolved, sla_due_at,
            console_not_negative(date_part('epoch', replied - created)) / 60 AS response_wall,
@@ -104,31 +118,36 @@ async def timings(pool: asyncpg.Pool, scope: Scope, *, current: bool, calendar: 
 # Open items at each instant of `$4` (the ends of the periods, or now): posted before it and not
 # resolved by then. A row resolved before resolved_at was recorded (migration 0008) counts as
 # resolved. $1 brand, $2 queue, $3 agent. No row for an instant without open items. The items
-# that may be open at either instant are joined with their work once (MATERIALIZED: else the
-# planner joins every item once per instant), then checked against each instant.
+# that may be open at either instant (never resolved, or resolved after the earliest one: two
+# partial indexes) are read once (MATERIALIZED: else the planner reads them once per instant),
+# then checked against each instant.
 BACKLOG = """
 WITH candidates AS MATERIALIZED (
-    SELECT q.mention_created_at AS posted, w.resolved_at,
-           w.resolved_at IS NULL AND w.status IS DISTINCT FROM 'resolved' AS unresolved
-    FROM queue_items q LEFT JOIN queue_work w ON w.item_id = q.id
-    WHERE q.brand_id = $1 AND q.mention_created_at < (SELECT max(t) FROM unnest($4::timestamptz[]) AS t)
-      AND ((w.resolved_at IS NULL AND w.status IS DISTINCT FROM 'resolved')
-           OR w.resolved_at > (SELECT min(t) FROM unnest($4::timestamptz[]) AS t))
-      AND ($2::text IS NULL OR q.queue = $2) AND ($3::text IS NULL OR w.assignee = $3)
+    SELECT a.posted_at AS posted, NULL::timestamptz AS resolved_at, true AS unresolved
+    FROM console_analytics_items a
+    WHERE a.brand_id = $1 AND a.unresolved AND a.posted_at < (SELECT max(t) FROM unnest($4::timestamptz[]) AS t)
+      AND ($2::text IS NULL OR a.queue = $2) AND ($3::text IS NULL OR a.assignee = $3)
+    UNION ALL
+    SELECT a.posted_at, a.resolved_at, false
+    FROM console_analytics_items a
+    WHERE a.brand_id = $1 AND a.resolved_at > (SELECT min(t) FROM unnest($4::timestamptz[]) AS t)
+      AND a.posted_at < (SELECT max(t) FROM unnest($4::timestamptz[]) AS t)
+      AND ($2::text IS NULL OR a.queue = $2) AND ($3::text IS NULL OR a.assignee = $3)
 )
-SELECT as_of, count(*) AS open,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY age) AS median_age_h, max(age) AS oldest_age_h,
-       count(*) FILTER (WHERE age < 1) AS under_1h,
-       count(*) FILTER (WHERE age >= 1 AND age < 4) AS from_1h_to_4h,
-       count(*) FILTER (WHERE age >= 4 AND age < 24) AS from_4h_to_1d,
-       count(*) FILTER (WHERE age >= 24 AND age < 72) AS from_1d_to_3d,
-       count(*) FILTER (WHERE age >= 72) AS over_3d
-FROM (
-    SELECT a.as_of, date_part('epoch', a.as_of - c.posted) / 3600 AS age
-    FROM candidates c, unnest($4::timestamptz[]) AS a(as_of)
-    WHERE c.posted < a.as_of AND (c.unresolved OR c.resolved_at > a.as_of)
-) open_items
-GROUP BY as_of
+SELECT i.as_of, f.*
+FROM unnest($4::timestamptz[]) AS i(as_of), LATERAL (  -- one aggregate per instant: no sort by instant
+    SELECT count(*) AS open,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY age) AS median_age_h, max(age) AS oldest_age_h,
+           count(*) FILTER (WHERE age < 1) AS under_1h,
+           count(*) FILTER (WHERE age >= 1 AND age < 4) AS from_1h_to_4h,
+           count(*) FILTER (WHERE age >= 4 AND age < 24) AS from_4h_to_1d,
+           count(*) FILTER (WHERE age >= 24 AND age < 72) AS from_1d_to_3d,
+           count(*) FILTER (WHERE age >= 72) AS over_3d
+    FROM (SELECT date_part('epoch', i.as_of - c.posted) / 3600 AS age
+          FROM candidates c
+          WHERE c.posted < i.as_of AND (c.unresolved OR c.resolved_at > i.as_of)) open_items
+) f
+WHERE f.open > 0
 """
 
 
@@ -144,7 +163,8 @@ SELECT r.requested_by AS agent,
 FROM console_requests r
 WHERE r.action = 'reply' AND r.brand_id = $1 AND r.requested_at >= $2 AND r.requested_at < $4
   AND r.item_id IS NOT NULL  -- replies to items (queue items are never deleted)
-  AND ($5::text IS NULL OR r.item_id IN (SELECT id FROM queue_items WHERE queue = $5))
+  AND ($5::text IS NULL OR r.item_id IN (SELECT item_id FROM console_analytics_items
+                                         WHERE brand_id = $1 AND queue = $5))
   AND ($6::text IS NULL OR r.requested_by = $6)
 GROUP BY r.requested_by
 ORDER BY current DESC, previous DESC, agent
@@ -157,23 +177,10 @@ async def agents(pool: asyncpg.Pool, scope: Scope) -> list[asyncpg.Record]:
 
 # Words of complaints and their hashtags, each counted once per complaint: publish extracts them
 # when it writes the item (queue_items.complaint_words / complaint_hashtags, its migration 0009,
-# which says what a word is); $7 the stop words, $8 how many complaints of the current period
-# must use a term. The ten that grew most of each kind.
-GROWING = """
-WITH complaints AS (
-    SELECT q.mention_created_at >= $3 AS is_current, q.complaint_words, q.complaint_hashtags
-    FROM queue_items q
-    WHERE q.brand_id = $1 AND q.mention_created_at >= $2 AND q.mention_created_at < $4 AND q.category = 'complaint'
-      AND ($5::text IS NULL OR q.queue = $5) AND """ + ASSIGNED + """
-), words AS (
-    SELECT 'term' AS kind, is_current, term FROM complaints, unnest(complaint_words) AS term
-    UNION ALL
-    SELECT 'hashtag', is_current, tag FROM complaints, unnest(complaint_hashtags) AS tag
-), counted AS (
-    SELECT kind, term, count(*) FILTER (WHERE is_current) AS current, count(*) FILTER (WHERE NOT is_current) AS previous
-    FROM words GROUP BY kind, term
-    HAVING kind = 'hashtag' OR term <> ALL($7::text[])  -- the stop words, once per distinct word
-), ranked AS (
+# which says what a word is; copied as terms / hashtags); $7 the stop words, $8 how many
+# complaints of the current period must use a term. The ten that grew most of each kind.
+RANKED = """
+, ranked AS (
     SELECT kind, term, current, previous,
            row_number() OVER (PARTITION BY kind ORDER BY current - previous DESC, current DESC, term) AS rank
     FROM counted WHERE current >= $8
@@ -181,10 +188,37 @@ WITH complaints AS (
 SELECT kind, term, current, previous FROM ranked WHERE rank <= 10 ORDER BY kind, rank
 """
 
+GROWING_ITEMS = """
+WITH complaints AS (
+    SELECT a.posted_at >= $3 AS is_current, a.terms, a.hashtags
+    FROM console_analytics_items a
+    WHERE """ + IN_SCOPE + """ AND a.category = 'complaint'
+), words AS (
+    SELECT 'term' AS kind, is_current, term FROM complaints, unnest(terms) AS term
+    UNION ALL
+    SELECT 'hashtag', is_current, tag FROM complaints, unnest(hashtags) AS tag
+), counted AS (
+    SELECT kind, term, count(*) FILTER (WHERE is_current) AS current, count(*) FILTER (WHERE NOT is_current) AS previous
+    FROM words GROUP BY kind, term
+    HAVING kind = 'hashtag' OR term <> ALL($7::text[])  -- the stop words, once per distinct word
+)""" + RANKED
 
-async def growing(pool: asyncpg.Pool, scope: Scope, *, stop_words: list[str], min_count: int
+# The same from the hourly counts (no agent filter).
+GROWING_HOURLY = """
+WITH counted AS (
+    SELECT t.kind, t.term, coalesce(sum(t.n) FILTER (WHERE t.hour >= $3), 0) AS current,
+           coalesce(sum(t.n) FILTER (WHERE t.hour < $3), 0) AS previous
+    FROM console_analytics_terms_hourly t
+    WHERE t.brand_id = $1 AND t.hour >= $2 AND t.hour < $4 AND ($5::text IS NULL OR t.queue = $5) AND $6::text IS NULL
+    GROUP BY t.kind, t.term
+    HAVING t.kind = 'hashtag' OR t.term <> ALL($7::text[])
+)""" + RANKED
+
+
+async def growing(pool: asyncpg.Pool, scope: Scope, *, stop_words: list[str], min_count: int, hourly: bool
                   ) -> list[asyncpg.Record]:
-    return await _fetch(pool, GROWING, *scope.params(), stop_words, min_count)
+    sql = GROWING_HOURLY if hourly and scope.agent is None else GROWING_ITEMS
+    return await _fetch(pool, sql, *scope.params(), stop_words, min_count)
 
 
 # Incidents are brand-wide: the queue and agent filters do not apply to them.
