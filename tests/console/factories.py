@@ -134,6 +134,21 @@ async def insert_reply_draft(pool: asyncpg.Pool, *, brand: str, author: str, tex
                                "RETURNING id", item, brand, author, text)
 
 
+async def insert_post(pool: asyncpg.Pool, *, brand: str, author: str, status: str = "draft",
+                      account: str | None = None, parts: Sequence[str] = ("Hello from the brand",)) -> str:
+    """A post of `brand` written by `author`, as the console's publishing leaves it in `status`
+    (a requested one also has its request recorded, as if produced)."""
+    post_id = str(uuid.uuid4())
+    requested = status in ("requested", "cancelled")
+    await pool.execute(
+        "INSERT INTO post_drafts (post_id, brand_id, account_handle, parts, status, created_by, updated_by, "
+        "requested_at, decided_by, cancelled_at) VALUES ($1, $2, $3, $4, $5, $6, $6, "
+        "CASE WHEN $7 THEN now() END, CASE WHEN $5 = 'rejected' THEN 'lead' END, "
+        "CASE WHEN $5 = 'cancelled' THEN now() END)",
+        post_id, brand, account or f"{brand.title().replace('-', '')}Help", list(parts), status, author, requested)
+    return post_id
+
+
 async def publish_applies(kafka: KafkaSettings, pool: asyncpg.Pool, topic_name: str, *, expect: int) -> None:
     """Apply the first `expect` requests of `topic_name` (replies.requested, incidents.actions) the
     way publish's handler does, with its store functions."""
