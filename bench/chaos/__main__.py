@@ -69,17 +69,18 @@ async def main() -> int:
         if history:  # after the checks: its topics have a prefix of their own
             final["long_history_restore"] = await measure_restore(harness.kafka, history, config.partitions)
     await asyncio.to_thread(_write, out.with_name(out.stem + "-final.json"), final)
-    print(f"{'scenario':28} {'mentions':>8} {'lost':>5} {'dup':>4} {'2x':>3} {'replies':>7} {'fault_s':>8} "
-          f"{'recovery_s':>10}")
+    print(f"{'scenario':28} {'mentions':>8} {'lost':>5} {'dup':>4} {'2x':>3} {'replies':>7} {'posts':>5} "
+          f"{'2xpost':>6} {'fault_s':>8} {'recovery_s':>10}")
     for r in rows:
         recovery = "-" if r.recovery_s is None else f"{r.recovery_s:.1f}"
         verdict = "" if r.passed else "  FAILED " + "; ".join(r.notes[:2])
         print(f"{r.scenario:28} {r.mentions:8d} {r.lost:5d} {r.duplicates:4d} {r.double_replies:3d} "
-              f"{r.replies:7d} {r.fault_s:8.1f} {recovery:>10}{verdict}")
+              f"{r.replies:7d} {r.posts:5d} {r.double_posts:6d} {r.fault_s:8.1f} {recovery:>10}{verdict}")
     print(f"after all scenarios: {json.dumps(final)}")
     print(f"wrote {out} in {time.monotonic() - started:.0f}s")
     ok = all(r.passed for r in rows) and final["lost"] == 0 and final["double_replies"] == 0 \
-        and final["replies_lost"] == 0 and not final["dlq_unexpected"] and final["unexpected_queue_rows"] == 0
+        and final["replies_lost"] == 0 and final["posts_lost"] == 0 and final["double_posts"] == 0 \
+        and not final["dlq_unexpected"] and final["unexpected_queue_rows"] == 0
     return 0 if ok else 1
 
 

@@ -5,6 +5,8 @@
 - double_replies: replies X received more than once (the fake keeps every accepted post and
   refuses a repeated text with 403, so both are counted);
 - replies_lost: reply requests not posted (outbox not 'sent', or absent on X);
+- double_posts / posts_lost: parts of scheduled brand posts X received more than once / posts
+  not published (status not 'published', or a part absent on X);
 - lag: per consumer group and topic, end offset minus committed offset (0 when caught up);
 - DLQ: every record carries the poison marker header (nothing real was dead-lettered).
 """
@@ -29,7 +31,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "mentionflow-classify": ("mentions.raw", "labels.corrected"),
     "mentionflow-routing": ("mentions.classified", "incidents"),
     "mentionflow-publish": ("mentions.routed", "incidents", "escalations", "incidents.actions", "replies.requested",
-                            "accounts.snapshots"),
+                            "accounts.snapshots", "posts.requested", "posts.metrics"),
 }
 
 
@@ -96,6 +98,34 @@ async def reply_check(dsn: str, reply_texts: dict[str, str], posts_per_text: Cou
     double = sum(max(0, posts_per_text.get(text, 0) - 1) for text in reply_texts.values())
     return ReplyCheck(requested=len(reply_texts), sent=min(sent, on_x), lost=len(reply_texts) - min(sent, on_x),
                       double_replies=double + duplicate_refusals, failed=failed)
+
+
+@dataclass
+class PostCheck:
+    requested: int
+    published: int
+    lost: int
+    double_posts: int
+    failed: list[str] = field(default_factory=list)
+
+
+async def post_check(dsn: str, post_parts: dict[str, list[str]], posts_per_text: Counter[str]) -> PostCheck:
+    """`post_parts`: post id → texts of its parts, of the posts scheduled in the window checked."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch("SELECT post_id, status, error FROM posts WHERE post_id = ANY($1::text[])",
+                                list(post_parts))
+    except asyncpg.UndefinedTableError:
+        rows = []
+    finally:
+        await conn.close()
+    status = {r["post_id"]: r["status"] for r in rows}
+    failed = [f"{r['post_id']}: {r['error']}" for r in rows if r["status"] == "failed"]
+    published = sum(1 for post_id, parts in post_parts.items()
+                    if status.get(post_id) == "published" and all(posts_per_text.get(t, 0) >= 1 for t in parts))
+    double = sum(max(0, posts_per_text.get(text, 0) - 1) for parts in post_parts.values() for text in parts)
+    return PostCheck(requested=len(post_parts), published=published, lost=len(post_parts) - published,
+                     double_posts=double, failed=failed)
 
 
 async def end_offsets(kafka: KafkaSettings, topics: Sequence[str]) -> dict[TopicPartition, int]:

@@ -1,5 +1,6 @@
 """What the harness sends in: generated mentions through ingest's HTTP API (as a collector
-would, retrying until acknowledged), reply requests for queue rows, and marked poison."""
+would, retrying until acknowledged), reply requests for queue rows, scheduled brand posts and
+threads, and marked poison."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from mentionflow.events import encode, key_for, make_envelope
 from mentionflow.events.mentions_raw import Mention
+from mentionflow.events.posts_requested import PostRequested
 from mentionflow.events.replies_requested import ReplyRequested
 from mentionflow.settings import KafkaSettings
-from mentionflow_tools.generate import DEMO_BRANDS, TrafficGenerator
+from mentionflow_tools.generate import DEMO_BRANDS, BrandProfile, TrafficGenerator
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +162,36 @@ async def send_replies(producer: AIOKafkaProducer, kafka: KafkaSettings, request
                                      key=key_for("replies.requested", envelope))
         if pause:
             await asyncio.sleep(pause)
+
+
+THREAD_EVERY = 4  # every fourth scheduled post is a thread
+THREAD_PARTS = 3
+
+
+def post_requests(brands: Sequence[BrandProfile], count: int, *, start: datetime,
+                  spread_s: float) -> list[PostRequested]:
+    """`count` posts from the brands' own accounts, due evenly from `start` over `spread_s`
+    seconds, every fourth a thread. Each part's text is unique: the fake X is counted per text."""
+    requests = []
+    for index in range(count):
+        brand = brands[index % len(brands)]
+        post_id = str(uuid.uuid4())
+        size = THREAD_PARTS if index % THREAD_EVERY == 0 else 1
+        parts = [f"{brand.display_name}: news of the day, part {k + 1}/{size} (ref {post_id[:13]})"
+                 for k in range(size)]
+        requests.append(PostRequested(
+            post_id=post_id, brand_id=brand.brand_id, account_handle=brand.handle, parts=parts,
+            scheduled_for=start + timedelta(seconds=spread_s * index / max(1, count)),
+            requested_by="chaos-harness", approved_by="chaos-lead"))
+    return requests
+
+
+async def send_posts(producer: AIOKafkaProducer, kafka: KafkaSettings, requests: Sequence[PostRequested]) -> None:
+    for request in requests:
+        envelope = make_envelope("posts.requested", request, brand_id=request.brand_id,
+                                 correlation_id=request.post_id)
+        await producer.send_and_wait(kafka.physical("posts.requested"), encode(envelope),
+                                     key=key_for("posts.requested", envelope))
 
 
 async def send_poison(producer: AIOKafkaProducer, kafka: KafkaSettings, topic: str, value: bytes | None,

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,11 @@ from bench.chaos.feed import (
     CollectorClient,
     Key,
     MentionSource,
+    post_requests,
     reply_request,
     reply_targets,
     send_poison,
+    send_posts,
     send_replies,
 )
 from bench.chaos.poison import CONSUMED_TOPICS, corpus
@@ -82,10 +85,11 @@ class ChaosConfig:
 class ScenarioResult:
     """One row of chaos.json. lost / duplicates: queue rows missing / in excess for the
     scenario's mentions; double_replies: replies X got more than once; replies_lost: requested
-    replies not posted; fault_s: how long components were down (kill → ready again, broker or
+    replies not posted; double_posts / posts_lost: the same for scheduled brand posts (counted
+    per part on X); fault_s: how long components were down (kill → ready again, broker or
     PostgreSQL down, process paused, X failing); recovery_s: from the moment the fault was undone
     and every mention had been acknowledged by ingest until every check passed (all queue rows,
-    every reply posted and reported, consumer lag 0), None when that did not happen in time."""
+    every reply and due post posted and reported, consumer lag 0), None when that did not happen in time."""
 
     scenario: str
     mentions: int
@@ -95,6 +99,9 @@ class ScenarioResult:
     recovery_s: float | None
     replies: int = 0
     replies_lost: int = 0
+    posts: int = 0
+    posts_lost: int = 0
+    double_posts: int = 0
     poison_injected: int = 0
     poison_in_dlq: int = 0
     dlq_duplicates: int = 0  # DLQ records beyond one per poison record and consuming service
@@ -108,6 +115,7 @@ class ScenarioResult:
     @property
     def passed(self) -> bool:
         return (self.lost == 0 and self.duplicates == 0 and self.double_replies == 0 and self.replies_lost == 0
+                and self.posts_lost == 0 and self.double_posts == 0
                 and self.poison_in_dlq == self.poison_injected and self.dlq_unexpected == 0
                 and self.dlq_duplicates == 0 and not self.failures and self.recovery_s is not None)
 
@@ -117,6 +125,7 @@ class ScenarioResult:
             "duplicates": self.duplicates, "double_replies": self.double_replies,
             "recovery_s": None if self.recovery_s is None else round(self.recovery_s, 1),
             "replies": self.replies, "replies_lost": self.replies_lost,
+            "posts": self.posts, "posts_lost": self.posts_lost, "double_posts": self.double_posts,
             "poison_injected": self.poison_injected, "poison_in_dlq": self.poison_in_dlq,
             "dlq_duplicates": self.dlq_duplicates, "dlq_unexpected": self.dlq_unexpected,
             "failures": self.failures, "lag": self.lag,
@@ -154,6 +163,8 @@ class Harness:
         self.all_keys: set[Key] = set()
         self.answered: set[str] = set()
         self.reply_texts: dict[str, str] = {}
+        self.post_parts: dict[str, list[str]] = {}  # post id → part texts, the whole run
+        self._scenario_posts: dict[str, list[str]] = {}
         self.poison_ids: set[str] = set()
         self._poison_cursor = 0
         self._sent = [0]
@@ -350,6 +361,16 @@ class Harness:
         weigh on the recovery too)."""
         self._scenario_cleanups.append(cleanup)
 
+    async def schedule_posts(self, count: int) -> None:
+        """Schedule `count` brand posts (every fourth a thread) due while the scenario's stream
+        lasts: publish must post each part once at its time whatever the fault does to it."""
+        start = datetime.now(UTC) + timedelta(seconds=1)
+        requests = post_requests(DEMO_BRANDS, count, start=start, spread_s=self._stream_s * 0.8)
+        for request in requests:
+            self._scenario_posts[request.post_id] = list(request.parts)
+            self.post_parts[request.post_id] = list(request.parts)
+        await send_posts(self.producer, self.kafka, requests)
+
     def fail(self, reason: str) -> None:
         """A check of the scenario itself failed (it then does not pass)."""
         log.warning("scenario check failed: %s", reason)
@@ -392,6 +413,7 @@ class Harness:
         self._feed_done = False
         self._fault_s = 0.0
         self._scenario_failures = []
+        self._scenario_posts = {}
         self._stream_s = self.config.stream_s if stream_s is None else stream_s
         retries_before = self.collector.stats.retries
         injected = await self._inject_poison(name)
@@ -413,7 +435,7 @@ class Harness:
                 await self.restart(service.name)
 
         try:
-            converged = await self._wait_converged(keys, requested)
+            converged = await self._wait_converged(keys, requested, self._scenario_posts)
         finally:
             cleanups, self._scenario_cleanups = self._scenario_cleanups, []
             for cleanup in cleanups:
@@ -426,18 +448,21 @@ class Harness:
         assert self.x_state is not None
         replies_check = await checks.reply_check(self.dsn, requested, self.x_state.posts_per_text(),
                                                  self.x_state.duplicate_refusals())
+        posts_check = await checks.post_check(self.dsn, self._scenario_posts, self.x_state.posts_per_text())
         dlq = await checks.dlq_check(self.kafka, CONSUMED_TOPICS)
         lag = await checks.group_lag(self.kafka)
         result = ScenarioResult(
             scenario=name, mentions=len(batch), lost=queue.lost, duplicates=queue.duplicates,
             double_replies=replies_check.double_replies, recovery_s=recovery, replies=len(requested),
-            replies_lost=replies_check.lost, poison_injected=len(injected),
+            replies_lost=replies_check.lost, posts=posts_check.requested, posts_lost=posts_check.lost,
+            double_posts=posts_check.double_posts, poison_injected=len(injected),
             poison_in_dlq=len(injected & dlq.poison_found), dlq_duplicates=dlq.duplicates(injected),
             dlq_unexpected=len(dlq.unexpected), lag=lag,
             feed_retries=self.collector.stats.retries - retries_before, fault_s=self._fault_s,
             failures=list(self._scenario_failures),
         )
         result.notes += [f"reply failed: {f}" for f in replies_check.failed[:5]]
+        result.notes += [f"post failed: {f}" for f in posts_check.failed[:5]]
         result.notes += [f"unexpected DLQ record: {u}" for u in dlq.unexpected[:5]]
         if not converged:
             result.notes.append(f"did not converge within {self.config.recovery_timeout_s:.0f}s "
@@ -486,18 +511,19 @@ class Harness:
                 self.reply_texts[request.reply_id] = request.text
             await send_replies(self.producer, self.kafka, requests)
 
-    async def _wait_converged(self, keys: set[Key], requested: dict[str, str]) -> bool:
+    async def _wait_converged(self, keys: set[Key], requested: dict[str, str],
+                              posts: dict[str, list[str]]) -> bool:
         deadline = time.monotonic() + self.config.recovery_timeout_s
         while time.monotonic() < deadline:
             try:
-                if await self._converged(keys, requested):
+                if await self._converged(keys, requested, posts):
                     return True
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.info("convergence probe failed (%s); retrying", type(exc).__name__)
             await asyncio.sleep(1.0)
         return False
 
-    async def _converged(self, keys: set[Key], requested: dict[str, str]) -> bool:
+    async def _converged(self, keys: set[Key], requested: dict[str, str], posts: dict[str, list[str]]) -> bool:
         if (await checks.queue_check(self.dsn, keys)).lost:
             return False
         conn = await asyncpg.connect(self.dsn)
@@ -507,9 +533,13 @@ class Harness:
                 "LEFT JOIN publish_reply_state s USING (reply_id) "
                 "WHERE o.status IS NULL OR o.status NOT IN ('sent', 'failed') OR s.published_at IS NULL",
                 list(requested))
+            open_posts = await conn.fetchval(
+                "SELECT count(*) FROM unnest($1::text[]) AS p(post_id) LEFT JOIN posts o USING (post_id) "
+                "WHERE o.status IS NULL OR o.status NOT IN ('published', 'failed', 'cancelled') "
+                "OR o.outcome_published_at IS NULL", list(posts)) if posts else 0
         finally:
             await conn.close()
-        if open_replies:
+        if open_replies or open_posts:
             return False
         return all(v == 0 for v in (await checks.group_lag(self.kafka)).values())
 
@@ -518,13 +548,16 @@ class Harness:
         assert self.x_state is not None
         replies = await checks.reply_check(self.dsn, self.reply_texts, self.x_state.posts_per_text(),
                                            self.x_state.duplicate_refusals())
+        posts = await checks.post_check(self.dsn, self.post_parts, self.x_state.posts_per_text())
         queue = await checks.queue_check(self.dsn, self.all_keys)
         dlq = await checks.dlq_check(self.kafka, CONSUMED_TOPICS)
         return {
             "mentions": len(self.all_keys), "lost": queue.lost, "duplicates": queue.duplicates,
             "unexpected_queue_rows": await checks.unexpected_rows(self.dsn, self.all_keys),
             "replies": replies.requested, "replies_lost": replies.lost, "double_replies": replies.double_replies,
-            "posts_on_x": len(self.x_state.replies),
+            "posts": posts.requested, "post_parts": sum(len(p) for p in self.post_parts.values()),
+            "posts_lost": posts.lost, "double_posts": posts.double_posts,
+            "posts_on_x": len(self.x_state.replies),  # replies and post parts
             "poison_injected": len(self.poison_ids), "poison_in_dlq": len(self.poison_ids & dlq.poison_found),
             "dlq_records": dlq.records, "dlq_unexpected": dlq.unexpected[:20],
             "raw_redeliveries": await checks.raw_redeliveries(self.kafka),

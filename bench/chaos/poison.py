@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 CONSUMED_TOPICS = ("mentions.raw", "mentions.classified", "incidents", "mentions.routed", "escalations",
-                   "incidents.actions", "replies.requested", "accounts.snapshots")
+                   "incidents.actions", "replies.requested", "accounts.snapshots", "posts.requested", "posts.metrics")
 # Large enough to blow every max_length, small enough for Kafka's default 1 MB message limit.
 HUGE = 300_000
 
@@ -47,6 +47,8 @@ _BOUNDED_FIELD = {
     "incidents.actions": ["incident_id"],
     "replies.requested": ["text"],
     "accounts.snapshots": ["handle"],
+    "posts.requested": ["post_id"],
+    "posts.metrics": ["tweet_id"],
 }
 
 

@@ -34,6 +34,21 @@ def kill_service_twice(name: str) -> Fault:
     return fault
 
 
+SCHEDULED_POSTS = 60
+
+
+def kill_publish_with_posts(posts: int = SCHEDULED_POSTS) -> Fault:
+    """kill -9 publish twice while replies and `posts` scheduled brand posts (some threads) fall
+    due: every part posted once (none lost, none twice), a cut one reconciled after the restart."""
+    kill = kill_service_twice("publish")
+
+    async def fault(harness: Harness) -> None:
+        await harness.schedule_posts(posts)
+        await kill(harness)
+
+    return fault
+
+
 async def kill_broker(harness: Harness) -> None:
     """kill -9 one of the three brokers; the other two keep min.insync.replicas=2; restart it."""
     from mentionflow_tools.infra.kafka import kill_node, start_node, wait_node_ready
@@ -143,7 +158,7 @@ SCENARIOS: dict[str, Fault] = {
     "kill -9 ingest": kill_service_twice("ingest"),
     "kill -9 classify": kill_service_twice("classify-1"),
     "kill -9 routing": kill_service_twice("routing"),
-    "kill -9 publish": kill_service_twice("publish"),
+    "kill -9 publish": kill_publish_with_posts(),
     "kill -9 broker": kill_broker,
     "restart postgresql": restart_postgres,
     "sigstop rebalance": sigstop_rebalance,

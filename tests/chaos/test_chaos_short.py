@@ -1,7 +1,8 @@
-"""The chaos harness, short: 2,000 mentions and 50 replies on a 3-broker cluster while publish
-is killed twice, a broker is killed and restarted, and a classify replica is SIGSTOPped past
-its session timeout. Nothing lost, nothing duplicated, no reply posted twice, lag back to 0,
-the DLQs hold exactly the injected poison. (`make chaos` is the long version.)"""
+"""The chaos harness, short: 2,000 mentions, 50 replies and 60 scheduled brand posts (some
+threads) on a 3-broker cluster while publish is killed twice, a broker is killed and restarted,
+and a classify replica is SIGSTOPped past its session timeout. Nothing lost, nothing duplicated,
+no reply or post posted twice, lag back to 0, the DLQs hold exactly the injected poison.
+(`make chaos` is the long version.)"""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from bench.chaos.harness import ChaosConfig, Harness
 from bench.chaos.poison import CONSUMED_TOPICS
-from bench.chaos.scenarios import SCENARIOS
+from bench.chaos.scenarios import SCENARIOS, SCHEDULED_POSTS
 
 SHORT = ("kill -9 publish", "kill -9 broker", "sigstop rebalance")
 MENTIONS = 2000
@@ -43,10 +44,13 @@ async def test_short_chaos_loses_duplicates_and_double_posts_nothing(postgres_ds
         row = result.row()
         assert result.recovery_s is not None, row
         assert (result.lost, result.duplicates, result.double_replies, result.replies_lost) == (0, 0, 0, 0), row
+        assert (result.posts_lost, result.double_posts) == (0, 0), row
         assert result.poison_in_dlq == result.poison_injected == len(CONSUMED_TOPICS), row  # one per consumed topic
         assert result.dlq_unexpected == 0, row
         assert set(result.lag.values()) == {0}, row
     assert sum(r.mentions for r in results) == final["mentions"] == MENTIONS
-    assert final["replies"] == REPLIES and final["posts_on_x"] == REPLIES
+    assert [r.posts for r in results] == [SCHEDULED_POSTS, 0, 0], "the publish scenario schedules the posts"
+    assert final["posts"] == SCHEDULED_POSTS and (final["posts_lost"], final["double_posts"]) == (0, 0)
+    assert final["replies"] == REPLIES and final["posts_on_x"] == REPLIES + final["post_parts"]
     assert (final["lost"], final["duplicates"], final["unexpected_queue_rows"], final["double_replies"]) == (0, 0, 0, 0)
     assert final["dlq_unexpected"] == []

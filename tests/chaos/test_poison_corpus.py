@@ -17,7 +17,8 @@ from bench.chaos.poison import CONSUMED_TOPICS, full_corpus
 # incidents are read by routing and publish, so their poison is dead-lettered twice.
 CONSUMERS = {"mentions.raw": {"classify"}, "mentions.classified": {"routing"}, "incidents": {"routing", "publish"},
              "mentions.routed": {"publish"}, "escalations": {"publish"}, "incidents.actions": {"publish"},
-             "replies.requested": {"publish"}, "accounts.snapshots": {"publish"}}
+             "replies.requested": {"publish"}, "accounts.snapshots": {"publish"},
+             "posts.requested": {"publish"}, "posts.metrics": {"publish"}}
 
 
 @pytest.mark.slow

@@ -24,6 +24,32 @@ async def fake_x() -> AsyncIterator[FakeXServer]:
         yield server
 
 
+# Two of the demo brands' own accounts (deploy/config/demo): posts are refused from an account
+# the brand config does not give the brand.
+BRAND_ACCOUNTS = {
+    "Hexafone": FakeUser(id="1460000000000000001", username="Hexafone"),
+    "SkylarkAir": FakeUser(id="1460000000000000101", username="SkylarkAir"),
+}
+
+
+@pytest.fixture
+async def brand_x() -> AsyncIterator[FakeXServer]:
+    """The fake X API holding the demo brands' accounts (tokens tok-<handle>)."""
+    state = FakeXState(accounts=BRAND_ACCOUNTS.values(), rate_limits={"create_tweet": RateLimitRule(limit=100_000)})
+    state.add_users(AddUsers(tokens={f"tok-{name}": user.id for name, user in BRAND_ACCOUNTS.items()}))
+    async with FakeXServer(state) as server:
+        yield server
+
+
+def brand_account_settings(**overrides: Any) -> dict[str, Any]:
+    """MENTIONFLOW_ACCOUNTS for the demo brands' accounts (Hexafone's user id via /2/users/me)."""
+    return {
+        "Hexafone": {"credentials": {"user_access_token": "tok-Hexafone"}, **overrides},
+        "SkylarkAir": {"credentials": {"user_access_token": "tok-SkylarkAir"},
+                       "user_id": BRAND_ACCOUNTS["SkylarkAir"].id, **overrides},
+    }
+
+
 def account_settings(globex: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
     """MENTIONFLOW_ACCOUNTS for the fake's accounts (acme's user id is looked up via /2/users/me)."""
     return {

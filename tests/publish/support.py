@@ -22,6 +22,8 @@ from mentionflow.events.incident_actions import IncidentAction
 from mentionflow.events.mentions_classified import Classification
 from mentionflow.events.mentions_raw import Author, Mention, mention_id
 from mentionflow.events.mentions_routed import MentionRouted, RoutingDecision
+from mentionflow.events.posts_metrics import PostMetrics
+from mentionflow.events.posts_requested import PostRequested
 from mentionflow.events.replies_requested import ReplyRequested
 from mentionflow.settings import KafkaSettings
 
@@ -70,6 +72,22 @@ def reply_event(reply_id: str, *, account: str = "acme", brand: str = "acme",
                              in_reply_to_external_id=in_reply_to, mention_id=f"m-{reply_id}",
                              text=text or f"Thanks for reaching out! ref {reply_id}", requested_by="agent-1")
     return make_envelope("replies.requested", payload, brand_id=brand, correlation_id=payload.mention_id)
+
+
+def post_event(post_id: str, parts: list[str] | None = None, *, account: str = "Hexafone", brand: str = "hexafone",
+               scheduled_for: datetime | None = None, action: str = "schedule") -> Envelope[Any]:
+    """A post (or thread) request as the console sends it; `scheduled_for` None posts at once."""
+    payload = PostRequested(post_id=post_id, brand_id=brand, action=action, account_handle=account,
+                            parts=[] if action == "cancel" else (parts or [f"News from {brand}: {post_id}"]),
+                            scheduled_for=scheduled_for, requested_by="cm-1",
+                            approved_by="lead-1" if action == "schedule" else None)
+    return make_envelope("posts.requested", payload, brand_id=brand, correlation_id=post_id)
+
+
+def post_metrics_event(post_id: str, *, likes: int, observed_at: datetime, brand: str = "hexafone") -> Envelope[Any]:
+    payload = PostMetrics(post_id=post_id, brand_id=brand, tweet_id="1", likes=likes, replies=likes // 2,
+                          reposts=likes // 3, quotes=1, impressions=likes * 10, observed_at=observed_at)
+    return make_envelope("posts.metrics", payload, brand_id=brand, correlation_id=post_id)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The Kafka side of publish: one handler for the six consumed topics, dispatched by topic.
+"""The Kafka side of publish: one handler for the eight consumed topics, dispatched by topic.
 
 Each batch (one partition, in order) is applied in one transaction, idempotently, so the
 runner may redeliver it after a crash. Effects that leave the process (notifications, pages,
@@ -14,17 +14,20 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import asyncpg
+from mentionflow.brandconfig import AgencyConfig, normalize_handle
 from mentionflow.events.accounts_snapshots import AccountSnapshot
 from mentionflow.events.escalations import Escalation
 from mentionflow.events.incident_actions import IncidentAction
 from mentionflow.events.incidents import Incident
 from mentionflow.events.mentions_routed import MentionRouted
+from mentionflow.events.posts_metrics import PostMetrics
+from mentionflow.events.posts_requested import PostRequested
 from mentionflow.events.replies_requested import ReplyRequested
 from mentionflow.kafka.runner import BatchResult, IncomingMessage
 from mentionflow.metrics import catalog as m
 from mentionflow.settings import KafkaSettings
 
-from mentionflow_publish import reply_store
+from mentionflow_publish import post_store, reply_store
 from mentionflow_publish.channels import QUEUE_CHANNEL_PREFIX, ChannelDirectory
 from mentionflow_publish.delivery_store import add_delivery
 from mentionflow_publish.escalation_store import apply_escalation, apply_incident_action
@@ -36,7 +39,7 @@ from mentionflow_publish.snapshot_store import upsert_snapshots
 log = logging.getLogger(__name__)
 
 CONSUMED_TOPICS = ("mentions.routed", "incidents", "escalations", "incidents.actions", "replies.requested",
-                   "accounts.snapshots")
+                   "accounts.snapshots", "posts.requested", "posts.metrics")
 
 
 class PublishHandler:
@@ -49,6 +52,8 @@ class PublishHandler:
         *,
         wake_deliveries: Callable[[], None] = lambda: None,
         wake_replies: Callable[[], None] = lambda: None,
+        wake_posts: Callable[[], None] = lambda: None,
+        brand_config: AgencyConfig | None = None,
     ) -> None:
         self.pool = pool
         self.settings = settings
@@ -56,6 +61,8 @@ class PublishHandler:
         self.channels = channels
         self._wake_deliveries = wake_deliveries
         self._wake_replies = wake_replies
+        self._wake_posts = wake_posts
+        self.brand_config = brand_config
 
     async def handle(self, messages: Sequence[IncomingMessage]) -> BatchResult:
         if not messages:
@@ -73,6 +80,10 @@ class PublishHandler:
             await self._replies(messages)
         elif topic == "accounts.snapshots":
             await self._snapshots(messages)
+        elif topic == "posts.requested":
+            await self._posts(messages)
+        elif topic == "posts.metrics":
+            await self._post_metrics(messages)
         else:
             return BatchResult(rejected=[(msg, f"publish does not consume {topic}") for msg in messages])
         return BatchResult()
@@ -163,3 +174,41 @@ class PublishHandler:
             await upsert_snapshots(conn, batch)
         for snapshot in batch:
             m.PUBLISH_ACCOUNT_SNAPSHOTS.labels(snapshot.status).inc()
+
+    # ---- posts.requested → posts ---------------------------------------------------------
+    async def _posts(self, messages: Sequence[IncomingMessage]) -> None:
+        outcomes: list[str] = []
+        async with self.pool.acquire() as conn, conn.transaction():
+            for msg in messages:
+                request: PostRequested = msg.envelope.payload
+                if request.action == "cancel":
+                    if await post_store.cancel_post(conn, request, msg.envelope.occurred_at):
+                        outcomes.append("cancelled")
+                    continue
+                refusal = self.account_refusal(request)
+                if await post_store.add_post(conn, request, msg.envelope.occurred_at, refusal=refusal) and refusal:
+                    outcomes.append("failed")
+                    log.warning("post %s refused: %s", request.post_id, refusal)
+        for outcome in outcomes:
+            m.PUBLISH_POSTS.labels(outcome).inc()
+        self._wake_posts()
+
+    def account_refusal(self, request: PostRequested) -> str | None:
+        """Why the post may not go out from its account (None: it may). Only the brand's own
+        configured accounts post; the console checks too, this is the last word."""
+        if self.brand_config is None:
+            return None  # no brand config: the accounts with credentials are the brands' own
+        brand = self.brand_config.brands.get(request.brand_id)
+        if brand is None:
+            return f"brand {request.brand_id!r} is not in the brand config"
+        handle = normalize_handle(request.account_handle)
+        if handle not in {normalize_handle(a.handle) for a in brand.accounts}:
+            return (f"account @{handle} is not one of brand {request.brand_id!r}'s configured X accounts "
+                    f"({', '.join('@' + normalize_handle(a.handle) for a in brand.accounts)})")
+        return None
+
+    # ---- posts.metrics → posts' engagement columns ---------------------------------------
+    async def _post_metrics(self, messages: Sequence[IncomingMessage]) -> None:
+        batch: list[PostMetrics] = [msg.envelope.payload for msg in messages]
+        async with self.pool.acquire() as conn, conn.transaction():
+            await post_store.apply_metrics(conn, batch)

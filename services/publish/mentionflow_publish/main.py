@@ -3,10 +3,12 @@
     mentionflow-publish            (settings from MENTIONFLOW_* environment variables)
 
 - the runner consumes mentions.routed, incidents, escalations, incidents.actions,
-  replies.requested and accounts.snapshots (group mentionflow-publish) into PostgreSQL;
+  replies.requested, accounts.snapshots, posts.requested and posts.metrics (group mentionflow-publish) into PostgreSQL;
 - the delivery loop sends notifications and pages;
 - the escalation timer pages the next step of unacknowledged escalations;
 - the reply loop posts replies to X and reports them on replies.published;
+- the post loop posts brand posts and threads at their time and reports them on posts.published
+  (both loops are one outbox engine, x_outbox, over the same accounts and budgets);
 - the state sampler exports queue and incident gauges and counts SLA breaches once.
 All state lives in PostgreSQL, so any replica (or a restarted one) carries on.
 """
@@ -18,7 +20,7 @@ import contextlib
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mentionflow import db
@@ -30,9 +32,11 @@ from mentionflow_publish.channels import ChannelDirectory
 from mentionflow_publish.delivery_worker import DeliveryWorker
 from mentionflow_publish.escalation_store import tick
 from mentionflow_publish.handler import CONSUMED_TOPICS, PublishHandler
+from mentionflow_publish.post_store import PostOutbox
 from mentionflow_publish.replies import ReplyDispatcher
 from mentionflow_publish.sampler import StateSampler
 from mentionflow_publish.settings import PublishSettings
+from mentionflow_publish.x_outbox import XAccounts, XOutbox
 
 log = logging.getLogger(__name__)
 
@@ -70,25 +74,35 @@ def _brand_config(settings: PublishSettings) -> AgencyConfig | None:
 async def build(context: ServiceContext) -> ServiceParts:
     pool, settings = context.pool, context.settings
     assert pool is not None and isinstance(settings, PublishSettings)
-    channels = ChannelDirectory(settings, _brand_config(settings))
+    brand_config = _brand_config(settings)
+    channels = ChannelDirectory(settings, brand_config)
     x_session = await context.resources.enter_async_context(XSession(settings.x_api))
     deliveries = DeliveryWorker(pool, settings, channels)
     context.resources.push_async_callback(deliveries.close)
-    replies = ReplyDispatcher(pool, settings, x_session, context.producer, settings.kafka)
+    accounts = XAccounts(settings, x_session)
+    replies = ReplyDispatcher(pool, settings, accounts, context.producer, settings.kafka)
+    offset = timedelta(seconds=settings.post_clock_offset_s)
+    posts = XOutbox(pool, settings, accounts, PostOutbox(clock=lambda: datetime.now(UTC) + offset),
+                    context.producer, settings.kafka)
 
-    async def run_replies(stopping: asyncio.Event) -> None:
-        await replies.run(stopping)
-        await replies.drain(REPLY_DRAIN_S)  # in-flight posts finish; a cut one is reconciled later
+    def outbox_task(name: str, outbox: XOutbox) -> BackgroundTask:
+        async def run(stopping: asyncio.Event) -> None:
+            await outbox.run(stopping)
+            await outbox.drain(REPLY_DRAIN_S)  # in-flight posts finish; a cut one is reconciled later
+
+        return BackgroundTask(name, run)
 
     async def escalation_tick() -> None:
         if await tick(pool, channels, now=datetime.now(UTC), minute_s=settings.escalation_minute_s):
             deliveries.wake()
 
     handler = PublishHandler(pool, settings, settings.kafka, channels,
-                             wake_deliveries=deliveries.wake, wake_replies=replies.wake)
+                             wake_deliveries=deliveries.wake, wake_replies=replies.wake, wake_posts=posts.wake,
+                             brand_config=brand_config)
     return ServiceParts(handler=handler, tasks=[
         BackgroundTask("deliveries", deliveries.run),
-        BackgroundTask("replies", run_replies),
+        outbox_task("replies", replies),
+        outbox_task("posts", posts),
         every("escalation timer", settings.timer_interval_s, escalation_tick),
         every("state sampler", settings.sample_interval_s, StateSampler(pool).sample),
     ])

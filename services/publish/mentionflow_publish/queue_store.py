@@ -25,17 +25,17 @@ _UPSERT_ITEMS = """
 INSERT INTO queue_items AS q (
     brand_id, platform, external_id, mention_id, queue, team, priority, sla_due_at, status,
     category, sentiment, severity, language, incident_id, tags, author_handle, author_followers,
-    author_verified, text, conversation_id, url, mention_created_at, received_at, mention,
+    author_verified, text, conversation_id, quoted_id, url, mention_created_at, received_at, mention,
     classification, decision, decided_at)
 SELECT brand_id, platform, external_id, mention_id, queue, team, priority, sla_due_at, status,
        category, sentiment, severity, language, incident_id, tags, author_handle, author_followers,
-       author_verified, text, conversation_id, url, mention_created_at, received_at, mention,
+       author_verified, text, conversation_id, quoted_id, url, mention_created_at, received_at, mention,
        classification, decision, decided_at
 FROM jsonb_to_recordset($1::jsonb) AS r(
     brand_id text, platform text, external_id text, mention_id text, queue text, team text,
     priority text, sla_due_at timestamptz, status text, category text, sentiment text,
     severity real, language text, incident_id text, tags text[], author_handle text,
-    author_followers integer, author_verified boolean, text text, conversation_id text, url text,
+    author_followers integer, author_verified boolean, text text, conversation_id text, quoted_id text, url text,
     mention_created_at timestamptz, received_at timestamptz, mention jsonb, classification jsonb,
     decision jsonb, decided_at timestamptz)
 ON CONFLICT (brand_id, platform, external_id) DO UPDATE SET
@@ -55,6 +55,7 @@ ON CONFLICT (brand_id, platform, external_id) DO UPDATE SET
     tags = ARRAY(SELECT DISTINCT t FROM unnest(q.tags || EXCLUDED.tags) AS t ORDER BY t),
     author_followers = EXCLUDED.author_followers,
     author_verified = EXCLUDED.author_verified,
+    quoted_id = EXCLUDED.quoted_id,
     mention = EXCLUDED.mention,
     classification = EXCLUDED.classification,
     decision = EXCLUDED.decision,
@@ -109,6 +110,7 @@ def item_row(routed: MentionRouted) -> dict[str, Any]:
         "author_verified": mention.author.verified,
         "text": mention.text,
         "conversation_id": mention.conversation_id,
+        "quoted_id": mention.quoted_id,
         "url": mention.url,
         "mention_created_at": mention.created_at,
         "received_at": mention.received_at,

@@ -11,9 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
+from mentionflow.events import make_envelope
+from mentionflow.events.envelope import Envelope
+from mentionflow.events.replies_published import ReplyPublished
 from mentionflow.events.replies_requested import ReplyRequested
+from mentionflow.metrics import catalog as m
+
+from mentionflow_publish.x_outbox import OutboxItem, Part
 
 # Session-level advisory locks (two-int form, key space separate from the migration lock):
 # held on one connection for the whole check-post-record sequence of one reply; PostgreSQL
@@ -39,6 +46,30 @@ class OutboxRow:
     status: str
     requested_at: datetime
     attempts: int
+
+    # ---- as an outbox item (x_outbox): one part, a reply to the mention -------------------
+    @property
+    def key(self) -> str:
+        return self.reply_id
+
+    @property
+    def open(self) -> bool:
+        return self.status in ("requested", "pending")
+
+    @property
+    def in_flight(self) -> bool:
+        return self.status == "pending"
+
+    @property
+    def reconcile_since(self) -> datetime:
+        return self.requested_at
+
+    @property
+    def latency_from(self) -> datetime:
+        return self.requested_at
+
+    def next_part(self) -> Part | None:
+        return Part(0, self.text, self.in_reply_to_external_id) if self.open else None
 
 
 _COLUMNS = ("o.reply_id, o.brand_id, o.mention_id, o.account_handle, o.in_reply_to_external_id, o.text, "
@@ -69,14 +100,6 @@ async def due(pool: asyncpg.Pool, *, limit: int) -> list[OutboxRow]:
             "WHERE o.status IN ('requested', 'pending') AND (s.next_attempt_at IS NULL OR s.next_attempt_at <= now()) "
             "ORDER BY o.requested_at, o.reply_id LIMIT $1", limit)
     return [_row(r) for r in rows]
-
-
-async def try_lock(conn: asyncpg.Connection, reply_id: str) -> bool:
-    return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1, hashtext($2))", REPLY_LOCK_CLASS, reply_id))
-
-
-async def unlock(conn: asyncpg.Connection, reply_id: str) -> None:
-    await conn.execute("SELECT pg_advisory_unlock($1, hashtext($2))", REPLY_LOCK_CLASS, reply_id)
 
 
 async def current(conn: asyncpg.Connection, reply_id: str) -> OutboxRow | None:
@@ -165,3 +188,57 @@ async def mark_published(pool: asyncpg.Pool, reply_ids: Sequence[str]) -> None:
     async with pool.acquire() as conn:
         await conn.execute("UPDATE publish_reply_state SET published_at = now() WHERE reply_id = ANY($1::text[])",
                            list(reply_ids))
+
+
+class ReplyOutbox:
+    """reply_outbox as an x_outbox store."""
+
+    kind = "reply"
+    lock_class = REPLY_LOCK_CLASS
+    outcome_topic = "replies.published"
+
+    def count(self, outcome: str) -> None:
+        m.PUBLISH_REPLIES.labels(outcome).inc()
+
+    async def due(self, pool: asyncpg.Pool, *, limit: int) -> list[OutboxRow]:
+        return await due(pool, limit=limit)
+
+    async def current(self, conn: asyncpg.Connection, key: str) -> OutboxRow | None:
+        return await current(conn, key)
+
+    async def mark_in_flight(self, conn: asyncpg.Connection, item: OutboxItem, part: Part) -> bool:
+        await mark_pending(conn, item.key)
+        return True
+
+    async def mark_not_posted(self, conn: asyncpg.Connection, key: str) -> None:
+        await mark_not_posted(conn, key)
+
+    async def record_part(self, conn: asyncpg.Connection, item: OutboxItem, part: Part, tweet_id: str, *,
+                          reconciled: bool) -> bool:
+        await mark_sent(conn, item.key, tweet_id, reconciled=reconciled)
+        return True
+
+    async def mark_failed(self, conn: asyncpg.Connection, key: str, reason: str) -> None:
+        await mark_failed(conn, key, reason)
+
+    async def schedule(self, conn: asyncpg.Connection, key: str, at: datetime, *, error: str | None,
+                       transient: bool) -> int:
+        return await schedule(conn, key, at, error=error, transient=transient)
+
+    async def schedule_many(self, pool: asyncpg.Pool, keys: Sequence[str], at: datetime) -> None:
+        await schedule_many(pool, keys, at)
+
+    async def outcome_events(self, pool: asyncpg.Pool, *, limit: int) -> list[tuple[str, Envelope[Any]]]:
+        events = []
+        for outcome in await unpublished_outcomes(pool, limit=limit):
+            payload = ReplyPublished(
+                reply_id=outcome.reply_id, brand_id=outcome.brand_id, mention_id=outcome.mention_id,
+                status=outcome.status, tweet_id=outcome.tweet_id,
+                error=outcome.error[:2000] if outcome.error else None, reconciled=outcome.reconciled,
+                finished_at=outcome.finished_at)
+            events.append((outcome.reply_id, make_envelope("replies.published", payload, brand_id=outcome.brand_id,
+                                                           correlation_id=outcome.mention_id)))
+        return events
+
+    async def mark_published(self, pool: asyncpg.Pool, keys: Sequence[str]) -> None:
+        await mark_published(pool, keys)

@@ -80,6 +80,9 @@ class PublishSettings(ServiceSettings):
     reply_backoff_max_s: float = Field(default=300.0, gt=0)
     reply_reconcile_window_s: float = Field(default=3600.0, gt=0,
                                             description="how far back a pending reply is looked for")
+    # Posts: "now" for due posts is the wall clock plus this offset (tests make a post's minute
+    # come without waiting for it; 0 in production). Backoffs and rate limits keep real time.
+    post_clock_offset_s: float = Field(default=0.0)
     # Fault injection for the crash tests: SIGKILL this process right after the Nth post X
     # accepted in it and before the outbox records it (0: never). Never set in production.
     fault_kill_after_posts: int = Field(default=0, ge=0)

@@ -116,9 +116,15 @@ PUBLISH_REPLIES = Counter(
     "rate_limited and retried (transient X errors).",
     ["outcome"],
 )
+PUBLISH_POSTS = Counter(
+    "mentionflow_publish_posts_total",
+    "Brand post outcomes (a thread counts once): posted, failed (X refused, foreign account, gave up), "
+    "reconciled (a part found on X after a crash, not re-posted), cancelled, rate_limited and retried.",
+    ["outcome"],
+)
 PUBLISH_DELIVERY_LATENCY_SECONDS = Histogram(
     "mentionflow_publish_delivery_latency_seconds",
-    "From the cause (mention received, escalation or reply requested) to the effect being recorded.",
+    "From the cause (mention received, escalation or reply requested, post due) to the effect being recorded.",
     ["effect"],
     buckets=LATENCY_BUCKETS,
 )
