@@ -32,24 +32,9 @@ _counter = itertools.count(1)
 PASSWORD = "correct horse battery"
 
 
-# publish's `posts` table and queue_items.quoted_id as publish's queue migration 0012 creates
-# them, for as long as that migration is not on this branch (created only when missing).
-PUBLISH_POSTS_STAND_IN = """
-CREATE TABLE IF NOT EXISTS posts (
-    post_id text PRIMARY KEY, brand_id text NOT NULL, account_handle text NOT NULL, parts text[] NOT NULL,
-    scheduled_for timestamptz, status text NOT NULL, tweet_ids text[] NOT NULL DEFAULT '{}', conversation_id text,
-    error text, likes integer NOT NULL DEFAULT 0, replies integer NOT NULL DEFAULT 0,
-    reposts integer NOT NULL DEFAULT 0, quotes integer NOT NULL DEFAULT 0, impressions integer,
-    metrics_observed_at timestamptz, requested_by text, approved_by text);
-ALTER TABLE queue_items ADD COLUMN IF NOT EXISTS quoted_id text;
-"""
-
-
 async def migrate_publish_schema(pool: asyncpg.Pool) -> None:
     """The tables publish owns and the console reads (publish applies them when it starts)."""
     await migrate_sets(pool, PUBLISH_MIGRATIONS)
-    if await pool.fetchval("SELECT to_regclass('posts') IS NULL"):
-        await pool.execute(PUBLISH_POSTS_STAND_IN)
 
 
 async def migrate_all(pool: asyncpg.Pool) -> None:

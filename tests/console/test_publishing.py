@@ -208,8 +208,9 @@ async def test_delete_a_draft_and_cancel_a_scheduled_post(console):  # noqa: ANN
         done = (await agent.post("/api/v1/posts", json={
             "brand_id": "brand-a", "account_handle": "BrandAHelp", "parts": ["now"], "submit": True})).json()
         await console.pool.execute(
-            "INSERT INTO posts (post_id, brand_id, account_handle, parts, status, tweet_ids, conversation_id) "
-            "VALUES ($1, 'brand-a', 'BrandAHelp', '{now}', 'published', '{900}', '900')", done["post_id"])
+            "INSERT INTO posts (post_id, brand_id, account_handle, parts, scheduled_for, status, tweet_ids, "
+            "conversation_id, requested_by) VALUES ($1, 'brand-a', 'BrandAHelp', '{now}', now(), 'published', '{900}', "
+            "'900', 'agent-a')", done["post_id"])
         assert (await agent.post(f"/api/v1/posts/{done['post_id']}/cancel")).status_code == 409
     events = await _requested(console)
     # keyed by post_id: a post's schedule and its cancel arrive in order (one partition)
@@ -223,10 +224,10 @@ async def test_calendar_shows_publish_rows_in_the_brand_time_zone(console):  # n
     # 23:30 UTC on 31 March 2027 is already 1 April in Paris (summer time, UTC+2)
     due = datetime(2027, 3, 31, 23, 30, tzinfo=UTC)
     await console.pool.execute(
-        "INSERT INTO posts (post_id, brand_id, account_handle, parts, scheduled_for, status, error) VALUES "
-        "($1, 'brand-a', 'BrandAHelp', '{\"April news\"}', $2, 'scheduled', NULL), "
-        "($3, 'brand-a', 'BrandAHelp', '{\"Dup\"}', $4, 'failed', 'Status is a duplicate.'), "
-        "($5, 'brand-b', 'BrandBHelp', '{\"B only\"}', $2, 'scheduled', NULL)",
+        "INSERT INTO posts (post_id, brand_id, account_handle, parts, scheduled_for, status, error, requested_by) VALUES "
+        "($1, 'brand-a', 'BrandAHelp', '{\"April news\"}', $2, 'scheduled', NULL, 'api'), "
+        "($3, 'brand-a', 'BrandAHelp', '{\"Dup\"}', $4, 'failed', 'Status is a duplicate.', 'api'), "
+        "($5, 'brand-b', 'BrandBHelp', '{\"B only\"}', $2, 'scheduled', NULL, 'api')",
         str(uuid.uuid4()), due, str(uuid.uuid4()), datetime(2027, 4, 2, 8, 0, tzinfo=UTC), str(uuid.uuid4()))
     async with console.client("agent-a") as agent:
         month = (await agent.get("/api/v1/publishing/brand-a/calendar", params={"date": "2027-04-10"})).json()
@@ -249,9 +250,9 @@ async def test_debate_counts_replies_and_quotes_of_the_post(console):  # noqa: A
             "brand_id": "brand-a", "account_handle": "BrandAHelp", "parts": ["What should we build next?", "Tell us"],
             "submit": True})).json()
     await console.pool.execute(
-        "INSERT INTO posts (post_id, brand_id, account_handle, parts, status, tweet_ids, conversation_id, likes, "
-        "replies, reposts, quotes, metrics_observed_at) VALUES ($1, 'brand-a', 'BrandAHelp', $2, 'published', "
-        "'{7001,7002}', '7001', 42, 3, 5, 1, now())", post["post_id"], post["parts"])
+        "INSERT INTO posts (post_id, brand_id, account_handle, parts, scheduled_for, status, tweet_ids, "
+        "conversation_id, likes, replies, reposts, quotes, metrics_observed_at, requested_by) VALUES ($1, 'brand-a', "
+        "'BrandAHelp', $2, now(), 'published', '{7001,7002}', '7001', 42, 3, 5, 1, now(), 'lead')", post["post_id"], post["parts"])
     await insert_item(console.pool, brand="brand-a", conversation_id="7001", category="question")
     await insert_item(console.pool, brand="brand-a", conversation_id="7001", category="complaint")
     quote = await insert_item(console.pool, brand="brand-a", category="praise")

@@ -107,8 +107,8 @@ async def test_calendar_page_in_the_brand_time_zone(console):  # noqa: ANN001
     post_id = await insert_post(console.pool, brand="brand-a", author="agent-a", status="requested",
                                 parts=["Launch day"])
     await console.pool.execute(
-        "INSERT INTO posts (post_id, brand_id, account_handle, parts, scheduled_for, status, error) VALUES "
-        "($1, 'brand-a', 'BrandAHelp', '{\"Launch day\"}', $2, 'failed', 'User is suspended.')",
+        "INSERT INTO posts (post_id, brand_id, account_handle, parts, scheduled_for, status, error, requested_by) "
+        "VALUES ($1, 'brand-a', 'BrandAHelp', '{\"Launch day\"}', $2, 'failed', 'User is suspended.', 'agent-a')",
         post_id, datetime(2027, 5, 31, 22, 15, tzinfo=UTC))  # 1 June 00:15 in Paris
     async with logged_in(console.base_url, "agent-a") as (agent, _):
         month = await agent.get("/publishing/calendar?brand=brand-a&date=2027-06-10")
@@ -127,9 +127,9 @@ async def test_debate_page(console):  # noqa: ANN001
     post_id = await insert_post(console.pool, brand="brand-a", author="agent-a", status="requested",
                                 parts=["Which colour next?"])
     await console.pool.execute(
-        "INSERT INTO posts (post_id, brand_id, account_handle, parts, status, tweet_ids, conversation_id, likes, "
-        "replies, reposts, quotes, metrics_observed_at) VALUES ($1, 'brand-a', 'BrandAHelp', '{x}', 'published', "
-        "'{8001}', '8001', 12, 2, 3, 1, now())", post_id)
+        "INSERT INTO posts (post_id, brand_id, account_handle, parts, scheduled_for, status, tweet_ids, "
+        "conversation_id, likes, replies, reposts, quotes, metrics_observed_at, requested_by) VALUES ($1, 'brand-a', "
+        "'BrandAHelp', '{x}', now(), 'published', '{8001}', '8001', 12, 2, 3, 1, now(), 'agent-a')", post_id)
     reply = await insert_item(console.pool, brand="brand-a", conversation_id="8001", category="question",
                               text="Will there be a green one?")
     quote = await insert_item(console.pool, brand="brand-a", category="praise", text="Love this brand")

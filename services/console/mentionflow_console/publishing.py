@@ -175,7 +175,8 @@ async def calendar(db: Db, *, user: User, brand: BrandPublishing, start: datetim
         raise NotFound(f"no brand {brand.brand_id}")
     rows = await db.fetch(
         "SELECT coalesce(d.post_id, p.post_id) AS post_id, coalesce(p.account_handle, d.account_handle) AS account, "
-        "coalesce(p.parts, d.parts) AS parts, d.status AS console_status, p.status AS publish_status, p.error, "
+        "CASE WHEN cardinality(p.parts) > 0 THEN p.parts ELSE d.parts END AS parts, "
+        "d.status AS console_status, p.status AS publish_status, p.error, "
         "d.created_by, coalesce(p.scheduled_for, d.scheduled_for, d.requested_at, d.created_at) AS at "
         "FROM post_drafts d FULL JOIN posts p ON p.post_id = d.post_id "
         "WHERE coalesce(p.brand_id, d.brand_id) = $1 "
