@@ -224,7 +224,8 @@ async def test_calendar_shows_publish_rows_in_the_brand_time_zone(console):  # n
     # 23:30 UTC on 31 March 2027 is already 1 April in Paris (summer time, UTC+2)
     due = datetime(2027, 3, 31, 23, 30, tzinfo=UTC)
     await console.pool.execute(
-        "INSERT INTO posts (post_id, brand_id, account_handle, parts, scheduled_for, status, error, requested_by) VALUES "
+        "INSERT INTO posts (post_id, brand_id, account_handle, parts, scheduled_for, status, error, requested_by) "
+        "VALUES "
         "($1, 'brand-a', 'BrandAHelp', '{\"April news\"}', $2, 'scheduled', NULL, 'api'), "
         "($3, 'brand-a', 'BrandAHelp', '{\"Dup\"}', $4, 'failed', 'Status is a duplicate.', 'api'), "
         "($5, 'brand-b', 'BrandBHelp', '{\"B only\"}', $2, 'scheduled', NULL, 'api')",
@@ -252,7 +253,8 @@ async def test_debate_counts_replies_and_quotes_of_the_post(console):  # noqa: A
     await console.pool.execute(
         "INSERT INTO posts (post_id, brand_id, account_handle, parts, scheduled_for, status, tweet_ids, "
         "conversation_id, likes, replies, reposts, quotes, metrics_observed_at, requested_by) VALUES ($1, 'brand-a', "
-        "'BrandAHelp', $2, now(), 'published', '{7001,7002}', '7001', 42, 3, 5, 1, now(), 'lead')", post["post_id"], post["parts"])
+        "'BrandAHelp', $2, now(), 'published', '{7001,7002}', '7001', 42, 3, 5, 1, now(), 'lead')",
+        post["post_id"], post["parts"])
     await insert_item(console.pool, brand="brand-a", conversation_id="7001", category="question")
     await insert_item(console.pool, brand="brand-a", conversation_id="7001", category="complaint")
     quote = await insert_item(console.pool, brand="brand-a", category="praise")
