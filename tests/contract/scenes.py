@@ -21,14 +21,16 @@ from mentionflow.xapi import (
     authenticated_user_id,
     fetch_mentions,
     fetch_mentions_page,
+    fetch_quotes_page,
     find_posted_reply,
     lookup_account_counts,
+    lookup_tweet_metrics,
     lookup_user,
     post_reply,
     recent_tweets,
 )
-from mentionflow_tools.fakex import AddMentions, FakeTweet, FakeUser, FakeXServer, Fault
-from mentionflow_tools.fakex.models import DEFAULT_RATE_LIMITS, RateLimitRule
+from mentionflow_tools.fakex import AddMentions, AddUsers, FakeTweet, FakeUser, FakeXServer, Fault
+from mentionflow_tools.fakex.models import DEFAULT_RATE_LIMITS, AddEngagement, CrowdPost, RateLimitRule
 
 from .conftest import BRAND, FAN, OTHER_BRAND, STAR, SUSPENDED, ExchangeRecorder
 
@@ -112,6 +114,30 @@ async def replies(fake: FakeXServer, clients: Clients, rec: ExchangeRecorder) ->
     assert {t.id for t in paged} == set(posted)
 
 
+async def engagement(fake: FakeXServer, clients: Clients, rec: ExchangeRecorder) -> None:
+    """A brand post's counts and quotes, as ingest's tracked posts read them."""
+    post_id = await post_reply(clients["oauth1"], "Thread part two", add_mentions(fake, FAN, 1)[0])
+    fake.state.add_engagement(AddEngagement(
+        tweet_id=post_id, replies=[CrowdPost(text="agreed")], likes=12,
+        quotes=[CrowdPost(text=f"@{BRAND.username} quoting {i}", author_id=STAR.id) for i in range(12)]))
+    with rec.scene("tweets by ids: public_metrics, and an unknown tweet"):
+        looked_up = await lookup_tweet_metrics(clients["bearer"], [post_id, "12345"])
+        unknown_only = await lookup_tweet_metrics(clients["bearer"], ["12345"])
+    assert looked_up.found[post_id].likes >= 12 and looked_up.found[post_id].quotes == 12
+    assert "12345" in looked_up.refused and not unknown_only.found
+    with rec.scene("quote tweets: pages of 10 following next_token, and none"):
+        first = await fetch_quotes_page(clients["bearer"], post_id, max_results=10)
+        rest = await fetch_quotes_page(clients["oauth1"], post_id, pagination_token=first.next_token)
+        none = await fetch_quotes_page(clients["bearer"], "12345")
+    assert len(first.tweets) == 10 and len(rest.tweets) == 2 and not none.tweets
+    with rec.scene("create post: a suspended account (403)"):
+        fake.state.add_users(AddUsers(users=[BRAND.model_copy(update={"suspended": True})]))
+        with pytest.raises(PermanentXError) as suspended:
+            await post_reply(clients["oauth1"], "anyone?", post_id)
+        fake.state.add_users(AddUsers(users=[BRAND]))
+    assert suspended.value.status == 403
+
+
 async def faults(fake: FakeXServer, clients: Clients, rec: ExchangeRecorder) -> None:
     add_mentions(fake, FAN, 2)
     reader, poster = clients["bearer"], clients["oauth1"]
@@ -168,4 +194,4 @@ async def by_hand(fake: FakeXServer, clients: Clients, rec: ExchangeRecorder) ->
                 assert response.status == 400
 
 
-SCENES = (mentions_timeline, user_lookups, replies, faults, by_hand)
+SCENES = (mentions_timeline, user_lookups, replies, engagement, faults, by_hand)

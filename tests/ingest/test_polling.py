@@ -159,3 +159,15 @@ async def test_a_post_naming_two_client_brands_becomes_one_event_per_brand(
     assert sorted((e.payload.mention.external_id, e.brand_id) for e in events) == [
         (tweet_id, "acme"), (tweet_id, "globex")]
     assert await raw_count(kafka_settings) == 2, "the second account's poll found both already produced"
+
+
+async def test_a_quote_mentioning_the_brand_keeps_the_quoted_post(
+    fake: FakeXServer, x_session: XSession, ingestor: Ingestor, pool: asyncpg.Pool, resolver: BrandResolver,
+    kafka_settings: KafkaSettings,
+) -> None:
+    [plain] = add_tweets(fake, ["@AcmeHelp just a mention"])
+    [quote] = add_tweets(fake, ["@AcmeHelp look at this"], referenced_tweets=[{"type": "quoted", "id": "1777"}])
+    await make_poller(ACME, x_session, ingestor, pool, resolver).poll_once()
+    mentions = {e.payload.mention.external_id: e.payload.mention for e in await raw_events(kafka_settings, expect=2)}
+    assert mentions[quote].quoted_id == "1777" and mentions[quote].in_reply_to is None
+    assert mentions[plain].quoted_id is None

@@ -195,3 +195,22 @@ async def test_http_keeps_an_https_url_or_none(client: httpx.AsyncClient, kafka_
                               headers=headers)).status_code == 200
     urls = {e.payload.mention.external_id: e.payload.mention.url for e in await raw_events(kafka_settings, expect=4)}
     assert urls == {"1890000000000000009": link, "1890000000000000010": None}
+
+
+async def test_quotes_keep_the_quoted_post_from_the_webhook_and_the_http_api(client: httpx.AsyncClient,
+                                                                            kafka_settings: KafkaSettings) -> None:
+    quote = v1_tweet("1880000000000000050", "@AcmeHelp this, again", mentions=[("AcmeHelp", ACME.id)])
+    quote["quoted_status_id_str"] = "1870000000000000001"
+    body = orjson.dumps({"for_user_id": ACME.id, "tweet_create_events": [quote]})
+    response = await client.post("/v1/webhooks/x", content=body, headers={"x-twitter-webhooks-signature": sign(body)})
+    assert response.json()["accepted"] == 1
+    headers = {"X-API-Key": API_KEY}
+    plain = await client.post("/v1/mentions", json=collector_item("1890000000000000060"), headers=headers)
+    quoted = await client.post("/v1/mentions", headers=headers,
+                               json=collector_item("1890000000000000061", quoted_id="1870000000000000002"))
+    assert plain.status_code == quoted.status_code == 200
+    received = await raw_events(kafka_settings, expect=5)
+    events = {(e.payload.mention.external_id, e.payload.mention.brand_id): e.payload.mention for e in received}
+    assert events[("1880000000000000050", "acme")].quoted_id == "1870000000000000001"
+    assert events[("1890000000000000060", "acme")].quoted_id is None
+    assert events[("1890000000000000061", "globex")].quoted_id == "1870000000000000002"

@@ -70,6 +70,7 @@ class MentionIn(BaseModel):
     lang: Text | None = Field(default=None, max_length=16)
     conversation_id: Text | None = Field(default=None, max_length=64)
     in_reply_to: Text | None = Field(default=None, max_length=64)
+    quoted_id: Text | None = Field(default=None, max_length=64, description="the post this one quotes")
     url: Annotated[Text, AfterValidator(check_https_url)] | None = Field(
         default=None, max_length=2048, description="the post's https:// link (any other scheme is refused)")
 
@@ -78,7 +79,8 @@ class MentionIn(BaseModel):
         return ObservedPost(
             external_id=self.external_id, text=self.text, author=Author(**self.author.model_dump()),
             created_at=created, source=SOURCE, mentioned_handles=tuple(self.mentioned_handles),
-            lang=self.lang, conversation_id=self.conversation_id, in_reply_to=self.in_reply_to, url=self.url,
+            lang=self.lang, conversation_id=self.conversation_id, in_reply_to=self.in_reply_to,
+            quoted_id=self.quoted_id, url=self.url,
             platform=self.platform,
         )
 

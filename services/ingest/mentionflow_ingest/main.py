@@ -1,6 +1,8 @@
-"""ingest service: wiring only, as one spec for serve(). Not a Kafka consumer: beside the HTTP
-routes (webhook, `POST /v1/mentions`) it runs the dedup recovery sweep, one poller task per
-brand account and the daily account snapshots (followers, following, posts) as background tasks.
+"""ingest service: wiring only, as one spec for serve(). Beside the HTTP routes (webhook,
+`POST /v1/mentions`) it runs the dedup recovery sweep, one poller task per brand account, the
+daily account snapshots (followers, following, posts) and the tracked posts (engagement and
+quote tweets of the brand's own posts) as background tasks. Its one consumer reads
+`posts.published`, to know which posts to track (tracked_posts.py).
 
 Normalisation, brand resolution and event encoding live in mentionflow.ingestion (the replay
 CLI uses the same code); the X API client in mentionflow.xapi.
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
@@ -37,6 +40,7 @@ from mentionflow_ingest.pipeline import Ingestor
 from mentionflow_ingest.poller import MentionPoller
 from mentionflow_ingest.settings import IngestSettings
 from mentionflow_ingest.snapshots import AccountSnapshotter, SnapshotAccount
+from mentionflow_ingest.tracked_posts import PUBLISHED_TOPIC, PostTracker, PublishedPostsHandler
 from mentionflow_ingest.webhook import webhook_router
 
 log = logging.getLogger(__name__)
@@ -68,6 +72,10 @@ def polled_accounts(config: AgencyConfig, only: list[str] | None) -> list[tuple[
     return [(handle, user_id) for _brand_id, handle, user_id in brand_accounts(config, only)]
 
 
+def tracks_posts(settings: IngestSettings) -> bool:
+    return settings.x.enabled and settings.x.posts.enabled
+
+
 def build_spec(settings: IngestSettings, config: AgencyConfig) -> ServiceSpec:
     resolver = BrandResolver(config)
 
@@ -93,9 +101,11 @@ def build_spec(settings: IngestSettings, config: AgencyConfig) -> ServiceSpec:
         tasks = [BackgroundTask("sweeper", ingestor.run_sweeper)]
         tasks += await _pollers(settings, config, context, ingestor, resolver)
         log.info("ingest: %d background task(s) besides the sweeper", len(tasks) - 1)
-        return ServiceParts(tasks=tasks)
+        handler = PublishedPostsHandler(pool=pool, settings=settings.x.posts) if tracks_posts(settings) else None
+        return ServiceParts(handler=handler, tasks=tasks)
 
     return ServiceSpec(name=SERVICE, build=build, migrations=MIGRATIONS,
+                       consumes=(PUBLISHED_TOPIC,) if tracks_posts(settings) else (),
                        drain_timeout_s=settings.drain_timeout_s)
 
 
@@ -122,12 +132,32 @@ async def _pollers(settings: IngestSettings, config: AgencyConfig, context: Serv
         tasks.append(BackgroundTask(f"poll-{handle}", poller.run))
         snapshot_accounts.append(SnapshotAccount(brand_id, handle, user_id,
                                                  _lookup_client(lookup_clients, x_session, credentials)))
+    if tracks_posts(settings):
+        tracker = PostTracker(pool=context.pool, producer=context.producer, kafka=settings.kafka, ingestor=ingestor,
+                              resolver=resolver, settings=x.posts, reader_for=_post_readers(settings, x_session))
+        tasks.append(BackgroundTask("tracked-posts", tracker.run))
     if x.snapshots.enabled and snapshot_accounts:
         snapshotter = AccountSnapshotter(accounts=snapshot_accounts, producer=context.producer,
                                          pool=context.pool, kafka=settings.kafka, settings=x.snapshots)
         tasks.append(BackgroundTask("account-snapshots", snapshotter.run))
         log.info("daily snapshots of %d account(s)", len(snapshot_accounts))
     return tasks
+
+
+def _post_readers(settings: IngestSettings, x_session: XSession) -> Callable[[str], XClient | None]:
+    """The client reading a tracked post's counts and quotes: its account's credentials (or
+    the app-wide ones), with the account's quota metrics; one per account."""
+    readers: dict[str, XClient | None] = {}
+
+    def reader_for(handle: str) -> XClient | None:
+        key = handle.lower().lstrip("@")
+        if key not in readers:
+            credentials = settings.x.credentials_for(handle, None)
+            readers[key] = None if credentials is None else x_session.reader(
+                credentials, observer=quota_observer(SERVICE, handle.lstrip("@"), also=observe_x_call))
+        return readers[key]
+
+    return reader_for
 
 
 def _lookup_client(clients: dict[int, XClient], x_session: XSession, credentials: XCredentials) -> XClient:

@@ -70,6 +70,7 @@ def post_from_v2(tweet: XTweet, author: XUser | None, polled_user_id: str) -> Ob
         lang=tweet.lang,
         conversation_id=tweet.conversation_id,
         in_reply_to=tweet.in_reply_to_tweet_id,
+        quoted_id=tweet.quoted_id,
         url=f"https://x.com/{person.handle}/status/{tweet.id}",
     )
 

@@ -1,5 +1,5 @@
-"""SQL of the ingest service: dedup claims, since_id checkpoints and the days whose follower
-snapshot is done (asyncpg, keyword-only).
+"""SQL of the ingest service: dedup claims, since_id checkpoints, the days whose follower
+snapshot is done and the brand posts whose engagement is followed (asyncpg, keyword-only).
 
 Dedup protocol (how the same (platform, external id, brand) is never produced twice, across
 restarts and across sources):
@@ -171,3 +171,89 @@ async def mark_snapshotted(conn: asyncpg.Connection, *, day: date, account_user_
     )
     await conn.execute("DELETE FROM ingest_snapshot_days WHERE day < $1::date - $2::integer",
                        day, SNAPSHOT_DAYS_KEPT)
+
+
+# ---------------------------------------------------------------------------- tracked posts
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedPost:
+    post_id: str
+    brand_id: str
+    account_handle: str
+    tweet_ids: list[str]
+    conversation_id: str
+    published_at: datetime
+    newest_quote_id: str | None
+    failures: int
+
+
+async def track_post(
+    conn: asyncpg.Connection, *, post_id: str, brand_id: str, account_handle: str, tweet_ids: Sequence[str],
+    conversation_id: str, published_at: datetime, track_until: datetime,
+) -> bool:
+    """Start following a published post, due at once; False when it was already followed (a
+    redelivered posts.published changes nothing)."""
+    status = await conn.execute(
+        """
+        INSERT INTO ingest_tracked_posts (post_id, brand_id, account_handle, tweet_ids, conversation_id,
+                                          published_at, track_until, next_poll_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $6)
+        ON CONFLICT (post_id) DO NOTHING
+        """,
+        post_id, brand_id, account_handle, list(tweet_ids), conversation_id, published_at, track_until,
+    )
+    return status.endswith(" 1")
+
+
+async def due_tracked_posts(conn: asyncpg.Connection, *, now: datetime, limit: int) -> list[TrackedPost]:
+    """Posts still followed whose next poll has come, the longest waiting first."""
+    rows = await conn.fetch(
+        """
+        SELECT post_id, brand_id, account_handle, tweet_ids, conversation_id, published_at, newest_quote_id,
+               failures
+        FROM ingest_tracked_posts
+        WHERE next_poll_at <= $1 AND track_until > $1
+        ORDER BY next_poll_at
+        LIMIT $2
+        """,
+        now, limit,
+    )
+    return [TrackedPost(r["post_id"], r["brand_id"], r["account_handle"], list(r["tweet_ids"]),
+                        r["conversation_id"], r["published_at"], r["newest_quote_id"], r["failures"]) for r in rows]
+
+
+async def next_tracked_poll_at(conn: asyncpg.Connection, *, now: datetime) -> datetime | None:
+    return await conn.fetchval(
+        "SELECT min(next_poll_at) FROM ingest_tracked_posts WHERE track_until > $1", now)
+
+
+async def count_tracked_posts(conn: asyncpg.Connection, *, now: datetime) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM ingest_tracked_posts WHERE track_until > $1", now))
+
+
+async def tracked_post_polled(conn: asyncpg.Connection, *, post_id: str, polled_at: datetime,
+                              next_poll_at: datetime, newest_quote_id: str | None) -> None:
+    """A round whose events Kafka acknowledged: schedule the next one, remember the newest quote."""
+    await conn.execute(
+        """
+        UPDATE ingest_tracked_posts
+        SET last_polled_at = $2, next_poll_at = $3, failures = 0, last_error = NULL,
+            newest_quote_id = COALESCE($4, newest_quote_id)
+        WHERE post_id = $1
+        """,
+        post_id, polled_at, next_poll_at, newest_quote_id,
+    )
+
+
+async def tracked_post_failed(conn: asyncpg.Connection, *, post_id: str, next_poll_at: datetime,
+                              error: str) -> None:
+    """X refused the round (or Kafka did): retried at `next_poll_at`, nothing produced in its name."""
+    await conn.execute(
+        """
+        UPDATE ingest_tracked_posts
+        SET next_poll_at = $2, failures = failures + 1, last_error = $3
+        WHERE post_id = $1
+        """,
+        post_id, next_poll_at, error[:500],
+    )

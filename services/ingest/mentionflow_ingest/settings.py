@@ -29,6 +29,27 @@ class SnapshotSettings(BaseModel):
     retry_max_s: float = Field(default=3600.0, gt=0, description="longest wait between retries of one day")
 
 
+class TrackedPostsSettings(BaseModel):
+    """Following the brand's own published posts (from posts.published): their counts
+    (posts.metrics) and their quote tweets (mentions.raw), polled more often while young."""
+
+    model_config = ConfigDict(frozen=True)
+
+    enabled: bool = True
+    track_for_s: float = Field(default=7 * 86400.0, gt=0, description="how long after publishing a post is followed")
+    young_for_s: float = Field(default=86400.0, ge=0, description="a post this young is polled every young_interval_s")
+    young_interval_s: float = Field(default=300.0, gt=0)
+    interval_s: float = Field(default=3600.0, gt=0, description="poll interval once the post is no longer young")
+    check_interval_s: float = Field(default=30.0, gt=0, description="longest sleep between looks at what is due")
+    batch: int = Field(default=200, ge=1, description="due posts handled per round")
+    retry_initial_s: float = Field(default=60.0, gt=0, description="first retry after X refused a round")
+    retry_max_s: float = Field(default=1800.0, gt=0)
+    max_quote_pages: int = Field(default=5, ge=1, description="pages of 100 quote tweets read per post and round")
+
+    def interval_for(self, age_s: float) -> float:
+        return self.young_interval_s if age_s < self.young_for_s else self.interval_s
+
+
 class XPollingSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -45,6 +66,7 @@ class XPollingSettings(BaseModel):
     backoff_max_s: float = Field(default=300.0, gt=0)
     permanent_error_wait_s: float = Field(default=900.0, gt=0, description="after 401/403/404 on an account")
     snapshots: SnapshotSettings = SnapshotSettings()
+    posts: TrackedPostsSettings = TrackedPostsSettings()
 
     def credentials_for(self, handle: str, user_id: str | None) -> XCredentials | None:
         for key in (handle.lower().lstrip("@"), user_id):

@@ -81,6 +81,7 @@ class V1Tweet(_V1Model):
     lang: str | None = None
     in_reply_to_status_id_str: str | None = None
     in_reply_to_user_id_str: str | None = None
+    quoted_status_id_str: str | None = Field(default=None, pattern=r"^[0-9]+$")
     entities: V1Entities | None = None
     extended_tweet: V1Extended | None = None
     retweeted_status: dict[str, Any] | None = None
@@ -119,6 +120,7 @@ def post_from_v1(tweet: V1Tweet, for_user_id: str | None) -> ObservedPost:
         # v1.1 has no conversation id; a post that replies to nothing starts its own.
         conversation_id=tweet.id_str if tweet.in_reply_to_status_id_str is None else None,
         in_reply_to=tweet.in_reply_to_status_id_str,
+        quoted_id=tweet.quoted_status_id_str,
         url=f"https://x.com/{tweet.user.screen_name}/status/{tweet.id_str}",
     )
 

@@ -61,6 +61,8 @@ def serve(
     seed: int = 0,
     growth_seed: Annotated[int | None, typer.Option(
         help="accounts' follower, following and post counts grow day by day from this seed")] = None,
+    engagement_seed: Annotated[int, typer.Option(
+        help="tweets gather likes, reposts and impressions with age, from this seed")] = 0,
     token: Annotated[list[str] | None, typer.Option(
         help="TOKEN=BRAND_ID: posts with this access token act as that brand's account")] = None,
     rate_limit: Annotated[list[str] | None, typer.Option(
@@ -74,7 +76,7 @@ def serve(
     configure_logging("fake-x", log_level, json=log_json)
     profiles = brands_from_specs(brands)
     state = FakeXState(accounts=brand_accounts(profiles), rate_limits=_rate_limits(rate_limit),
-                       growth_seed=growth_seed)
+                       growth_seed=growth_seed, engagement_seed=engagement_seed)
     state.add_users(AddUsers(tokens=_tokens(token, profiles)))
     asyncio.run(_serve(state, profiles, host=host, port=port, feed_rate=feed_rate, seed=seed))
 

@@ -62,6 +62,37 @@ class AddMentions(BaseModel):
     tweets: list[FakeTweet] = []
 
 
+class CrowdPost(BaseModel):
+    """One reply or quote a user posts about a tweet (POST /_fake/engagement)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=280)
+    author_id: str | None = Field(default=None, description="a known user; default the fake's crowd account")
+    id: str | None = Field(default=None, pattern=r"^[0-9]+$", description="fixed id (tests); default a new one")
+
+
+class AddEngagement(BaseModel):
+    """Body of POST /_fake/engagement: people react to the tweet `tweet_id`.
+
+    - replies: each is a reply to the tweet (conversation_id = the tweet's conversation root,
+      the tweet's author @mentioned, so it shows in that account's mentions timeline);
+    - quotes: each quotes the tweet (referenced_tweets quoted); it reaches the quoted
+      account's mentions only when its text @mentions it, as on X;
+    - likes, reposts, bookmarks, impressions: added on top of the organic counts.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    tweet_id: str = Field(pattern=r"^[0-9]+$")
+    replies: list[CrowdPost] = []
+    quotes: list[CrowdPost] = []
+    likes: int = Field(default=0, ge=0)
+    reposts: int = Field(default=0, ge=0)
+    bookmarks: int = Field(default=0, ge=0)
+    impressions: int = Field(default=0, ge=0)
+
+
 class AddUsers(BaseModel):
     """Body of POST /_fake/users: accounts, and which access tokens act as which account."""
 
@@ -89,8 +120,8 @@ class Fault(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    endpoint: str = Field(description="users_mentions, create_tweet, users_tweets, "
-                                      "user_by_username, users_lookup, users_me, or * for any")
+    endpoint: str = Field(description="users_mentions, create_tweet, users_tweets, user_by_username, "
+                                      "users_lookup, users_me, tweets_lookup, quote_tweets, or * for any")
     kind: FaultKind
     count: int = Field(default=1, ge=1)
     user_id: str | None = None
@@ -126,6 +157,8 @@ DEFAULT_RATE_LIMITS: dict[str, RateLimitRule] = {
     "user_by_username": RateLimitRule(limit=300),
     "users_lookup": RateLimitRule(limit=300),
     "users_me": RateLimitRule(limit=75),
+    "tweets_lookup": RateLimitRule(limit=450),
+    "quote_tweets": RateLimitRule(limit=75),
 }
 
 

@@ -10,11 +10,18 @@ Run in-process (`async with FakeXServer() as fake:` → `fake.base_url`, `fake.s
                         (`suspended_days`: an account suspended on given UTC days only)
 - POST /_fake/faults    a Fault, or {"faults": [...]}     queue faults (optionally bound
                         to one account and one UTC `day` of the fake's clock)
+- POST /_fake/engagement {"tweet_id": ..., "replies": [{"text": ...}], "quotes": [...],
+                        "likes": n, ...}                  people reply to / quote / like a
+                        tweet (see AddEngagement); 404 for an unknown tweet
+- GET  /_fake/tweets/{id}                                 a stored tweet with its
+                        conversation_id, referenced_tweets and public_metrics now
 - POST /_fake/reset                                       forget everything but seed accounts
 
 Any Authorization header is accepted (none → 401); the call log records its kind. With a
 growth seed (`FakeXState(growth_seed=…)`, `fake-x serve --growth-seed`) accounts' public
 counts grow day by day (growth.py), as GET /2/users shows them to the follower snapshots.
+Tweets gather likes, reposts and impressions with age (`engagement_seed`, engagement.py), as
+GET /2/tweets?ids= (tweet.fields=public_metrics) shows them to ingest's tracked posts.
 """
 
 from __future__ import annotations
@@ -34,8 +41,8 @@ from aiohttp.typedefs import Middleware
 from mentionflow.browser_headers import NO_STORE, SECURITY_HEADERS
 from pydantic import BaseModel, ValidationError
 
-from mentionflow_tools.fakex.models import AddMentions, AddUsers, CallRecord, Fault
-from mentionflow_tools.fakex.shapes import garbage_items, problem
+from mentionflow_tools.fakex.models import AddEngagement, AddMentions, AddUsers, CallRecord, Fault
+from mentionflow_tools.fakex.shapes import garbage_items, problem, render_tweet
 from mentionflow_tools.fakex.state import DEFAULT_ACCOUNT, FakeXState, Reply, lookup_ids
 
 logger = logging.getLogger(__name__)
@@ -203,6 +210,10 @@ def build_app(state: FakeXState, middlewares: Sequence[Middleware] = ()) -> web.
         "users_tweets", lambda c: state.users_tweets(c.request.match_info["id"], c.query)))
     app.router.add_post("/2/tweets", endpoint(
         "create_tweet", lambda c: state.create_tweet(c.acting_user_id, c.body, c.auth_kind), None))
+    app.router.add_get("/2/tweets", endpoint(
+        "tweets_lookup", lambda c: state.tweets_lookup(c.query), None))
+    app.router.add_get("/2/tweets/{id}/quote_tweets", endpoint(
+        "quote_tweets", lambda c: state.quote_tweets(c.request.match_info["id"], c.query)))
 
     async def calls(request: web.Request) -> web.Response:
         since = int(request.query.get("since_seq", "0") or 0)
@@ -239,6 +250,27 @@ def build_app(state: FakeXState, middlewares: Sequence[Middleware] = ()) -> web.
             state.inject(fault)  # type: ignore[arg-type]
         return _json(200, {"queued": len(faults)}, {})
 
+    async def add_engagement(request: web.Request) -> web.Response:
+        batch = _validated(AddEngagement, await _body(request))
+        if isinstance(batch, web.Response):
+            return batch
+        for post in [*batch.replies, *batch.quotes]:  # type: ignore[attr-defined]
+            if post.author_id is not None and post.author_id not in state.users:
+                return _json(422, {"errors": [{"loc": ["author_id"], "msg": f"unknown user {post.author_id}"}]}, {})
+        done = state.add_engagement(batch)  # type: ignore[arg-type]
+        if done is None:
+            return _json(404, {"errors": [{"loc": ["tweet_id"], "msg": "no such tweet"}]}, {})
+        return _json(200, done, {})
+
+    async def show_tweet(request: web.Request) -> web.Response:
+        tweet_id = request.match_info["id"]
+        stored = state.tweet(tweet_id) if tweet_id.isdigit() else None
+        if stored is None:
+            return _json(404, {"errors": [{"loc": ["id"], "msg": "no such tweet"}]}, {})
+        fields = {"author_id", "created_at", "conversation_id", "referenced_tweets", "in_reply_to_user_id"}
+        return _json(200, {"data": {**render_tweet(stored, fields),
+                                    "public_metrics": state.public_metrics(stored)}}, {})
+
     async def reset(request: web.Request) -> web.Response:
         state.reset()
         return _json(200, {"ok": True}, {})
@@ -248,6 +280,8 @@ def build_app(state: FakeXState, middlewares: Sequence[Middleware] = ()) -> web.
     app.router.add_post("/_fake/mentions", add_mentions)
     app.router.add_post("/_fake/users", add_users)
     app.router.add_post("/_fake/faults", add_faults)
+    app.router.add_post("/_fake/engagement", add_engagement)
+    app.router.add_get("/_fake/tweets/{id}", show_tweet)
     app.router.add_post("/_fake/reset", reset)
     return app
 

@@ -77,6 +77,8 @@ def render_tweet(stored: dict[str, Any], fields: set[str]) -> dict[str, Any]:
         out["in_reply_to_user_id"] = stored["in_reply_to_user_id"]
     if "referenced_tweets" in fields and stored.get("referenced_tweets"):
         out["referenced_tweets"] = stored["referenced_tweets"]
+    if "public_metrics" in fields and "public_metrics" in stored:
+        out["public_metrics"] = dict(stored["public_metrics"])
     if "entities" in fields and stored.get("mention_entities"):
         out["entities"] = {"mentions": stored["mention_entities"]}
     return out
@@ -146,3 +148,10 @@ def not_found_user(value: str, parameter: str, *, suspended: bool = False) -> di
     return {"value": value, "detail": detail, "title": title, "resource_type": "user",
             "parameter": parameter, "resource_id": value,
             "type": PROBLEMS_BASE + "resource-not-found"}
+
+
+def not_found_tweet(value: str, parameter: str) -> dict[str, Any]:
+    """A partial error of a 200 answer: a tweet X cannot show (unknown or deleted)."""
+    return {"value": value, "detail": f"Could not find tweet with {parameter}: [{value}].",
+            "title": "Not Found Error", "resource_type": "tweet", "parameter": parameter,
+            "resource_id": value, "type": PROBLEMS_BASE + "resource-not-found"}

@@ -13,9 +13,11 @@ from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from mentionflow_tools.fakex.engagement import organic_engagement
 from mentionflow_tools.fakex.growth import grown_counts
 from mentionflow_tools.fakex.models import (
     DEFAULT_RATE_LIMITS,
+    AddEngagement,
     AddMentions,
     AddUsers,
     CallRecord,
@@ -28,6 +30,7 @@ from mentionflow_tools.fakex.models import (
 from mentionflow_tools.fakex.shapes import (
     invalid_request,
     mention_entities,
+    not_found_tweet,
     not_found_user,
     problem,
     render_tweet,
@@ -39,7 +42,11 @@ Reply = tuple[int, dict[str, Any]]
 
 DEFAULT_ACCOUNT = FakeUser(id="1000000000000000001", username="mentionflow_fake",
                            name="mentionflow fake account", followers=10)
+# Who replies to and quotes a tweet through POST /_fake/engagement when no author is named.
+CROWD_ACCOUNT = FakeUser(id="1000000000000000002", username="fake_crowd", name="Somebody on X",
+                         followers=240)
 DUPLICATE_DETAIL = "You are not allowed to create a Tweet with duplicate content."
+SUSPENDED_DETAIL = "Your account is suspended and is not permitted to access this feature."
 MAX_TWEET_CHARS = 280
 
 
@@ -62,14 +69,18 @@ class FakeXState:
         clock: Callable[[], float] = time.time,
         worker: int = 7,
         growth_seed: int | None = None,
+        engagement_seed: int | None = 0,
     ) -> None:
         """`growth_seed`: the public counts of `accounts` (the brands' own) grow day by day on
         the clock (see growth.py); None keeps them as stored. Other users (mention authors)
-        always keep theirs, so a generated author's reach stays what the generator meant."""
+        always keep theirs, so a generated author's reach stays what the generator meant.
+        `engagement_seed`: tweets gather likes, reposts, bookmarks and impressions with age
+        (engagement.py); None: only what POST /_fake/engagement adds."""
         self.growth_seed = growth_seed
+        self.engagement_seed = engagement_seed
         self._growing = frozenset(user.id for user in accounts)
         self._configured_limits = {**DEFAULT_RATE_LIMITS, **(rate_limits or {})}
-        self._seed_accounts = [DEFAULT_ACCOUNT, *accounts]
+        self._seed_accounts = [DEFAULT_ACCOUNT, CROWD_ACCOUNT, *accounts]
         self._clock = clock
         self._worker = worker
         self.reset()
@@ -88,6 +99,9 @@ class FakeXState:
         self._tweets_by: dict[str, list[int]] = {}
         self._reply_keys: set[tuple[str, str | None, str]] = set()
         self.replies: list[dict[str, Any]] = []
+        self._replies_to: dict[int, list[int]] = {}  # tweet -> the stored replies to it
+        self._quotes_of: dict[int, list[int]] = {}  # tweet -> the stored quotes of it, by id
+        self._added: dict[int, dict[str, int]] = {}  # tweet -> counts added by hand
         self._calls: list[CallRecord] = []
         self._faults: list[Fault] = []
         self._windows: dict[tuple[str, str], RateWindow] = {}
@@ -138,13 +152,19 @@ class FakeXState:
         self._last_id = max(self._last_id, tweet_id)
         entities = mention_entities(tweet.text, self._ids_by_username)
         mentioned = tweet.mentioned_user_ids or [e["id"] for e in entities if "id" in e]
+        references = {ref.get("type"): ref.get("id") for ref in tweet.referenced_tweets}
+        parent = self._tweets.get(int(references["replied_to"])) if str(
+            references.get("replied_to", "")).isdigit() else None
+        # A reply belongs to its parent's conversation, whose id is the root's (X's rule).
+        conversation_id = tweet.conversation_id or (
+            (parent.get("conversation_id") or str(parent["id"])) if parent is not None else None)
         record = {
             "id": tweet_id,
             "text": tweet.text,
             "author_id": tweet.author_id,
             "created_at": created_at,
             "lang": tweet.lang,
-            "conversation_id": tweet.conversation_id,
+            "conversation_id": conversation_id,
             "in_reply_to_user_id": tweet.in_reply_to_user_id,
             "referenced_tweets": list(tweet.referenced_tweets),
             "mention_entities": entities,
@@ -154,6 +174,10 @@ class FakeXState:
         for user_id in dict.fromkeys(mentioned):
             if user_id != tweet.author_id:
                 bisect.insort(self._mentions_of.setdefault(user_id, []), tweet_id)
+        for kind, index in (("replied_to", self._replies_to), ("quoted", self._quotes_of)):
+            target = str(references.get(kind) or "")
+            if target.isdigit():
+                bisect.insort(index.setdefault(int(target), []), tweet_id)
         return str(tweet_id)
 
     def tweet(self, tweet_id: str) -> dict[str, Any] | None:
@@ -250,9 +274,110 @@ class FakeXState:
         user = self.users.get(acting_user_id, DEFAULT_ACCOUNT)
         return 200, {"data": render_user(self.shown(user), split_fields(query.get("user.fields")))}
 
+    # ----------------------------------------------------------------- engagement
+
+    def public_metrics(self, stored: dict[str, Any]) -> dict[str, int]:
+        """A stored tweet's public_metrics now: organic likes etc. (engagement.py) plus what was
+        added by hand; replies and quotes are the stored tweets replying to / quoting it."""
+        tweet_id = int(stored["id"])
+        added = self._added.get(tweet_id, {})
+        organic = None
+        if self.engagement_seed is not None:
+            author = self.users.get(stored["author_id"])
+            organic = organic_engagement(
+                seed=self.engagement_seed, tweet_id=str(tweet_id),
+                author_followers=self.shown(author).followers if author else 0,
+                age_s=self.now() - stored["created_at"].timestamp())
+        reposts = (organic.reposts if organic else 0) + added.get("reposts", 0)
+        return {
+            "retweet_count": reposts,  # the live API's name
+            "repost_count": reposts,  # the specification's (PostPublicMetrics): both are sent
+            "reply_count": len(self._replies_to.get(tweet_id, ())) + added.get("replies", 0),
+            "like_count": (organic.likes if organic else 0) + added.get("likes", 0),
+            "quote_count": len(self._quotes_of.get(tweet_id, ())) + added.get("quotes", 0),
+            "bookmark_count": (organic.bookmarks if organic else 0) + added.get("bookmarks", 0),
+            "impression_count": (organic.impressions if organic else 0) + added.get("impressions", 0),
+        }
+
+    def add_engagement(self, batch: AddEngagement) -> dict[str, Any] | None:
+        """People reply to / quote / like the tweet; None when the fake has no such tweet.
+        Returns the ids of the replies and quotes created and the tweet's conversation id."""
+        target = self.tweet(batch.tweet_id)
+        if target is None:
+            return None
+        conversation_id = target.get("conversation_id") or str(target["id"])
+        owner = self.users.get(target["author_id"])
+        replies = []
+        for post in batch.replies:
+            author_id = post.author_id or CROWD_ACCOUNT.id
+            text = post.text
+            # X puts the replied-to handle in front of a reply; it is what @mentions the owner.
+            if owner is not None and f"@{owner.username.lower()}" not in text.lower():
+                text = f"@{owner.username} {text}"
+            replies.append(self.add_tweet(FakeTweet(
+                id=post.id, text=text, author_id=author_id, conversation_id=conversation_id,
+                in_reply_to_user_id=target["author_id"], lang="en",
+                referenced_tweets=[{"type": "replied_to", "id": str(target["id"])}])))
+        quotes = []
+        for post in batch.quotes:
+            quote_id = self.add_tweet(FakeTweet(
+                id=post.id, text=post.text, author_id=post.author_id or CROWD_ACCOUNT.id, lang="en",
+                referenced_tweets=[{"type": "quoted", "id": str(target["id"])}]))
+            self._tweets[int(quote_id)]["conversation_id"] = quote_id  # a quote starts its own
+            quotes.append(quote_id)
+        added = self._added.setdefault(int(target["id"]), {})
+        for name in ("likes", "reposts", "bookmarks", "impressions"):
+            added[name] = added.get(name, 0) + getattr(batch, name)
+        return {"tweet_id": str(target["id"]), "conversation_id": conversation_id,
+                "replies": replies, "quotes": quotes,
+                "public_metrics": self.public_metrics(target)}
+
+    def tweets_lookup(self, query: dict[str, str]) -> Reply:
+        """GET /2/tweets?ids=: the tweets in the order asked; unknown ones as partial errors
+        (only those when none is known), as X does for deleted tweets."""
+        ids = lookup_ids(query)
+        if not ids or len(ids) > 100 or not all(i.isdigit() and len(i) <= 19 for i in ids):
+            return 400, invalid_request("ids", query.get("ids", ""),
+                                        "The `ids` query parameter value must be 1 to 100 "
+                                        "comma-separated tweet ids")
+        fields = split_fields(query.get("tweet.fields"))
+        shown, errors = [], []
+        for tweet_id in dict.fromkeys(ids):
+            stored = self._tweets.get(int(tweet_id))
+            if stored is None:
+                errors.append(not_found_tweet(tweet_id, "ids"))
+            else:
+                shown.append(self._render(stored, fields))
+        body: dict[str, Any] = {"data": shown} if shown else {}
+        if errors:
+            body["errors"] = errors
+        return 200, body
+
+    def quote_tweets(self, tweet_id: str, query: dict[str, str]) -> Reply:
+        """GET /2/tweets/:id/quote_tweets: the quotes of a tweet, newest first, paged (10..100)."""
+        if not tweet_id.isdigit():
+            return 400, invalid_request("id", tweet_id, "`id` must be a tweet id")
+        try:
+            max_results = int(query.get("max_results", "10"))
+        except ValueError:
+            max_results = -1
+        if not 10 <= max_results <= 100:
+            return 400, invalid_request("max_results", query.get("max_results", ""),
+                                        "The `max_results` query parameter value "
+                                        f"[{query.get('max_results')}] is not between 10 and 100")
+        return self._timeline(None, self._quotes_of.get(int(tweet_id), []), query)
+
+    def _render(self, stored: dict[str, Any], fields: set[str]) -> dict[str, Any]:
+        if "public_metrics" in fields:
+            stored = {**stored, "public_metrics": self.public_metrics(stored)}
+        return render_tweet(stored, fields)
+
     def create_tweet(self, acting_user_id: str, body: Any, auth_kind: str) -> Reply:
         if not isinstance(body, dict) or not isinstance(body.get("text"), str) or not body["text"]:
             return 400, invalid_request("text", str(body)[:100], "text is required")
+        acting = self.users.get(acting_user_id)
+        if acting is not None and self.suspended(acting):
+            return 403, problem(403, "Forbidden", SUSPENDED_DETAIL)
         text: str = body["text"]
         if len(text) > MAX_TWEET_CHARS:
             return 403, problem(403, "Forbidden", "Your Tweet text is too long.")
@@ -274,7 +399,7 @@ class FakeXState:
             in_reply_to_user_id=parent["author_id"] if parent else None,
             referenced_tweets=[{"type": "replied_to", "id": in_reply_to}] if in_reply_to else [],
         ))
-        if conversation_id is None:
+        if conversation_id is None:  # a new post starts its own conversation
             self._tweets[int(tweet_id)]["conversation_id"] = tweet_id
         self.replies.append({
             "id": tweet_id, "text": text, "in_reply_to_tweet_id": in_reply_to,
@@ -284,13 +409,13 @@ class FakeXState:
 
     # ----------------------------------------------------------------- timelines
 
-    def _timeline(self, owner_id: str, ids: list[int], query: dict[str, str]) -> Reply:
+    def _timeline(self, owner_id: str | None, ids: list[int], query: dict[str, str]) -> Reply:
         """Newest first, bounded by since_id / until_id / start_time / end_time; paged.
 
         The timeline of a suspended account is a 200 with only the partial error.
         """
-        owner = self.users.get(owner_id)
-        if owner is not None and self.suspended(owner):
+        owner = self.users.get(owner_id) if owner_id is not None else None
+        if owner_id is not None and owner is not None and self.suspended(owner):
             return 200, {"errors": [not_found_user(owner_id, "id", suspended=True)]}
         try:
             max_results = int(query.get("max_results", "10"))
@@ -342,7 +467,7 @@ class FakeXState:
         tweet_fields = split_fields(query.get("tweet.fields"))
         expansions = split_fields(query.get("expansions"))
         tweet_fields |= expansions & {"author_id"}  # X adds the field an expansion follows
-        body: dict[str, Any] = {"data": [render_tweet(t, tweet_fields) for t in picked]}
+        body: dict[str, Any] = {"data": [self._render(t, tweet_fields) for t in picked]}
         if "author_id" in expansions:
             user_fields = split_fields(query.get("user.fields"))
             authors = dict.fromkeys(t["author_id"] for t in picked)

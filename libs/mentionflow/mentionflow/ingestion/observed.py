@@ -29,6 +29,7 @@ class ObservedPost:
     lang: str | None = None
     conversation_id: str | None = None
     in_reply_to: str | None = None
+    quoted_id: str | None = None  # the post this one quotes (X: referenced_tweets type quoted)
     url: str | None = None
     received_at: datetime | None = None
     platform: str = field(default="x")
@@ -57,6 +58,7 @@ def to_mentions(post: ObservedPost, resolver: BrandResolver, *, now: datetime | 
             created_at=post.created_at,
             conversation_id=post.conversation_id,
             in_reply_to=post.in_reply_to,
+            quoted_id=post.quoted_id,
             url=post.url,
             received_at=received_at,
             source=post.source,

@@ -24,7 +24,8 @@ from mentionflow.ingestion.text import TextRejected, clean_text, handles_in_text
 # Fields a CSV column can be mapped to (`--map field=column`).
 CSV_FIELDS = (
     "external_id", "text", "author_id", "author_handle", "author_name", "author_followers", "author_verified",
-    "account_handle", "lang", "created_at", "conversation_id", "in_reply_to", "url", "received_at",
+    "account_handle", "lang", "created_at", "conversation_id", "in_reply_to", "quoted_id", "url",
+    "received_at",
 )
 _TRUE = {"true", "1", "yes", "y", "t"}
 
@@ -122,6 +123,7 @@ class ReplayNormaliser:
                 lang=get("lang"),
                 conversation_id=_id(get("conversation_id")),
                 in_reply_to=_id(get("in_reply_to")),
+                quoted_id=_id(get("quoted_id")),
                 url=get("url"),
                 received_at=parse_post_time(received) if received else None,
             )

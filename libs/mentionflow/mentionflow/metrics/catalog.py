@@ -254,6 +254,16 @@ INGEST_POLLS = Counter(
     "Mention polls per account and outcome (ok, rate_limited, transient_error, permanent_error).",
     ["account", "outcome"],
 )
+INGEST_TRACKED_POSTS = Gauge(
+    "mentionflow_ingest_tracked_posts",
+    "Published brand posts whose engagement ingest follows (published less than a week ago).",
+)
+INGEST_POST_POLLS = Counter(
+    "mentionflow_ingest_post_polls_total",
+    "Rounds of a tracked post (counts and quote tweets) per account and outcome "
+    "(ok, rate_limited, transient_error, permanent_error).",
+    ["account", "outcome"],
+)
 INGEST_ACCOUNT_SNAPSHOTS = Counter(
     "mentionflow_ingest_account_snapshots_total",
     "Daily account snapshots produced per account and status (ok; missing: X refused the lookup).",

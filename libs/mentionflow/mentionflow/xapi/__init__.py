@@ -7,6 +7,13 @@ from mentionflow.xapi.client import (
     XCredentials,
     XSession,
 )
+from mentionflow.xapi.engagement import (
+    QuotesPage,
+    TweetsLookup,
+    XTweetMetrics,
+    fetch_quotes_page,
+    lookup_tweet_metrics,
+)
 from mentionflow.xapi.errors import PermanentXError, RateLimited, TransientXError, XApiError
 from mentionflow.xapi.mentions import MentionsPage, fetch_mentions, fetch_mentions_page
 from mentionflow.xapi.models import XAccountCounts, XTweet, XUser
@@ -21,6 +28,11 @@ from mentionflow.xapi.users import UsersLookup, lookup_account_counts, lookup_us
 
 __all__ = [
     "MentionsPage",
+    "QuotesPage",
+    "TweetsLookup",
+    "XTweetMetrics",
+    "fetch_quotes_page",
+    "lookup_tweet_metrics",
     "PermanentXError",
     "RateLimitStatus",
     "RateLimited",

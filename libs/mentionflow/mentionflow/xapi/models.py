@@ -92,6 +92,13 @@ class XTweet(_XModel):
         return None
 
     @property
+    def quoted_id(self) -> str | None:
+        for ref in self.referenced_tweets:
+            if ref.type == "quoted":
+                return ref.id
+        return None
+
+    @property
     def mentioned_usernames(self) -> tuple[str, ...]:
         if self.entities is None:
             return ()
