@@ -33,6 +33,10 @@ CONSOLE_BRAND_CONFIG = Path(__file__).with_name("publishing")  # brand A: BrandA
 PARIS = ZoneInfo("Europe/Paris")
 BRAND = FakeUser(id="2100000000000000011", username="BrandAHelp", name="Brand A", followers=52_000)
 OTHER = FakeUser(id="2100000000000000012", username="BrandBHelp", name="Brand B", followers=900)
+# People on X who answer the post (their replies and quote come back through ingest).
+CROWD = [FakeUser(id="2200000000000000001", username="marie_travels", name="Marie", followers=830),
+         FakeUser(id="2200000000000000002", username="tom_on_tour", name="Tom", followers=120),
+         FakeUser(id="2200000000000000003", username="ana_listens", name="Ana", followers=2_400)]
 CLOCK_AHEAD_S = 600  # publish's clock: a post scheduled a few minutes from now is due at once
 
 
@@ -46,7 +50,7 @@ async def pipeline(console, tmp_path: Path) -> AsyncIterator[FakeXServer]:  # no
     """The fake X, and ingest → classify → routing → publish as real processes on the console's
     topics and database: what the console asks for is posted, and what people answer comes back."""
     state = FakeXState(accounts=[BRAND, OTHER], engagement_seed=None)
-    state.add_users(AddUsers(tokens={"tok-brand-a": BRAND.id}))
+    state.add_users(AddUsers(users=CROWD, tokens={"tok-brand-a": BRAND.id}))
     async with FakeXServer(state) as fake:
         dsn = console.settings.postgres.dsn.get_secret_value()
         accounts = {BRAND.username: {"credentials": {"user_access_token": "tok-brand-a"}, "user_id": BRAND.id}}
@@ -97,40 +101,46 @@ async def test_compose_schedule_approve_post_and_debate(console, pipeline, brows
     fake = pipeline
     due = (datetime.now(PARIS) + timedelta(minutes=3)).replace(second=0, microsecond=0)
 
+    # --- what the brand already has planned: later posts (approved), a draft ------------------
+    for days, text in ((2, "Weekend tip: download your favourite playlists before you travel."),
+                       (5, "Live Q&A with our product team, Thursday 18:00 CET. Bring your questions!"),
+                       (9, "Thank you for 50k followers ♥")):
+        later = (datetime.now(PARIS) + timedelta(days=days)).replace(hour=10 + days % 6, minute=0, second=0,
+                                                                      microsecond=0, tzinfo=None)
+        await _approve(console, (await _api_post(console, "lead", parts=[text],
+                                                 scheduled_for=later.isoformat()))["post_id"])
+
+    async with console.client("agent-a") as client:
+        draft = await client.post("/api/v1/posts", json={
+            "brand_id": "brand-a", "account_handle": "BrandAHelp",
+            "parts": ["Summer playlist contest: share your road-trip song, we pick 10 winners."]})
+        assert draft.status_code == 201, draft.text
+
     # --- the agent composes a thread and schedules it in brand A's time zone ------------------
     agent, agent_csp = await login(browser, console.base_url, "agent-a")
     await agent.get_by_role("link", name="Publishing").click()
     await expect(agent.get_by_role("heading", name="Publishing")).to_be_visible()
     await expect(agent.get_by_label("Post as")).to_have_value("BrandAHelp")
     await agent.get_by_label("Post", exact=True).fill(
-        "We just shipped offline mode 🚀 Your playlists now follow you on the plane, the metro and the "
+        "We just shipped offline mode ✓ Your playlists now follow you on the plane, the metro and the "
         "mountain. Details: https://example.com/blog/offline-mode-is-here-for-everyone-at-last")
     counter = agent.locator(".part-counter").first
     await expect(counter).to_have_text(re.compile(r"^\d+ / 280$"))
-    await expect(counter).to_have_text("136 / 280")  # the emoji weighs 2, the long URL 23
+    await expect(counter).to_have_text("136 / 280")  # the ✓ weighs 2, the long URL 23
     await agent.get_by_role("button", name="+ Add to thread").click()
-    await agent.get_by_label("Post 2 of 2").fill("What should we build next? Reply and tell us 👇")
+    await agent.get_by_label("Post 2 of 2").fill("What should we build next? Reply and tell us ↓")
     await expect(agent.locator(".part-counter").nth(1)).to_have_text("47 / 280")
     await agent.get_by_role("radio", name="Schedule").check()
     await agent.get_by_label("Date").fill(due.date().isoformat())
     await agent.get_by_label("Time").fill(due.strftime("%H:%M"))
     await expect(agent.get_by_text("need a lead's approval")).to_be_visible()
     await agent.screenshot(path=str(SCREENS / "publishing-compose.png"), full_page=True)
-    await agent.get_by_role("button", name="Submit for approval").click()
+    await agent.locator("#compose-form").get_by_role("button", name="Submit for approval").click()
     pending = agent.locator("#pending")
     await expect(pending).to_contain_text("awaiting approval")
     await expect(pending).to_contain_text(due.strftime("%Y-%m-%d %H:%M"))
     await asyncio.sleep(1)
     assert _posted(fake) == []  # nothing reaches X before a lead approves
-
-    # --- later posts of the month and one X will refuse, for the calendar ---------------------
-    for days, text in ((2, "Weekend tip: download your favourite playlists before you travel."),
-                       (5, "Live Q&A with our product team, Thursday 18:00 CET. Bring your questions!"),
-                       (9, "Thank you for 50k followers 💜")):
-        later = (datetime.now(PARIS) + timedelta(days=days)).replace(hour=10 + days % 6, minute=0, second=0,
-                                                                      microsecond=0, tzinfo=None)
-        await _approve(console, (await _api_post(console, "lead", parts=[text],
-                                                 scheduled_for=later.isoformat()))["post_id"])
 
     # --- the lead edits the thread's first post and approves it -------------------------------
     lead, lead_csp = await login(browser, console.base_url, "lead-a")
@@ -138,7 +148,7 @@ async def test_compose_schedule_approve_post_and_debate(console, pipeline, brows
     card = lead.locator("#pending .post-card").first
     await expect(card).to_contain_text("by agent-a")
     first = card.get_by_label("Post 1 (edit if needed)")
-    edited = (await first.input_value()).replace("We just shipped", "We just shipped ✈️")
+    edited = (await first.input_value()).replace("Details:", "All the details:")
     await first.fill(edited)
     await lead.screenshot(path=str(SCREENS / "publishing-approval.png"), full_page=True)
     await card.get_by_role("button", name="Approve post").click()
@@ -176,9 +186,10 @@ async def test_compose_schedule_approve_post_and_debate(console, pipeline, brows
     async with httpx.AsyncClient(base_url=fake.base_url) as client:
         response = await client.post("/_fake/engagement", json={
             "tweet_id": first_tweet["id"], "likes": 37, "reposts": 6,
-            "replies": [{"text": "How much will offline mode cost on the family plan?"},
-                        {"text": "Still crashing on my phone since the update, this is broken and useless"}],
-            "quotes": [{"text": "Love this update, great job, thank you!"}]})
+            "replies": [{"text": "How much will offline mode cost on the family plan?", "author_id": CROWD[0].id},
+                        {"text": "Still crashing on my phone since the update, this is broken and useless",
+                         "author_id": CROWD[1].id}],
+            "quotes": [{"text": "Love this update, great job, thank you!", "author_id": CROWD[2].id}]})
         assert response.status_code == 200, response.text
 
     await today.locator(".cal-published").click()
