@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from mentionflow.accounts import store
 from mentionflow.events import decode
+from mentionflow.kafka.producer import make_producer
+from mentionflow_console.outbox import resend_unproduced
 
 from tests.console.factories import insert_item
 from tests.helpers import end_offsets, read_all
@@ -268,3 +270,22 @@ async def test_debate_counts_replies_and_quotes_of_the_post(console):  # noqa: A
     assert debate["post"]["publication"]["engagement"]["likes"] == 42
     assert debate["post"]["state"] == "published"
     assert [i["kind"] for i in debate["items"]] == ["reply", "reply", "quote"]
+
+
+async def test_a_post_request_the_broker_did_not_acknowledge_is_resent_by_the_relay(console):  # noqa: ANN001
+    async with console.client("agent-a") as agent:
+        post = (await agent.post("/api/v1/posts", json={
+            "brand_id": "brand-a", "account_handle": "BrandAHelp", "parts": ["Relayed"], "submit": True})).json()
+    # as if the console had stopped between the commit and the broker's acknowledgement
+    await console.pool.execute("UPDATE console_requests SET produced_at = NULL, requested_at = now() - interval "
+                               "'1 minute' WHERE request_id = $1", post["post_id"])
+    producer = make_producer(console.kafka, client_id="relay-posts-test")
+    await producer.start()
+    try:
+        assert await resend_unproduced(console.pool, producer, console.kafka, older_than_s=10) == 1
+        assert await resend_unproduced(console.pool, producer, console.kafka, older_than_s=10) == 0
+    finally:
+        await producer.stop()
+    events = await _requested(console)
+    assert [e.payload.post_id for e in events] == [post["post_id"]] * 2  # publish dedups by post_id
+    assert events[0].payload == events[1].payload
