@@ -26,7 +26,7 @@ from mentionflow_publish.escalation_store import apply_incident_action
 from mentionflow_publish.main import MIGRATIONS as PUBLISH_MIGRATIONS
 from mentionflow_publish.settings import PublishSettings
 
-from tests.helpers import read_all
+from tests.helpers import end_offsets, read_all
 
 _counter = itertools.count(1)
 PASSWORD = "correct horse battery"
@@ -132,6 +132,13 @@ async def insert_post(pool: asyncpg.Pool, *, brand: str, author: str, status: st
         "CASE WHEN $5 = 'cancelled' THEN now() END)",
         post_id, brand, account or f"{brand.title().replace('-', '')}Help", list(parts), status, author, requested)
     return post_id
+
+
+async def requested_posts(kafka: KafkaSettings) -> list:
+    """The posts.requested events produced so far on the test's topic, as envelopes."""
+    count = sum((await end_offsets(kafka, "posts.requested")).values())
+    records = await read_all(kafka, kafka.physical("posts.requested"), expect=count) if count else []
+    return [decode("posts.requested", r.value) for r in records]
 
 
 async def publish_applies(kafka: KafkaSettings, pool: asyncpg.Pool, topic_name: str, *, expect: int) -> None:

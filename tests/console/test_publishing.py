@@ -12,21 +12,17 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from mentionflow.accounts import store
-from mentionflow.events import decode
 from mentionflow.kafka.producer import make_producer
 from mentionflow_console.outbox import resend_unproduced
 
-from tests.console.factories import insert_item
-from tests.helpers import end_offsets, read_all
+from tests.console.factories import insert_item, requested_posts
 
 PARIS = ZoneInfo("Europe/Paris")  # brand-a's time zone (tests/console/brands)
 
 
 async def _requested(console) -> list:  # noqa: ANN001
     """posts.requested events produced so far (this test's own topic)."""
-    count = sum((await end_offsets(console.kafka, "posts.requested")).values())
-    records = await read_all(console.kafka, console.kafka.physical("posts.requested"), expect=count) if count else []
-    return [decode("posts.requested", r.value) for r in records]
+    return await requested_posts(console.kafka)
 
 
 def _tomorrow_local(hour: int = 9, minute: int = 30) -> str:

@@ -9,19 +9,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from mentionflow.events import decode
-
-from tests.console.factories import insert_item, insert_post
+from tests.console.factories import insert_item, insert_post, requested_posts
 from tests.console.sessions import logged_in
-from tests.helpers import end_offsets, read_all
 
 PARIS = ZoneInfo("Europe/Paris")
 
 
 async def _requested(console) -> list:  # noqa: ANN001
-    count = sum((await end_offsets(console.kafka, "posts.requested")).values())
-    records = await read_all(console.kafka, console.kafka.physical("posts.requested"), expect=count) if count else []
-    return [decode("posts.requested", r.value).payload for r in records]
+    return [e.payload for e in await requested_posts(console.kafka)]
 
 
 async def test_compose_schedule_edit_and_delete_from_the_page(console):  # noqa: ANN001

@@ -234,6 +234,30 @@ async def _locked(conn: asyncpg.Connection, user: User, post_id: str) -> asyncpg
     return seen
 
 
+# Columns a change may set (never from input: the names are this module's own).
+_SETTABLE = ("account_handle", "parts", "scheduled_for", "status", "submitted_at", "decided_by", "decided_at",
+             "comment", "requested_at", "cancelled_by", "cancelled_at")
+NOW = object()  # a value meaning "the transaction's now()"
+
+
+async def _change(conn: asyncpg.Connection, post_id: str, user: User, **values: Any) -> asyncpg.Record:
+    """Set `values` on the (locked) post, stamped as updated by `user`; returns it."""
+    assert set(values) <= set(_SETTABLE), set(values) - set(_SETTABLE)
+    args: list[Any] = [post_id, user.username]
+    sets = ["updated_by = $2", "updated_at = now()"]
+    for column, value in values.items():
+        if value is NOW:
+            sets.append(f"{column} = now()")
+        else:
+            args.append(value)
+            sets.append(f"{column} = ${len(args)}")
+    row = await conn.fetchrow(
+        f"UPDATE post_drafts AS d SET {', '.join(sets)} WHERE d.post_id = $1 RETURNING {COLUMNS}",  # sql-ok: names
+        *args)  # from _SETTABLE, values as parameters
+    assert row is not None  # the caller holds the row's lock
+    return row
+
+
 def _check_author_or_lead(post: asyncpg.Record, user: User, doing: str) -> None:
     if post["created_by"] != user.username and not user.at_least("lead"):
         raise Forbidden(f"only its author ({post['created_by']}) or a lead may {doing} this post")
@@ -271,11 +295,8 @@ async def update(pool: asyncpg.Pool, *, config: AgencyConfig | None, user: User,
         account = check_account(brand, account_handle)
         cleaned = check_parts(parts)
         when = check_schedule(brand, scheduled_for, now)
-        row = await conn.fetchrow(
-            "UPDATE post_drafts AS d SET account_handle = $2, parts = $3, scheduled_for = $4, status = 'draft', "
-            f"updated_by = $5, updated_at = now() WHERE d.post_id = $1 RETURNING {COLUMNS}",  # sql-ok: constants
-            post_id, account, cleaned, when, user.username)
-        assert row is not None
+        row = await _change(conn, post_id, user, account_handle=account, parts=cleaned, scheduled_for=when,
+                            status="draft")
         await _audit(conn, user, "post.edit", post, row)
         return row
 
@@ -326,20 +347,12 @@ async def submit(pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: KafkaSet
         check_account(brand, post["account_handle"])  # the config may have changed since the draft
         when = check_schedule(brand, post["scheduled_for"], now)
         if needs_approval(brand, user):
-            row = await conn.fetchrow(
-                "UPDATE post_drafts AS d SET status = 'awaiting_approval', submitted_at = now(), updated_by = $2, "
-                f"updated_at = now() WHERE d.post_id = $1 RETURNING {COLUMNS}",  # sql-ok: constant columns
-                post_id, user.username)
-            assert row is not None
+            row = await _change(conn, post_id, user, status="awaiting_approval", submitted_at=NOW)
             await _audit(conn, user, "post.submit", post, row, detail="awaits a lead's approval")
             return row
         request = _request(post, parts=post["parts"], scheduled_for=when, approved_by=None)
         await _record_request(conn, request, post_id)
-        row = await conn.fetchrow(
-            "UPDATE post_drafts AS d SET status = 'requested', submitted_at = now(), requested_at = now(), "
-            f"updated_by = $2, updated_at = now() WHERE d.post_id = $1 RETURNING {COLUMNS}",  # sql-ok: constants
-            post_id, user.username)
-        assert row is not None
+        row = await _change(conn, post_id, user, status="requested", submitted_at=NOW, requested_at=NOW)
         await _audit(conn, user, "post.request", post, row)
     await _produce(pool, producer, kafka, post_id, request)
     return row
@@ -375,11 +388,8 @@ async def approve(pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: KafkaSe
         when = check_schedule(brand, wanted, now)
         request = _request(post, parts=final, scheduled_for=when, approved_by=user.username)
         await _record_request(conn, request, post_id)
-        row = await conn.fetchrow(
-            "UPDATE post_drafts AS d SET status = 'requested', parts = $2, scheduled_for = $3, decided_by = $4, "
-            "decided_at = now(), requested_at = now(), updated_by = $4, updated_at = now() "
-            f"WHERE d.post_id = $1 RETURNING {COLUMNS}", post_id, final, when, user.username)  # sql-ok: constants
-        assert row is not None
+        row = await _change(conn, post_id, user, status="requested", parts=final, scheduled_for=when,
+                            decided_by=user.username, decided_at=NOW, requested_at=NOW)
         edited = final != list(post["parts"]) or when != post["scheduled_for"]
         await _audit(conn, user, "post.approve", post, row, detail="edited on approval" if edited else "")
     await _produce(pool, producer, kafka, post_id, request)
@@ -401,11 +411,8 @@ async def reject(pool: asyncpg.Pool, *, user: User, post_id: str, comment: str) 
             return post
         if post["status"] != "awaiting_approval":
             raise Conflict(f"the post is {post['status'].replace('_', ' ')}, not awaiting approval")
-        row = await conn.fetchrow(
-            "UPDATE post_drafts AS d SET status = 'rejected', decided_by = $2, decided_at = now(), comment = $3, "
-            f"updated_by = $2, updated_at = now() WHERE d.post_id = $1 RETURNING {COLUMNS}",  # sql-ok: constants
-            post_id, user.username, comment)
-        assert row is not None
+        row = await _change(conn, post_id, user, status="rejected", decided_by=user.username, decided_at=NOW,
+                            comment=comment)
         await _audit(conn, user, "post.reject", post, row, detail=comment)
         return row
 
@@ -432,11 +439,7 @@ async def cancel(pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: KafkaSet
                                 account_handle=post["account_handle"], requested_by=user.username)
         request_id = f"{post_id}:cancel"
         await _record_request(conn, request, request_id)
-        row = await conn.fetchrow(
-            "UPDATE post_drafts AS d SET status = 'cancelled', cancelled_by = $2, cancelled_at = now(), "
-            f"updated_by = $2, updated_at = now() WHERE d.post_id = $1 RETURNING {COLUMNS}",  # sql-ok: constants
-            post_id, user.username)
-        assert row is not None
+        row = await _change(conn, post_id, user, status="cancelled", cancelled_by=user.username, cancelled_at=NOW)
         await _audit(conn, user, "post.cancel", post, row)
     await _produce(pool, producer, kafka, request_id, request)
     return row
