@@ -89,13 +89,28 @@ async def test_approval_from_the_page(console):  # noqa: ANN001
         approved = await lead.post(f"/publishing/posts/{first}/approve",
                                    data={"csrf_token": lead_csrf, "part": ["Draft one, polished"]})
         assert approved.status_code == 303
+        # the time passed while it waited: the lead picks a new one on approval
+        stale = await insert_post(console.pool, brand="brand-b", author="agent-b", status="awaiting_approval",
+                                  parts=["Happy hour at 5"])
+        await console.pool.execute("UPDATE post_drafts SET scheduled_for = now() - interval '1 hour' "
+                                   "WHERE post_id = $1", stale)
+        late = await lead.post(f"/publishing/posts/{stale}/approve", data={"csrf_token": lead_csrf})
+        assert late.status_code == 422 and "has passed" in late.text
+        new_day = (datetime.now(ZoneInfo("America/New_York")) + timedelta(days=1)).date().isoformat()
+        moved = await lead.post(f"/publishing/posts/{stale}/approve", data={
+            "csrf_token": lead_csrf, "reschedule": "true", "day": new_day, "at": "17:00"})
+        assert moved.status_code == 303
         rejected = await lead.post(f"/publishing/posts/{second}/reject",
                                    data={"csrf_token": lead_csrf, "comment": "Off-brand tone"})
         assert rejected.status_code == 303
         mine = await agent.get("/publishing?brand=brand-b")
         assert "Rejected: Off-brand tone" in mine.text
-    [request] = await _requested(console)
-    assert (request.post_id, request.parts, request.approved_by) == (first, ["Draft one, polished"], "lead")
+    by_post = {r.post_id: r for r in await _requested(console)}
+    assert set(by_post) == {first, stale}
+    request = by_post[first]
+    assert (request.parts, request.approved_by) == (["Draft one, polished"], "lead")
+    assert by_post[stale].scheduled_for == datetime.fromisoformat(f"{new_day}T17:00").replace(
+        tzinfo=ZoneInfo("America/New_York"))
 
 
 async def test_calendar_page_in_the_brand_time_zone(console):  # noqa: ANN001

@@ -112,8 +112,10 @@ async def post_action(
     part: PartField = [],  # noqa: B006 - FastAPI copies form defaults
     comment: Annotated[str, Form(max_length=5000)] = "",
     back: Annotated[Literal["compose", "debate"], Form()] = "compose",
+    reschedule: Annotated[bool, Form()] = False, day: ShortField = "", at: ShortField = "",
 ) -> Response:
-    """submit, delete, approve (with the parts as the lead left them), reject (with a comment), cancel."""
+    """submit, delete, approve (with the parts as the lead left them and, with `reschedule`, at
+    the date and time of the form: both empty posts at once), reject (with a comment), cancel."""
     user = session.user
     brand_id: str | None = None
     try:
@@ -127,8 +129,12 @@ async def post_action(
         elif action == "delete":
             await publishing.delete(pool, user=user, post_id=str(post_id))
         elif action == "approve":
+            when = None
+            if reschedule:
+                brand = publishing.brand_publishing(config, user, post["brand_id"])
+                when = _schedule(brand, "later" if day or at else "now", day, at)
             await publishing.approve(pool, producer, settings.kafka, config=config, user=user, post_id=str(post_id),
-                                     parts=part or None, now=now)
+                                     parts=part or None, scheduled_for=when, keep_schedule=not reschedule, now=now)
         elif action == "reject":
             await publishing.reject(pool, user=user, post_id=str(post_id), comment=comment)
         elif action == "cancel":
