@@ -71,6 +71,17 @@ async def unexpected_rows(dsn: str, all_keys: set[Key]) -> int:
     return max(0, total - len(all_keys))
 
 
+async def _rows_of(dsn: str, sql: str, ids: list[str]) -> list[asyncpg.Record]:
+    """The rows of `ids` (none while the service has not created its tables yet)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        return list(await conn.fetch(sql, ids))
+    except asyncpg.UndefinedTableError:
+        return []
+    finally:
+        await conn.close()
+
+
 @dataclass
 class ReplyCheck:
     requested: int
@@ -83,14 +94,8 @@ class ReplyCheck:
 async def reply_check(dsn: str, reply_texts: dict[str, str], posts_per_text: Counter[str],
                       duplicate_refusals: int) -> ReplyCheck:
     """`reply_texts`: reply id → text of the replies requested in the window checked."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        rows = await conn.fetch("SELECT reply_id, status, error FROM reply_outbox WHERE reply_id = ANY($1::text[])",
-                                list(reply_texts))
-    except asyncpg.UndefinedTableError:
-        rows = []
-    finally:
-        await conn.close()
+    rows = await _rows_of(dsn, "SELECT reply_id, status, error FROM reply_outbox WHERE reply_id = ANY($1::text[])",
+                          list(reply_texts))
     status = {r["reply_id"]: r["status"] for r in rows}
     failed = [f"{r['reply_id']}: {r['error']}" for r in rows if r["status"] == "failed"]
     on_x = sum(1 for text in reply_texts.values() if posts_per_text.get(text, 0) >= 1)
@@ -111,14 +116,8 @@ class PostCheck:
 
 async def post_check(dsn: str, post_parts: dict[str, list[str]], posts_per_text: Counter[str]) -> PostCheck:
     """`post_parts`: post id → texts of its parts, of the posts scheduled in the window checked."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        rows = await conn.fetch("SELECT post_id, status, error FROM posts WHERE post_id = ANY($1::text[])",
-                                list(post_parts))
-    except asyncpg.UndefinedTableError:
-        rows = []
-    finally:
-        await conn.close()
+    rows = await _rows_of(dsn, "SELECT post_id, status, error FROM posts WHERE post_id = ANY($1::text[])",
+                          list(post_parts))
     status = {r["post_id"]: r["status"] for r in rows}
     failed = [f"{r['post_id']}: {r['error']}" for r in rows if r["status"] == "failed"]
     published = sum(1 for post_id, parts in post_parts.items()

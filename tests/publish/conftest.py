@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,12 +16,19 @@ ACCOUNTS = {
 }
 
 
+@contextlib.asynccontextmanager
+async def _serving(accounts: dict[str, FakeUser]) -> AsyncIterator[FakeXServer]:
+    """The fake X API with `accounts`, each posting with the token tok-<handle>."""
+    # A high posting limit: these tests are about exactly-once, not X's 100 per 15 minutes.
+    state = FakeXState(accounts=accounts.values(), rate_limits={"create_tweet": RateLimitRule(limit=100_000)})
+    state.add_users(AddUsers(tokens={f"tok-{name}": user.id for name, user in accounts.items()}))
+    async with FakeXServer(state) as server:
+        yield server
+
+
 @pytest.fixture
 async def fake_x() -> AsyncIterator[FakeXServer]:
-    # A high posting limit: these tests are about exactly-once, not X's 100 per 15 minutes.
-    state = FakeXState(accounts=ACCOUNTS.values(), rate_limits={"create_tweet": RateLimitRule(limit=100_000)})
-    state.add_users(AddUsers(tokens={f"tok-{name}": user.id for name, user in ACCOUNTS.items()}))
-    async with FakeXServer(state) as server:
+    async with _serving(ACCOUNTS) as server:
         yield server
 
 
@@ -34,10 +42,8 @@ BRAND_ACCOUNTS = {
 
 @pytest.fixture
 async def brand_x() -> AsyncIterator[FakeXServer]:
-    """The fake X API holding the demo brands' accounts (tokens tok-<handle>)."""
-    state = FakeXState(accounts=BRAND_ACCOUNTS.values(), rate_limits={"create_tweet": RateLimitRule(limit=100_000)})
-    state.add_users(AddUsers(tokens={f"tok-{name}": user.id for name, user in BRAND_ACCOUNTS.items()}))
-    async with FakeXServer(state) as server:
+    """The fake X API holding the demo brands' accounts."""
+    async with _serving(BRAND_ACCOUNTS) as server:
         yield server
 
 

@@ -1,8 +1,9 @@
 """Brand posts through publish, on the real broker and database with the fake X API: posted at
 their minute (publish's clock moved by MENTIONFLOW_POST_CLOCK_OFFSET_S) and not before, once
 per post id however often the request is delivered; a thread part by part, each a reply to the
-previous one; a cancel before the minute; an account of another brand refused; X's 403 ends
-the post failed with X's reason, X's 429 is waited out and retried; engagement from
+previous one; a cancel before the minute; an account of another brand refused, one without
+credentials failed; X's 403 ends the post failed with X's reason, X's 429 is waited out and
+retried, a 5xx that came after X posted is reconciled, not posted again; engagement from
 posts.metrics (newest observation wins); quote-mentions keep the tweet they quote."""
 
 from __future__ import annotations
@@ -124,7 +125,21 @@ async def test_posts_are_published_at_their_minute_exactly_once(
         await eventually(status_is("p-limited", "published"), timeout_s=30, what="posted after the 429")
         assert [c.status for c in _calls(fake, "Rate limits do not lose posts")] == [429, 201]
 
-        # 5. a late redelivery of a published post: still one post
+        # 5. X posted but answered 500: the retry finds the post on X instead of posting again
+        fake.state.inject(Fault(endpoint="create_tweet", kind="error", status=500, after_effect=True))
+        await _send(kafka_settings, post_event("p-5xx", ["Lost answers do not double posts"]))
+        await eventually(status_is("p-5xx", "published"), timeout_s=30, what="reconciled after the 500")
+        assert [c.status for c in _calls(fake, "Lost answers do not double posts")] == [500]
+        assert await fetchval(fresh_database_dsn, "SELECT reconciled FROM posts WHERE post_id = 'p-5xx'")
+
+        # 6. a brand account publish has no credentials for: failed with the reason, not posted
+        await _send(kafka_settings, post_event("p-nocreds", ["From the care account"], account="Hexafone_SAV"))
+        await eventually(status_is("p-nocreds", "failed"), timeout_s=30, what="no credentials")
+        assert "no X credentials configured for account @Hexafone_SAV" in await fetchval(
+            fresh_database_dsn, "SELECT error FROM posts WHERE post_id = 'p-nocreds'")
+        assert not _calls(fake, "From the care account")
+
+        # 7. a late redelivery of a published post: still one post
         await _send(kafka_settings, single)
 
         async def consumed() -> bool:
@@ -133,9 +148,9 @@ async def test_posts_are_published_at_their_minute_exactly_once(
         await eventually(consumed, timeout_s=30, what="the redelivery consumed")
         await asyncio.sleep(1.0)
         assert [c.status for c in _calls(fake, SINGLE)] == [201, 403]
-        assert await fetchval(fresh_database_dsn, "SELECT count(*) FROM posts") == 6
+        assert await fetchval(fresh_database_dsn, "SELECT count(*) FROM posts") == 8
 
-        # 6. engagement: the newest observation wins, an older one arriving later is ignored
+        # 8. engagement: the newest observation wins, an older one arriving later is ignored
         observed = datetime.now(UTC)
         await produce(kafka_settings, "posts.metrics", [
             (b"p-single", encode(post_metrics_event("p-single", likes=50, observed_at=observed))),
@@ -151,7 +166,7 @@ async def test_posts_are_published_at_their_minute_exactly_once(
         row = (await fetch(fresh_database_dsn, "SELECT * FROM posts WHERE post_id = 'p-single'"))[0]
         assert (row["likes"], row["replies"], row["reposts"], row["quotes"], row["impressions"]) == (50, 25, 16, 1, 500)
 
-        # 7. a quote-mention of the post keeps the quoted tweet id (the debate view finds it)
+        # 9. a quote-mention of the post keeps the quoted tweet id (the debate view finds it)
         routed = routed_event(7, brand="hexafone")
         quoting = routed.payload.model_copy(update={
             "mention": routed.payload.mention.model_copy(update={"quoted_id": posted[SINGLE]["id"]})})
@@ -168,16 +183,16 @@ async def test_posts_are_published_at_their_minute_exactly_once(
         await asyncio.to_thread(service.wait, 20)
 
     # every outcome reported once on posts.published
-    records = await read_all(kafka_settings, kafka_settings.physical("posts.published"), expect=6)
+    records = await read_all(kafka_settings, kafka_settings.physical("posts.published"), expect=8)
     outcomes = {p.post_id: p for p in (decode("posts.published", r.value).payload for r in records)}
-    assert len(records) == 6
+    assert len(records) == 8
     assert {k: v.status for k, v in outcomes.items()} == {
         "p-foreign": "failed", "p-later": "cancelled", "p-single": "published", "p-thread": "published",
-        "p-dup": "failed", "p-limited": "published"}
+        "p-dup": "failed", "p-limited": "published", "p-5xx": "published", "p-nocreds": "failed"}
     assert outcomes["p-thread"].tweet_ids == [first["id"], second["id"], third["id"]]
     assert outcomes["p-thread"].conversation_id == first["id"]
     assert "duplicate content" in (outcomes["p-dup"].error or "")
-    assert not any(o.reconciled for o in outcomes.values())
+    assert {k for k, o in outcomes.items() if o.reconciled} == {"p-5xx"}
 
 
 def consumed_metrics(kafka: KafkaSettings, group: str) -> Callable[[], Awaitable[bool]]:
