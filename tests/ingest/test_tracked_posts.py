@@ -33,7 +33,7 @@ from mentionflow_ingest.pipeline import Ingestor
 from mentionflow_ingest.settings import IngestSettings, SnapshotSettings, TrackedPostsSettings
 from mentionflow_ingest.tracked_posts import PostTracker, PublishedPostsHandler
 from mentionflow_tools.fakex import AddMentions, FakeXServer, FakeXState, Fault
-from mentionflow_tools.fakex.models import AddEngagement, CrowdPost
+from mentionflow_tools.fakex.models import AddEngagement, CrowdPost, RateLimitRule
 
 from tests.helpers import end_offsets, eventually, read_all
 from tests.ingest.conftest import ACME, CREDENTIALS, FAN, GLOBEX, STAR, polling_settings
@@ -308,3 +308,24 @@ async def test_a_post_published_before_the_tracking_window_is_not_followed(rig: 
     assert await rig.row("post-old") is None
     async with rig.pool.acquire() as conn:
         assert await repository.count_tracked_posts(conn, now=datetime.fromtimestamp(T0, UTC)) == 0
+
+
+async def test_a_spent_quota_window_is_waited_out_not_hammered(rig: Rig) -> None:
+    fake, clock = rig.fake, rig.clock
+    fake.state.rate_limits["quote_tweets"] = RateLimitRule(limit=1, window_s=900)
+    first, second = brand_post(fake, "Post one"), brand_post(fake, "Post two")
+    for post_id, root in (("post-a", first), ("post-b", second)):
+        await rig.publish(published(post_id, [root], at=datetime.fromtimestamp(T0, UTC)))
+    clock.now = T0 + 60
+    await rig.tracker.poll_due()
+    assert len(fake.state.calls("quote_tweets")) == 1, "the window said it was spent: the other post waits"
+    assert await count(rig.kafka, "posts.metrics") == 2, "the counts have their own quota"
+    rows = [await rig.row("post-a"), await rig.row("post-b")]
+    [waiting] = [r for r in rows if r["failures"] == 1]
+    assert "quota spent" in waiting["last_error"]
+    assert waiting["next_poll_at"] >= datetime.fromtimestamp(T0 + 900, UTC), "not before the window resets"
+
+    clock.now = T0 + 961
+    await rig.tracker.poll_due()
+    assert len(fake.state.calls("quote_tweets")) == 2
+    assert (await rig.row(waiting["post_id"]))["failures"] == 0

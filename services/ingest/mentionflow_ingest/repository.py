@@ -207,14 +207,15 @@ async def track_post(
 
 
 async def due_tracked_posts(conn: asyncpg.Connection, *, now: datetime, limit: int) -> list[TrackedPost]:
-    """Posts still followed whose next poll has come, the longest waiting first."""
+    """Posts still followed whose next poll has come, the stalest first (never polled, then the
+    oldest last success): when a quota allows only some, a post held back is not starved."""
     rows = await conn.fetch(
         """
         SELECT post_id, brand_id, account_handle, tweet_ids, conversation_id, published_at, newest_quote_id,
                failures
         FROM ingest_tracked_posts
         WHERE next_poll_at <= $1 AND track_until > $1
-        ORDER BY next_poll_at
+        ORDER BY last_polled_at NULLS FIRST, next_poll_at
         LIMIT $2
         """,
         now, limit,

@@ -21,7 +21,10 @@ Replies need nothing here: X shows a reply to the brand's post in the brand's me
 timeline, so the mention poller brings it, with conversation_id = the post's root.
 
 X refusing a round (429, 5xx, network, 4xx) produces nothing in its name, never a zero: the
-post is retried after a backoff (never before a 429's reset). A round counts as done only
+post is retried after a backoff (never before a 429's reset). Quotas are per endpoint and
+credentials (quote tweets: 75 requests per 15 minutes on X): once a response says its window
+is spent (x-rate-limit-remaining 0) or X answers 429, the other posts read with the same
+credentials are not asked about until the reset; they wait for it like the refused one. A round counts as done only
 once Kafka acknowledged its events; a crash before the row is updated repeats the round,
 which repeats a metrics snapshot (harmless: the latest wins) and no mention (dedup).
 """
@@ -48,6 +51,7 @@ from mentionflow.settings import KafkaSettings
 from mentionflow.xapi import (
     PermanentXError,
     RateLimited,
+    RateLimitStatus,
     XApiError,
     XClient,
     XTweet,
@@ -55,7 +59,7 @@ from mentionflow.xapi import (
     fetch_quotes_page,
     lookup_tweet_metrics,
 )
-from mentionflow.xapi.engagement import MAX_IDS_PER_TWEETS_LOOKUP
+from mentionflow.xapi.engagement import MAX_IDS_PER_TWEETS_LOOKUP, QUOTE_TWEETS_ENDPOINT, TWEETS_LOOKUP_ENDPOINT
 from pydantic import ValidationError
 
 from mentionflow_ingest import repository
@@ -169,6 +173,25 @@ class PostTracker:
         self._settings = settings
         self._reader_for = reader_for
         self._clock = clock
+        # (client, endpoint) -> unix time its quota window resets, once X said it is spent.
+        self._spent_until: dict[tuple[int, str], float] = {}
+
+    def _spent(self, one: _Round, endpoint: str) -> bool:
+        """True (and the round refused until the reset) when `endpoint`'s window is spent for
+        the round's credentials: asking anyway would only earn a 429."""
+        reset = self._spent_until.get((id(one.client), endpoint), 0.0)
+        if reset <= self._clock():
+            return False
+        one.refuse(f"{endpoint}: quota spent until {_at(reset).isoformat()}", outcome="rate_limited")
+        one.retry_at = max(one.retry_at, reset)
+        return True
+
+    def _note_quota(self, client: XClient, endpoint: str, status: RateLimitStatus | None,
+                    exc: XApiError | None = None) -> None:
+        if isinstance(exc, RateLimited):
+            self._spent_until[(id(client), endpoint)] = exc.reset_at.timestamp()
+        elif status is not None and status.remaining <= 0:
+            self._spent_until[(id(client), endpoint)] = status.reset_at.timestamp()
 
     async def poll_due(self) -> float:
         """Poll every due post (up to `batch`); returns seconds until the next one is due.
@@ -215,14 +238,18 @@ class PostTracker:
     async def _look_up_batch(self, batch: list[_Round], observed_at: datetime) -> None:
         client = batch[0].client
         assert client is not None
+        if any([self._spent(one, TWEETS_LOOKUP_ENDPOINT) for one in batch]):
+            return
         ids = [t for one in batch for t in one.post.tweet_ids][:MAX_IDS_PER_TWEETS_LOOKUP]
         try:
             result = await lookup_tweet_metrics(client, ids)
         except XApiError as exc:
+            self._note_quota(client, TWEETS_LOOKUP_ENDPOINT, None, exc)
             for one in batch:
                 one.refuse(exc)
             log.warning("tweets lookup of %d post(s) refused: %s", len(batch), exc)
             return
+        self._note_quota(client, TWEETS_LOOKUP_ENDPOINT, result.rate_limit)
         for one in batch:
             one.metrics = thread_metrics(one.post, result.found, observed_at)
             if one.metrics is None:
@@ -240,7 +267,10 @@ class PostTracker:
         fresh: list[tuple[XTweet, Mention]] = []
         try:
             for _page in range(self._settings.max_quote_pages):
+                if self._spent(one, QUOTE_TWEETS_ENDPOINT):
+                    return
                 page = await fetch_quotes_page(one.client, root, pagination_token=token)
+                self._note_quota(one.client, QUOTE_TWEETS_ENDPOINT, page.rate_limit)
                 newer = [t for t in page.tweets if int(t.id) > known]
                 for tweet in newer:
                     fresh.extend((tweet, m) for m in self._as_mentions(one.post, tweet, page.author_of(tweet)))
@@ -248,6 +278,7 @@ class PostTracker:
                     break
                 token = page.next_token
         except XApiError as exc:
+            self._note_quota(one.client, QUOTE_TWEETS_ENDPOINT, None, exc)
             one.refuse(exc)
             return
         one.quotes = [m for _tweet, m in fresh]

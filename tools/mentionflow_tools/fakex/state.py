@@ -152,9 +152,9 @@ class FakeXState:
         self._last_id = max(self._last_id, tweet_id)
         entities = mention_entities(tweet.text, self._ids_by_username)
         mentioned = tweet.mentioned_user_ids or [e["id"] for e in entities if "id" in e]
-        references = {ref.get("type"): ref.get("id") for ref in tweet.referenced_tweets}
-        parent = self._tweets.get(int(references["replied_to"])) if str(
-            references.get("replied_to", "")).isdigit() else None
+        references = {ref.get("type"): str(ref.get("id") or "") for ref in tweet.referenced_tweets}
+        replied_to = references.get("replied_to", "")
+        parent = self._tweets.get(int(replied_to)) if replied_to.isdigit() else None
         # A reply belongs to its parent's conversation, whose id is the root's (X's rule).
         conversation_id = tweet.conversation_id or (
             (parent.get("conversation_id") or str(parent["id"])) if parent is not None else None)
@@ -175,7 +175,7 @@ class FakeXState:
             if user_id != tweet.author_id:
                 bisect.insort(self._mentions_of.setdefault(user_id, []), tweet_id)
         for kind, index in (("replied_to", self._replies_to), ("quoted", self._quotes_of)):
-            target = str(references.get(kind) or "")
+            target = references.get(kind, "")
             if target.isdigit():
                 bisect.insort(index.setdefault(int(target), []), tweet_id)
         return str(tweet_id)
@@ -252,23 +252,15 @@ class FakeXState:
     def users_lookup(self, query: dict[str, str]) -> Reply:
         """GET /2/users?ids=: the accounts X can show, in the order asked; the others (unknown,
         suspended) as partial errors, or only those when none can be shown."""
-        ids = lookup_ids(query)
-        if not ids or len(ids) > 100 or not all(i.isdigit() and len(i) <= 19 for i in ids):
-            return 400, invalid_request("ids", query.get("ids", ""),
-                                        "The `ids` query parameter value must be 1 to 100 "
-                                        "comma-separated user ids")
         fields = split_fields(query.get("user.fields"))
-        shown, errors = [], []
-        for user_id in dict.fromkeys(ids):
+
+        def show(user_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
             user = self.users.get(user_id)
             if user is None or self.suspended(user):
-                errors.append(not_found_user(user_id, "ids", suspended=user is not None))
-            else:
-                shown.append(render_user(self.shown(user), fields))
-        body: dict[str, Any] = {"data": shown} if shown else {}
-        if errors:
-            body["errors"] = errors
-        return 200, body
+                return None, not_found_user(user_id, "ids", suspended=user is not None)
+            return render_user(self.shown(user), fields), None
+
+        return _by_ids(query, "user", show)
 
     def users_me(self, acting_user_id: str, query: dict[str, str]) -> Reply:
         user = self.users.get(acting_user_id, DEFAULT_ACCOUNT)
@@ -335,37 +327,21 @@ class FakeXState:
     def tweets_lookup(self, query: dict[str, str]) -> Reply:
         """GET /2/tweets?ids=: the tweets in the order asked; unknown ones as partial errors
         (only those when none is known), as X does for deleted tweets."""
-        ids = lookup_ids(query)
-        if not ids or len(ids) > 100 or not all(i.isdigit() and len(i) <= 19 for i in ids):
-            return 400, invalid_request("ids", query.get("ids", ""),
-                                        "The `ids` query parameter value must be 1 to 100 "
-                                        "comma-separated tweet ids")
         fields = split_fields(query.get("tweet.fields"))
-        shown, errors = [], []
-        for tweet_id in dict.fromkeys(ids):
+
+        def show(tweet_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
             stored = self._tweets.get(int(tweet_id))
             if stored is None:
-                errors.append(not_found_tweet(tweet_id, "ids"))
-            else:
-                shown.append(self._render(stored, fields))
-        body: dict[str, Any] = {"data": shown} if shown else {}
-        if errors:
-            body["errors"] = errors
-        return 200, body
+                return None, not_found_tweet(tweet_id, "ids")
+            return self._render(stored, fields), None
+
+        return _by_ids(query, "tweet", show)
 
     def quote_tweets(self, tweet_id: str, query: dict[str, str]) -> Reply:
         """GET /2/tweets/:id/quote_tweets: the quotes of a tweet, newest first, paged (10..100)."""
         if not tweet_id.isdigit():
             return 400, invalid_request("id", tweet_id, "`id` must be a tweet id")
-        try:
-            max_results = int(query.get("max_results", "10"))
-        except ValueError:
-            max_results = -1
-        if not 10 <= max_results <= 100:
-            return 400, invalid_request("max_results", query.get("max_results", ""),
-                                        "The `max_results` query parameter value "
-                                        f"[{query.get('max_results')}] is not between 10 and 100")
-        return self._timeline(None, self._quotes_of.get(int(tweet_id), []), query)
+        return self._timeline(None, self._quotes_of.get(int(tweet_id), []), query, min_results=10)
 
     def _render(self, stored: dict[str, Any], fields: set[str]) -> dict[str, Any]:
         if "public_metrics" in fields:
@@ -409,10 +385,12 @@ class FakeXState:
 
     # ----------------------------------------------------------------- timelines
 
-    def _timeline(self, owner_id: str | None, ids: list[int], query: dict[str, str]) -> Reply:
+    def _timeline(self, owner_id: str | None, ids: list[int], query: dict[str, str], *,
+                  min_results: int = 5) -> Reply:
         """Newest first, bounded by since_id / until_id / start_time / end_time; paged.
 
-        The timeline of a suspended account is a 200 with only the partial error.
+        The timeline of a suspended account is a 200 with only the partial error; `owner_id`
+        None: a tweet's timeline (its quotes), whose owner is not checked.
         """
         owner = self.users.get(owner_id) if owner_id is not None else None
         if owner_id is not None and owner is not None and self.suspended(owner):
@@ -421,10 +399,10 @@ class FakeXState:
             max_results = int(query.get("max_results", "10"))
         except ValueError:
             max_results = -1
-        if not 5 <= max_results <= 100:
+        if not min_results <= max_results <= 100:
             return 400, invalid_request("max_results", query.get("max_results", ""),
                                         "The `max_results` query parameter value "
-                                        f"[{query.get('max_results')}] is not between 5 and 100")
+                                        f"[{query.get('max_results')}] is not between {min_results} and 100")
         bounds: dict[str, int] = {}
         for name in ("since_id", "until_id"):
             if name in query:
@@ -497,6 +475,28 @@ def _decode_token(token: str) -> int | None:
     if not raw.startswith("lt:") or not raw[3:].isdigit():
         return None
     return int(raw[3:])
+
+
+def _by_ids(query: dict[str, str], what: str,
+            show: Callable[[str], tuple[dict[str, Any] | None, dict[str, Any] | None]]) -> Reply:
+    """A lookup by `ids` (1..100): what `show` renders, in the order asked, and its partial
+    errors (only those when nothing can be shown), as X answers GET /2/users and /2/tweets."""
+    ids = lookup_ids(query)
+    if not ids or len(ids) > 100 or not all(i.isdigit() and len(i) <= 19 for i in ids):
+        return 400, invalid_request("ids", query.get("ids", ""),
+                                    "The `ids` query parameter value must be 1 to 100 "
+                                    f"comma-separated {what} ids")
+    shown, errors = [], []
+    for item_id in dict.fromkeys(ids):
+        item, error = show(item_id)
+        if item is not None:
+            shown.append(item)
+        if error is not None:
+            errors.append(error)
+    body: dict[str, Any] = {"data": shown} if shown else {}
+    if errors:
+        body["errors"] = errors
+    return 200, body
 
 
 def lookup_ids(query: dict[str, str]) -> list[str]:

@@ -10,13 +10,12 @@ from mentionflow.xapi.client import (
 from mentionflow.xapi.engagement import (
     QuotesPage,
     TweetsLookup,
-    XTweetMetrics,
     fetch_quotes_page,
     lookup_tweet_metrics,
 )
 from mentionflow.xapi.errors import PermanentXError, RateLimited, TransientXError, XApiError
 from mentionflow.xapi.mentions import MentionsPage, fetch_mentions, fetch_mentions_page
-from mentionflow.xapi.models import XAccountCounts, XTweet, XUser
+from mentionflow.xapi.models import XAccountCounts, XTweet, XTweetMetrics, XUser
 from mentionflow.xapi.replies import (
     authenticated_user_id,
     find_posted_reply,

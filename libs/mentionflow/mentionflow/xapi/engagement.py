@@ -7,17 +7,17 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pydantic import AliasChoices, AliasPath, Field, ValidationError
-
 from mentionflow.xapi.client import RateLimitStatus, XClient
 from mentionflow.xapi.models import (
     AUTHOR_EXPANSION,
     TWEET_FIELDS,
     USER_FIELDS,
     XTweet,
+    XTweetMetrics,
     XUser,
-    _XModel,
+    json_object,
     parse_items,
+    sort_lookup,
 )
 
 logger = logging.getLogger(__name__)
@@ -30,22 +30,6 @@ MIN_QUOTES_PAGE, MAX_QUOTES_PAGE = 10, 100
 METRICS_TWEET_FIELDS = ["public_metrics", "conversation_id"]
 
 
-class XTweetMetrics(_XModel):
-    """A tweet's public counts. Every count but impressions is required: an answer without them
-    is refused, so a metrics event never carries a zero X did not say."""
-
-    id: str = Field(min_length=1, pattern=r"^[0-9]+$")
-    conversation_id: str | None = None
-    likes: int = Field(ge=0, validation_alias=AliasPath("public_metrics", "like_count"))
-    replies: int = Field(ge=0, validation_alias=AliasPath("public_metrics", "reply_count"))
-    # The live API names it retweet_count; the specification repost_count (the fake sends both).
-    reposts: int = Field(ge=0, validation_alias=AliasChoices(AliasPath("public_metrics", "retweet_count"),
-                                                             AliasPath("public_metrics", "repost_count")))
-    quotes: int = Field(ge=0, validation_alias=AliasPath("public_metrics", "quote_count"))
-    impressions: int | None = Field(default=None, ge=0,
-                                    validation_alias=AliasPath("public_metrics", "impression_count"))
-
-
 @dataclass(frozen=True, slots=True)
 class TweetsLookup:
     """One GET /2/tweets answer: the tweets X showed with their counts, and why it showed none
@@ -53,6 +37,7 @@ class TweetsLookup:
 
     found: dict[str, XTweetMetrics]
     refused: dict[str, str]
+    rate_limit: RateLimitStatus | None = None
 
 
 async def lookup_tweet_metrics(client: XClient, tweet_ids: Sequence[str]) -> TweetsLookup:
@@ -63,30 +48,8 @@ async def lookup_tweet_metrics(client: XClient, tweet_ids: Sequence[str]) -> Twe
         raise ValueError(f"between 1 and {MAX_IDS_PER_TWEETS_LOOKUP} ids per lookup, got {len(ids)}")
     response = await client.call(TWEETS_LOOKUP_ENDPOINT, client.tweepy.get_tweets, ids=ids,
                                  tweet_fields=METRICS_TWEET_FIELDS)
-    found: dict[str, XTweetMetrics] = {}
-    refused: dict[str, str] = {}
-    data = response.body.get("data")
-    for item in data if isinstance(data, list) else []:
-        item_id = str(item.get("id")) if isinstance(item, dict) else None
-        try:
-            tweet = XTweetMetrics.model_validate(item)
-        except ValidationError as exc:
-            logger.warning("X tweets lookup: malformed tweet %s: %s", item_id, exc.errors()[:2])
-            if item_id in ids:
-                refused[item_id] = "X answered without complete public_metrics"
-            continue
-        if tweet.id in ids:
-            found[tweet.id] = tweet
-    errors = response.body.get("errors")
-    for error in errors if isinstance(errors, list) else []:
-        if isinstance(error, dict):
-            value = str(error.get("resource_id") or error.get("value") or "")
-            if value in ids and value not in found:
-                refused.setdefault(value, str(error.get("detail") or error.get("title") or "left out by X")[:300])
-    for tweet_id in ids:
-        if tweet_id not in found and tweet_id not in refused:
-            refused[tweet_id] = "X left the tweet out of its answer"
-    return TweetsLookup(found=found, refused=refused)
+    found, refused = sort_lookup(XTweetMetrics, ids, response.body, what="tweet")
+    return TweetsLookup(found=found, refused=refused, rate_limit=response.rate_limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +77,9 @@ async def fetch_quotes_page(client: XClient, tweet_id: str, *, pagination_token:
                                  expansions=AUTHOR_EXPANSION, tweet_fields=TWEET_FIELDS, user_fields=USER_FIELDS)
     body = response.body
     tweets, bad_tweets = parse_items(XTweet, body.get("data"), what=f"quotes of {tweet_id}")
-    includes = body.get("includes") if isinstance(body.get("includes"), dict) else {}
+    includes = json_object(body.get("includes"))
     users, bad_users = parse_items(XUser, includes.get("users"), what="included users")
-    meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+    meta = json_object(body.get("meta"))
     token = meta.get("next_token")
     return QuotesPage(tweets=tweets, users={u.id: u for u in users},
                       next_token=str(token) if token is not None else None,

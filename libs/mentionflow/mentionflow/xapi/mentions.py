@@ -24,6 +24,7 @@ from mentionflow.xapi.models import (
     XTweet,
     XUser,
     checked_page_size,
+    json_object,
     parse_items,
 )
 
@@ -76,9 +77,9 @@ async def fetch_mentions_page(
     )
     body = response.body
     tweets, bad_tweets = parse_items(XTweet, body.get("data"), what=f"mentions of {user_id}")
-    includes = _object(body.get("includes"))
+    includes = json_object(body.get("includes"))
     users, bad_users = parse_items(XUser, includes.get("users"), what="included users")
-    meta = _object(body.get("meta"))
+    meta = json_object(body.get("meta"))
     raw_errors = body.get("errors")
     errors: list[dict[str, Any]] = raw_errors if isinstance(raw_errors, list) else []
     if errors:
@@ -128,11 +129,6 @@ async def fetch_mentions(
         token = page.next_token
         if token is None or (max_pages is not None and pages >= max_pages):
             return
-
-
-def _object(value: object) -> dict[str, Any]:
-    """`value` when X sent a JSON object there, else an empty one (garbage-tolerant)."""
-    return value if isinstance(value, dict) else {}
 
 
 def _str_or_none(value: object) -> str | None:

@@ -45,7 +45,11 @@ class XUser(_XModel):
     verified: bool = False
 
 
-class XAccountCounts(_XModel):
+class _Identified(_XModel):
+    id: str
+
+
+class XAccountCounts(_Identified):
     """An account's public counts from a users lookup. Unlike XUser (a mention's author, whose
     missing count may read as 0) every count is required: a lookup without them is refused,
     so a snapshot never records a zero X did not say."""
@@ -57,6 +61,22 @@ class XAccountCounts(_XModel):
     # X's specification names it post_count; the live API answers tweet_count (see the fake).
     posts: int = Field(ge=0, validation_alias=AliasChoices(AliasPath("public_metrics", "tweet_count"),
                                                            AliasPath("public_metrics", "post_count")))
+
+
+class XTweetMetrics(_Identified):
+    """A tweet's public counts. Every count but impressions is required: an answer without them
+    is refused, so a metrics event never carries a zero X did not say."""
+
+    id: str = Field(min_length=1, pattern=r"^[0-9]+$")
+    conversation_id: str | None = None
+    likes: int = Field(ge=0, validation_alias=AliasPath("public_metrics", "like_count"))
+    replies: int = Field(ge=0, validation_alias=AliasPath("public_metrics", "reply_count"))
+    # The live API names it retweet_count; the specification repost_count (the fake sends both).
+    reposts: int = Field(ge=0, validation_alias=AliasChoices(AliasPath("public_metrics", "retweet_count"),
+                                                             AliasPath("public_metrics", "repost_count")))
+    quotes: int = Field(ge=0, validation_alias=AliasPath("public_metrics", "quote_count"))
+    impressions: int | None = Field(default=None, ge=0,
+                                    validation_alias=AliasPath("public_metrics", "impression_count"))
 
 
 class ReferencedTweet(_XModel):
@@ -106,6 +126,45 @@ class XTweet(_XModel):
 
 
 ModelT = TypeVar("ModelT", bound=_XModel)
+
+
+LookedUpT = TypeVar("LookedUpT", bound=_Identified)
+
+
+def sort_lookup(model: type[LookedUpT], ids: list[str], body: dict[str, Any], *, what: str
+                ) -> tuple[dict[str, LookedUpT], dict[str, str]]:
+    """(found, refused) of a lookup by ids (GET /2/users, GET /2/tweets): every id asked for
+    ends up in exactly one. An item without the fields `model` requires is refused (never read
+    as zeros); an id X left out is refused with its partial error's detail."""
+    found: dict[str, LookedUpT] = {}
+    refused: dict[str, str] = {}
+    data = body.get("data")
+    for item in data if isinstance(data, list) else []:
+        item_id = str(item.get("id")) if isinstance(item, dict) else None
+        try:
+            parsed = model.model_validate(item)
+        except ValidationError as exc:
+            logger.warning("X %s lookup: malformed %s %s: %s", what, what, item_id, exc.errors()[:2])
+            if item_id in ids:
+                refused[item_id] = "X answered without complete public_metrics"
+            continue
+        if parsed.id in ids:
+            found[parsed.id] = parsed
+    errors = body.get("errors")
+    for error in errors if isinstance(errors, list) else []:
+        if isinstance(error, dict):
+            value = str(error.get("resource_id") or error.get("value") or "")
+            if value in ids and value not in found:
+                refused.setdefault(value, str(error.get("detail") or error.get("title") or "left out by X")[:300])
+    for item_id in ids:
+        if item_id not in found and item_id not in refused:
+            refused[item_id] = f"X left the {what} out of its answer"
+    return found, refused
+
+
+def json_object(value: object) -> dict[str, Any]:
+    """`value` when X sent a JSON object there, else an empty one (garbage-tolerant)."""
+    return value if isinstance(value, dict) else {}
 
 
 def parse_items(model: type[ModelT], items: Any, *, what: str) -> tuple[list[ModelT], int]:

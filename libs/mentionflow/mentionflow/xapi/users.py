@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from mentionflow.xapi.client import XClient
 from mentionflow.xapi.errors import TransientXError
-from mentionflow.xapi.models import USER_FIELDS, XAccountCounts, XUser
+from mentionflow.xapi.models import USER_FIELDS, XAccountCounts, XUser, sort_lookup
 
 logger = logging.getLogger(__name__)
 
@@ -70,28 +70,5 @@ async def lookup_account_counts(client: XClient, user_ids: Sequence[str]) -> Use
         raise ValueError(f"between 1 and {MAX_IDS_PER_LOOKUP} ids per lookup, got {len(ids)}")
     response = await client.call(USERS_LOOKUP_ENDPOINT, client.tweepy.get_users, ids=ids,
                                  user_fields=METRICS_FIELDS)
-    found: dict[str, XAccountCounts] = {}
-    refused: dict[str, str] = {}
-    data = response.body.get("data")
-    for item in data if isinstance(data, list) else []:
-        item_id = str(item.get("id")) if isinstance(item, dict) else None
-        try:
-            account = XAccountCounts.model_validate(item)
-        except ValidationError as exc:
-            logger.warning("X users lookup: malformed account %s: %s", item_id, exc.errors()[:2])
-            if item_id in ids:
-                refused[item_id] = "X answered without complete public_metrics"
-            continue
-        if account.id in ids:
-            found[account.id] = account
-    errors = response.body.get("errors")
-    for error in errors if isinstance(errors, list) else []:
-        if not isinstance(error, dict):
-            continue
-        value = str(error.get("resource_id") or error.get("value") or "")
-        if value in ids and value not in found:
-            refused.setdefault(value, str(error.get("detail") or error.get("title") or "left out by X")[:300])
-    for user_id in ids:
-        if user_id not in found and user_id not in refused:
-            refused[user_id] = "X left the account out of its answer"
+    found, refused = sort_lookup(XAccountCounts, ids, response.body, what="account")
     return UsersLookup(found=found, refused=refused)
