@@ -84,6 +84,8 @@ async def test_approval_from_the_page(console):  # noqa: ANN001
             "SELECT post_id FROM post_drafts WHERE status = 'awaiting_approval' ORDER BY created_at")]
         assert 'aria-label="Approve post"' not in (await agent.get("/publishing?brand=brand-b")).text  # agents wait
 
+        approvals = await lead.get("/approvals")
+        assert "Posts awaiting approval" in approvals.text and "2 for brand-b" in approvals.text
         queue = await lead.get("/publishing?brand=brand-b")
         assert 'aria-label="Approve post"' in queue.text and "Awaiting approval" in queue.text
         approved = await lead.post(f"/publishing/posts/{first}/approve",
