@@ -150,6 +150,7 @@ async def test_compose_schedule_approve_post_and_debate(console, pipeline, brows
     first = card.get_by_label("Post 1 (edit if needed)")
     edited = (await first.input_value()).replace("Details:", "All the details:")
     await first.fill(edited)
+    await expect(card.locator(".part-counter").first).to_have_text("144 / 280")  # counted as the lead types
     await lead.screenshot(path=str(SCREENS / "publishing-approval.png"), full_page=True)
     await card.get_by_role("button", name="Approve post").click()
     await expect(lead.locator("#requested")).to_contain_text("approved by lead-a")

@@ -11,12 +11,52 @@
     return meta ? meta.content : "";
   }
 
+  // Each post's length as X counts it, under its textarea (`.part` holding a `.part-counter`);
+  // `onResult(anyOver)` hears whether one is over.
+  function lengthCounter(form, onResult) {
+    let timer = null;
+    let sequence = 0;
+
+    async function count() {
+      const items = Array.from(form.querySelectorAll(".part"));
+      const mine = ++sequence;
+      try {
+        const response = await fetch(form.dataset.lengthUrl, {
+          method: "POST", credentials: "same-origin",
+          headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrfToken() },
+          body: JSON.stringify({ parts: items.map((li) => li.querySelector("textarea").value) }),
+        });
+        if (!response.ok || mine !== sequence) return;
+        const body = await response.json();
+        let anyOver = false;
+        body.parts.forEach((part, index) => {
+          const item = items[index];
+          const counter = item.querySelector(".part-counter");
+          counter.textContent = `${part.weighted_length} / ${body.max}`;
+          counter.classList.toggle("over", part.over);
+          counter.classList.toggle("near", !part.over && part.remaining <= 20);
+          item.classList.toggle("invalid", part.over);
+          anyOver = anyOver || part.over;
+        });
+        onResult(anyOver);
+      } catch (error) {
+        // offline or the session ended: the server checks the length on submit anyway
+      }
+    }
+
+    form.addEventListener("input", (event) => {
+      if (event.target.tagName !== "TEXTAREA") return;
+      clearTimeout(timer);
+      timer = setTimeout(count, 120);
+    });
+    return count;
+  }
+
   function setupComposer(form) {
     const list = form.querySelector("#parts");
     const addButton = form.querySelector("#add-part");
     const submit = form.querySelector("#submit-post");
-    let timer = null;
-    let sequence = 0;
+    const count = lengthCounter(form, (anyOver) => { if (submit) submit.disabled = anyOver; });
 
     function parts() {
       return Array.from(list.querySelectorAll(".part"));
@@ -34,39 +74,6 @@
         li.querySelector(".remove-part").setAttribute("aria-label", `Remove post ${index + 1}`);
       });
       addButton.hidden = items.length >= MAX_PARTS;
-    }
-
-    async function count() {
-      const areas = parts().map((li) => li.querySelector("textarea"));
-      const mine = ++sequence;
-      try {
-        const response = await fetch(form.dataset.lengthUrl, {
-          method: "POST", credentials: "same-origin",
-          headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrfToken() },
-          body: JSON.stringify({ parts: areas.map((a) => a.value) }),
-        });
-        if (!response.ok || mine !== sequence) return;
-        const body = await response.json();
-        let anyOver = false;
-        body.parts.forEach((part, index) => {
-          const li = parts()[index];
-          if (!li) return;
-          const counter = li.querySelector(".part-counter");
-          counter.textContent = `${part.weighted_length} / ${body.max}`;
-          counter.classList.toggle("over", part.over);
-          counter.classList.toggle("near", !part.over && part.remaining <= 20);
-          li.classList.toggle("invalid", part.over);
-          anyOver = anyOver || part.over;
-        });
-        if (submit) submit.disabled = anyOver;
-      } catch (error) {
-        // offline or the session ended: the server checks the length on submit anyway
-      }
-    }
-
-    function scheduleCount() {
-      clearTimeout(timer);
-      timer = setTimeout(count, 120);
     }
 
     addButton.addEventListener("click", () => {
@@ -89,7 +96,6 @@
       renumber();
       count();
     });
-    list.addEventListener("input", scheduleCount);
 
     const at = form.querySelector("#schedule-at");
     function showSchedule() {
@@ -109,5 +115,9 @@
   document.addEventListener("DOMContentLoaded", () => {
     const form = document.getElementById("compose-form");
     if (form) setupComposer(form);
+    document.querySelectorAll(".approve-post-form[data-length-url]").forEach((approval) => {
+      const button = approval.querySelector('button[type="submit"]');
+      lengthCounter(approval, (anyOver) => { button.disabled = anyOver; });
+    });
   });
 })();
