@@ -26,7 +26,7 @@ from mentionflow_publish.escalation_store import apply_incident_action
 from mentionflow_publish.main import MIGRATIONS as PUBLISH_MIGRATIONS
 from mentionflow_publish.settings import PublishSettings
 
-from tests.helpers import read_all
+from tests.helpers import end_offsets, read_all
 
 _counter = itertools.count(1)
 PASSWORD = "correct horse battery"
@@ -38,7 +38,8 @@ async def migrate_publish_schema(pool: asyncpg.Pool) -> None:
 
 
 async def migrate_all(pool: asyncpg.Pool) -> None:
-    await migrate_sets(pool, (*PUBLISH_MIGRATIONS, *CONSOLE_MIGRATIONS))
+    await migrate_publish_schema(pool)
+    await migrate_sets(pool, CONSOLE_MIGRATIONS)
 
 
 async def insert_item(pool: asyncpg.Pool, *, brand: str, priority: str = "P3", sla_in: timedelta = timedelta(hours=1),
@@ -116,6 +117,28 @@ async def insert_reply_draft(pool: asyncpg.Pool, *, brand: str, author: str, tex
     item = await insert_item(pool, brand=brand, status="awaiting_approval", assignee=author)
     return await pool.fetchval("INSERT INTO reply_drafts (item_id, brand_id, author, text) VALUES ($1, $2, $3, $4) "
                                "RETURNING id", item, brand, author, text)
+
+
+async def insert_post(pool: asyncpg.Pool, *, brand: str, author: str, status: str = "draft",
+                      account: str | None = None, parts: Sequence[str] = ("Hello from the brand",)) -> str:
+    """A post of `brand` written by `author`, as the console's publishing leaves it in `status`
+    (a requested one also has its request recorded, as if produced)."""
+    post_id = str(uuid.uuid4())
+    requested = status in ("requested", "cancelled")
+    await pool.execute(
+        "INSERT INTO post_drafts (post_id, brand_id, account_handle, parts, status, created_by, updated_by, "
+        "requested_at, decided_by, cancelled_at) VALUES ($1, $2, $3, $4, $5, $6, $6, "
+        "CASE WHEN $7 THEN now() END, CASE WHEN $5 = 'rejected' THEN 'lead' END, "
+        "CASE WHEN $5 = 'cancelled' THEN now() END)",
+        post_id, brand, account or f"{brand.title().replace('-', '')}Help", list(parts), status, author, requested)
+    return post_id
+
+
+async def requested_posts(kafka: KafkaSettings) -> list:
+    """The posts.requested events produced so far on the test's topic, as envelopes."""
+    count = sum((await end_offsets(kafka, "posts.requested")).values())
+    records = await read_all(kafka, kafka.physical("posts.requested"), expect=count) if count else []
+    return [decode("posts.requested", r.value) for r in records]
 
 
 async def publish_applies(kafka: KafkaSettings, pool: asyncpg.Pool, topic_name: str, *, expect: int) -> None:

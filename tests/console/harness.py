@@ -22,7 +22,7 @@ from mentionflow_console.settings import ConsoleOptions, ConsoleSettings
 from tests.conftest import TEST_PARTITIONS
 from tests.console.factories import People, add_team, migrate_publish_schema
 
-CONSOLE_TOPICS = ("replies.requested", "incidents.actions", "labels.corrected")
+CONSOLE_TOPICS = ("replies.requested", "incidents.actions", "labels.corrected", "posts.requested")
 # brand-a and brand-b: their time zones and business hours (analytics), the agency's name.
 BRAND_CONFIG = Path(__file__).parent / "brands"
 

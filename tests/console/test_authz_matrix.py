@@ -18,7 +18,13 @@ import pytest
 from fastapi import FastAPI
 from starlette.routing import Mount, Route
 
-from tests.console.factories import insert_incident, insert_item, insert_reply_draft, insert_saved_reply
+from tests.console.factories import (
+    insert_incident,
+    insert_item,
+    insert_post,
+    insert_reply_draft,
+    insert_saved_reply,
+)
 from tests.console.sessions import logged_in
 
 # anonymous; an agent of brand A; an agent of brand B; a lead of brands A and B; an admin of all.
@@ -35,6 +41,7 @@ class Row:
     json: dict | None = None  # API body
     form: dict | None = None  # page form (the session's csrf_token is added)
     claimed_by: str | None = None  # the item is claimed by this colleague of brand A first
+    post_status: str = "draft"  # the state of brand A's post (by agent-a2) a {post_id} route is called on
 
 
 def same(outcome: str) -> tuple[str, str, str, str, str]:
@@ -114,6 +121,25 @@ MATRIX: dict[str, Row] = {
     "PUT /api/v1/users/{username}/replies-need-approval": Row(("401", "403", "403", "403", "200"),
                                                              fill={"username": "agent-a2"},
                                                              json={"replies_need_approval": False}),
+    # API: publishing (brand A's post by agent-a2): anyone of the brand composes and reads; the
+    # author or a lead edits, submits, deletes, cancels; a lead other than the author decides
+    "GET /api/v1/publishing": Row(API_LIST),
+    "GET /api/v1/publishing/{brand}/calendar": Row(API_ITEM, fill={"brand": "brand-a"}),
+    "POST /api/v1/posts/length": Row(API_LIST, json={"parts": ["Hello 🎉"]}),
+    "GET /api/v1/posts": Row(API_LIST),
+    "POST /api/v1/posts": Row(("401", "201", "404", "201", "201"), json={
+        "brand_id": "brand-a", "account_handle": "BrandAHelp", "parts": ["Hello, community"]}),
+    "GET /api/v1/posts/{post_id}": Row(API_ITEM),
+    "PUT /api/v1/posts/{post_id}": Row(("401", "403", "404", "200", "200"), json={
+        "account_handle": "BrandAHelp", "parts": ["Edited"]}),
+    "DELETE /api/v1/posts/{post_id}": Row(("401", "403", "404", "204", "204")),
+    "POST /api/v1/posts/{post_id}/submit": Row(("401", "403", "404", "200", "200")),
+    "POST /api/v1/posts/{post_id}/approve": Row(("401", "403", "404", "200", "200"), json={},
+                                                post_status="awaiting_approval"),
+    "POST /api/v1/posts/{post_id}/reject": Row(("401", "403", "404", "200", "200"), json={"comment": "not now"},
+                                               post_status="awaiting_approval"),
+    "POST /api/v1/posts/{post_id}/cancel": Row(("401", "403", "404", "200", "200"), post_status="requested"),
+    "GET /api/v1/posts/{post_id}/debate": Row(API_ITEM),
     # pages: no session → the login page; another brand's item → 404 page
     "GET /login": Row(same("200")),
     "POST /login": Row(same("403"), form={"username": "nobody", "password": "x"}),  # no login-form token
@@ -138,6 +164,14 @@ MATRIX: dict[str, Row] = {
     "GET /approvals": Row((LOGIN, "403", "403", "200", "200")),
     "POST /approvals/{draft_id}/{action}": Row((LOGIN, "403", "404", "303 /approvals", "303 /approvals"),
                                                fill={"action": "approve"}, form={"text": "Approved"}),
+    # publishing pages: B's agent lands on brand B's; A's post or brand is missing for them
+    "GET /publishing": Row((LOGIN, "200", "200", "200", "200")),
+    "POST /publishing/compose": Row((LOGIN, "303 /publishing", "404", "303 /publishing", "303 /publishing"),
+                                    form={"brand_id": "brand-a", "account_handle": "BrandAHelp", "part": "Hi"}),
+    "POST /publishing/posts/{post_id}/{action}": Row((LOGIN, "403", "404", "303 /publishing", "303 /publishing"),
+                                                     fill={"action": "submit"}, form={}),
+    "GET /publishing/calendar": Row((LOGIN, "200", "200", "200", "200")),
+    "GET /publishing/posts/{post_id}": Row((LOGIN, "200", "404", "200", "200")),
     # an agent's form comes back with the refusal (403); a lead's creates and goes back to the list
     "POST /saved-replies/{action}": Row((LOGIN, "403", "404", "303 /saved-replies", "303 /saved-replies"),
                                         fill={"action": "save"}, form={"brand_id": "brand-a", "language": "en",
@@ -230,7 +264,10 @@ async def test_authorization_matrix(console, capsys):  # noqa: ANN001
                 saved = await insert_saved_reply(console.pool, brand="brand-a")
                 draft = await insert_reply_draft(console.pool, brand="brand-a", author="agent-a2") \
                     if "{draft_id}" in template else None
-                path = template.format(item_id=item, incident_id=incident, reply_id=saved, draft_id=draft, **row.fill)
+                post = await insert_post(console.pool, brand="brand-a", author="agent-a2", status=row.post_status) \
+                    if "{post_id}" in template else None
+                path = template.format(item_id=item, incident_id=incident, reply_id=saved, draft_id=draft,
+                                       post_id=post, **row.fill)
                 caller = api[role] if path.startswith("/api/") else pages[role]
                 response = await _call(caller, method, path, row, name=f"reply {len(cells)}")
                 cells[(key, role)] = (expected, _outcome(response, item, incident))

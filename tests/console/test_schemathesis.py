@@ -19,6 +19,7 @@ from tests.console.factories import (
     add_team,
     insert_incident,
     insert_item,
+    insert_post,
     insert_reply_draft,
     insert_saved_reply,
     migrate_all,
@@ -45,6 +46,8 @@ async def test_no_server_error_for_any_generated_request(fresh_database_dsn, kaf
             await insert_item(pool, brand=brand, incident_id=incident, conversation_id="c1")
             await insert_saved_reply(pool, brand=brand, body="Hi {author_name}, order {?order_number}?")
             await insert_reply_draft(pool, brand=brand, author="agent-a")  # the approvals list has rows
+            for status in ("draft", "awaiting_approval", "requested"):  # publishing has posts to act on
+                await insert_post(pool, brand=brand, author="agent-a", status=status)
     finally:
         await pool.close()
     port = _free_port()

@@ -25,19 +25,21 @@ from mentionflow_console.api import (
     corrections,
     incidents,
     items,
+    posts,
     users,
 )
 from mentionflow_console.deps import LoginRequired
 from mentionflow_console.errors import ConsoleError, InvalidInput
 from mentionflow_console.settings import ConsoleSettings
-from mentionflow_console.web import analytics_pages, bulk_page, pages
+from mentionflow_console.web import analytics_pages, bulk_page, pages, publishing_pages
 from mentionflow_console.web.templating import STATIC, make_templates, row_renderer
 
 log = logging.getLogger(__name__)
 
 DESCRIPTION = """Community managers' API: brand-scoped queue, mention detail, claim / release / reply /
 resolve / tag / reassign, bulk actions, label corrections, saved replies, internal notes and mentions,
-customer history, reply approval, crisis board, audit log, live updates (SSE).
+customer history, reply approval, publishing (posts and threads from the brands' accounts: drafts,
+approval, schedule, calendar, debate), crisis board, audit log, live updates (SSE).
 
 Authenticate with `Authorization: Bearer <token>` (`mentionflow users token NAME`) or the browser
 session cookie (writes then need the `X-CSRF-Token` header). Items of brands you are not granted
@@ -70,7 +72,7 @@ def configure_app(app: FastAPI, *, settings: ConsoleSettings, pool: asyncpg.Pool
                                         render=row_renderer(templates))
     for router in (items.router, corrections.router, care.router, incidents.router, audit.router, users.router,
                    analytics.router, assignment.router, assignment.pages, pages.router, analytics_pages.router,
-                   bulk.router, bulk_page.router, approvals.router):
+                   bulk.router, bulk_page.router, approvals.router, posts.router, publishing_pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
@@ -78,7 +80,9 @@ def configure_app(app: FastAPI, *, settings: ConsoleSettings, pool: asyncpg.Pool
     async def console_error(request: Request, exc: ConsoleError) -> Response:
         if isinstance(exc, InvalidInput):
             # Same shape as FastAPI's own validation errors: the field is named in `loc`.
-            return JSONResponse({"detail": [{"loc": ["body", exc.field], "msg": exc.reason, "type": "value_error"}]},
+            # A field inside a list is named by its path: "parts.2" → ["body", "parts", 2].
+            loc = ["body", *(int(p) if p.isdigit() else p for p in exc.field.split("."))]
+            return JSONResponse({"detail": [{"loc": loc, "msg": exc.reason, "type": "value_error"}]},
                                 status_code=422)
         if _is_api(request):
             return JSONResponse({"detail": exc.message}, status_code=exc.status_code)

@@ -12,6 +12,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from mentionflow.accounts import Role, User
 from mentionflow.accounts.store import user_for_api_token
+from mentionflow.brandconfig import AgencyConfig
 
 from mentionflow_console.auth import CSRF_HEADER, SESSION_COOKIE, Session, session_for_cookie, tokens_match
 from mentionflow_console.settings import ConsoleSettings
@@ -35,7 +36,12 @@ def _settings(request: Request) -> ConsoleSettings:
     return request.app.state.settings
 
 
+def _brand_config(request: Request) -> AgencyConfig | None:
+    return request.app.state.brand_config
+
+
 DbPool = Annotated[asyncpg.Pool, Depends(_pool)]
+BrandConfig = Annotated[AgencyConfig | None, Depends(_brand_config)]
 Producer = Annotated[AIOKafkaProducer, Depends(_producer)]
 Settings = Annotated[ConsoleSettings, Depends(_settings)]
 

@@ -1,4 +1,5 @@
-"""What the console asks publish for by event (replies.requested, incidents.actions), recorded
+"""What the console asks publish for by event (replies.requested, incidents.actions,
+posts.requested), recorded
 in console_requests before it is produced.
 
 A request commits with the person's action (same transaction), then is produced; once the
@@ -19,6 +20,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from mentionflow.events import make_envelope
 from mentionflow.events.incident_actions import IncidentAction
+from mentionflow.events.posts_requested import PostRequested
 from mentionflow.events.replies_requested import ReplyRequested
 from mentionflow.kafka.producer import send_event
 from mentionflow.settings import KafkaSettings
@@ -26,9 +28,10 @@ from mentionflow.settings import KafkaSettings
 log = logging.getLogger(__name__)
 
 PRODUCE_TIMEOUT_S = 10.0
-RequestTopic = Literal["replies.requested", "incidents.actions"]
-Request: TypeAlias = ReplyRequested | IncidentAction
-_MODELS: dict[str, type[Request]] = {"replies.requested": ReplyRequested, "incidents.actions": IncidentAction}
+RequestTopic = Literal["replies.requested", "incidents.actions", "posts.requested"]
+Request: TypeAlias = ReplyRequested | IncidentAction | PostRequested
+_MODELS: dict[str, type[Request]] = {"replies.requested": ReplyRequested, "incidents.actions": IncidentAction,
+                                     "posts.requested": PostRequested}
 
 
 async def record(conn: asyncpg.Connection, *, request_id: str, topic: RequestTopic, action: str,
@@ -46,7 +49,12 @@ async def record(conn: asyncpg.Connection, *, request_id: str, topic: RequestTop
 async def produce(pool: asyncpg.Pool, producer: AIOKafkaProducer, kafka: KafkaSettings, topic_name: RequestTopic,
                   request_id: str, payload: Request) -> bool:
     """Produce one recorded request; False (logged) when the broker did not acknowledge it."""
-    correlation_id = payload.mention_id if isinstance(payload, ReplyRequested) else payload.incident_id
+    if isinstance(payload, ReplyRequested):
+        correlation_id = payload.mention_id
+    elif isinstance(payload, PostRequested):
+        correlation_id = payload.post_id
+    else:
+        correlation_id = payload.incident_id
     envelope = make_envelope(topic_name, payload, brand_id=payload.brand_id, correlation_id=correlation_id)
     try:
         await asyncio.wait_for(send_event(producer, kafka, topic_name, envelope), PRODUCE_TIMEOUT_S)

@@ -475,6 +475,9 @@ class Rule(RuleAction):
 class Account(ConfigModel):
     handle: HandleText
     x_user_id: Annotated[str, StringConstraints(pattern=r"^\d{1,20}$")] | None = None
+    # Opt-in: a brand often watches handles it never posts from (a support desk, a regional
+    # account); the console's publishing offers only the accounts that say so.
+    can_post: bool = Field(default=False, description="the brand publishes posts and threads from this account")
 
     @field_validator("x_user_id", mode="before")
     @classmethod
@@ -491,6 +494,9 @@ class Brand(ConfigModel):
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
     holidays: list[date] = Field(default_factory=list)
     vip_handles: list[HandleText] = Field(default_factory=list)
+    posts_need_approval: bool = Field(
+        default=False, description="every post from the brand's accounts waits for a lead's approval "
+                                   "(besides people whose replies need approval, whose posts always do)")
     products: list[Phrase] = Field(default_factory=list)
     crisis_phrases: list[Phrase] = Field(default_factory=list)
     sla: BrandSla = Field(default_factory=BrandSla)
@@ -616,6 +622,11 @@ class AgencyConfig(ConfigModel):
         """The brand's default action and, when it was synthesised, why (None if impossible:
         the brand has neither a `default` nor a queue of its own; crossref reports that)."""
         return self._defaults.get(brand_id)
+
+    def posting_accounts(self, brand_id: str) -> tuple[str, ...]:
+        """Handles (as configured) the brand publishes from: its accounts with can_post."""
+        brand = self.brands.get(brand_id)
+        return tuple(a.handle for a in brand.accounts if a.can_post) if brand is not None else ()
 
     def brands_for_handle(self, handle: str) -> tuple[str, ...]:
         """Brand ids owning the X account `handle` (any case, with or without '@')."""

@@ -25,6 +25,7 @@ from mentionflow_console import (
     charts,
     corrections,
     notes,
+    publishing,
     reads,
     repository,
     saved_replies,
@@ -298,7 +299,13 @@ async def _approvals_page(request: Request, session: auth.Session, pool: DbPool,
         rows = await approvals.listing(pool, user=session.user)
     except ConsoleError as exc:
         return error_page(request, session, exc)
+    # Posts wait on the Publishing page (with their editor); here, how many and where.
+    posts = await publishing.listing(pool, user=session.user, statuses=["awaiting_approval"])
+    waiting_posts: dict[str, int] = {}
+    for post in posts:
+        waiting_posts[post["brand_id"]] = waiting_posts.get(post["brand_id"], 0) + 1
     return page(request, "approvals.html", {"drafts": [schemas.draft_out(r) for r in rows],
+                                            "waiting_posts": sorted(waiting_posts.items()),
                                             "error": error.message if error else None},
                 error.status_code if error else 200, session)
 
