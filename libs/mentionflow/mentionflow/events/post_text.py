@@ -34,7 +34,3 @@ def weighted_length(text: str) -> int:
         position = match.end()
     return total + sum(_char_weight(c) for c in text[position:])
 
-
-def over_limit(text: str) -> int:
-    """How many weighted characters `text` is over X's limit (0 when it fits)."""
-    return max(0, weighted_length(text) - MAX_POST_WEIGHT)

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from mentionflow.events.post_text import MAX_POST_WEIGHT
 
 from mentionflow_console import auth, post_calendar, publishing, reads
 from mentionflow_console.deps import BrandConfig, DbPool, Producer, Settings, UiSession
@@ -64,6 +65,7 @@ async def _compose_page(request: Request, session: auth.Session, pool: DbPool, c
         "pending": [p for p in posts if p.status == "awaiting_approval"],
         "requested": [p for p in posts if p.status in ("requested", "cancelled")][:30],
         "today": now_local.date().isoformat(), "now_time": now_local.strftime("%H:%M"),
+        "max_weight": MAX_POST_WEIGHT,
     }, error.status_code if error else 200, session)
 
 
