@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 TINY = BenchConfig(mentions=2_000, offered_load_per_s=200.0, latency_seconds=5.0, stage_mentions=1_000,
                    warmup_mentions=100, ceiling_records=5_000, peer=False, sample_interval_s=0.25,
-                   profile_mentions=500)
+                   profile_mentions=2_000)
 
 
 async def test_the_harness_measures_everything_and_loses_nothing(stack: infra_stack.Stack, tmp_path: Path) -> None:
@@ -52,4 +52,6 @@ async def test_the_harness_measures_everything_and_loses_nothing(stack: infra_st
     # A flame graph and hotspots per service, from the profiled run.
     for stage in ("classify", "routing", "publish"):
         assert (tmp_path / "profiles" / f"{stage}.svg").read_text().lstrip().startswith("<?xml"), stage
-        assert details["summary"]["profiles"][stage]["inclusive"], stage
+        # Hottest frames by self time: a tiny run may have every sample under one stack, which
+        # the inclusive list leaves out as "the loop" (see bench.e2e.profile.hotspots).
+        assert details["summary"]["profiles"][stage]["self"], stage
