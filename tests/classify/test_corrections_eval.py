@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mentionflow_tools.training.corrections_eval import Row, Source, load_source, macro_f1, report, simulate
+from mentionflow_tools.training.corrections_eval import Row, Source, load_source, report, simulate
+from mentionflow_tools.training.metrics import macro_f1
 
 
 def test_without_the_shared_data_it_says_so_and_uses_the_projects_sets(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from mentionflow.classify.classifier import Result, analyse
 from mentionflow.events.labels_corrected import LabelCorrected
 
 from mentionflow_tools.training.datasets import load_own, shared_data_dir
+from mentionflow_tools.training.metrics import macro_f1
 
 BRAND_SET = "brand_sentiment_en/brand_tweets.tsv"
 _HANDLE_RE = re.compile(r"@(\w+)")
@@ -97,18 +98,6 @@ def load_source(root: Path | None = None) -> tuple[Source, str | None]:
                 rows.append(Row(handle_match.group(1).lower(), example.text, example.lang, example.category))
     note = f"{path} is absent: falling back to the project's own EN/FR sets (category; small brands)"
     return Source("own sets", "category", rows), note
-
-
-def macro_f1(gold: list[str], pred: list[str]) -> float:
-    scores = []
-    for label in sorted(set(gold)):
-        tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == label and p == label)
-        predicted = sum(1 for p in pred if p == label)
-        actual = sum(1 for g in gold if g == label)
-        precision = tp / predicted if predicted else 0.0
-        recall = tp / actual if actual else 0.0
-        scores.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
-    return sum(scores) / len(scores) if scores else 0.0
 
 
 def _held_back(text: str) -> bool:

@@ -19,6 +19,7 @@ from typing import Literal
 import orjson
 
 from mentionflow_tools.repo import SHARED_DATA
+from mentionflow_tools.training.metrics import macro_recall as macro_recall  # re-exported: train.py imports it here
 
 OWN_DATA_DIR = Path(__file__).with_name("data")
 SENTIMENT_LABELS = ("negative", "neutral", "positive")  # index = label id in the reference data
@@ -31,6 +32,13 @@ class Example:
     lang: str
     sentiment: str
     category: str | None = None
+    # Whether the mention asks something, when the row says so; None: the category decides
+    # (see `question_gold`). Last, so that positional construction keeps working.
+    is_question: bool | None = None
+
+    def question_gold(self) -> bool:
+        """The is_question gold: the row's own field, else "is it in the question category"."""
+        return self.is_question if self.is_question is not None else self.category == "question"
 
 
 def shared_data_dir() -> Path:
@@ -53,7 +61,8 @@ def load_own(lang: str, split: Literal["train", "eval", "all"] = "all") -> list[
         row = orjson.loads(line)
         if split != "all" and own_split(row["id"]) != split:
             continue
-        rows.append(Example(row["id"], row["text"], row["lang"], row["sentiment"], row["category"]))
+        rows.append(Example(row["id"], row["text"], row["lang"], row["sentiment"], row["category"],
+                            row.get("is_question")))
     return rows
 
 
@@ -81,11 +90,3 @@ def load_french(split: Literal["train", "val"], root: Path | None = None) -> lis
     folder = (root or shared_data_dir()) / "fr_sentiment_xlmt"
     return _load_pair(folder, split, "fr", "xlmt-fr")
 
-
-def macro_recall(gold: list[str], pred: list[str]) -> float:
-    recalls = []
-    for label in sorted(set(gold)):
-        total = sum(1 for g in gold if g == label)
-        hit = sum(1 for g, p in zip(gold, pred, strict=True) if g == label and p == label)
-        recalls.append(hit / total)
-    return sum(recalls) / len(recalls)
