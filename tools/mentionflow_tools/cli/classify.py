@@ -127,7 +127,8 @@ def classify() -> None:
 
 
 def classify_eval(corrections: int | None = None, brand: str | None = None) -> None:
-    """Per-category P/R/F1 on the project's EN/FR sets; sentiment macro recall on reference data.
+    """Per decision (category, is_question, sentiment) on the project's EN/FR sets and sentiment
+    on reference data: P/R/F1, a confusion matrix and the 20 most confident errors of each set.
 
     With --corrections N: instead, feed N label corrections of one brand (--brand, a target of
     brand_sentiment_en; default the largest) through the per-brand adapter and measure that
