@@ -112,10 +112,10 @@ _CONFIDENCE: dict[str, Callable[[Result], float]] = {
 }
 
 
-def _decision(name: str, gold: list[str], pred: list[str], sentiment_recall: float | None) -> DecisionReport:
+def _decision(name: str, gold: list[str], pred: list[str], sentiment_recall: float) -> DecisionReport:
     if name == "category":
         labels: tuple[str, ...] = CATEGORIES
-        # Kept word for word: notes and scripts grep this line.
+        # Kept word for word (the report before per-decision sections had it): notes grep it.
         summary = (f"  accuracy {accuracy(gold, pred):.3f}   macro-F1 {macro_f1(gold, pred, CATEGORIES):.3f}   "
                    f"sentiment macro recall {sentiment_recall:.3f}")
     elif name == "is_question":
