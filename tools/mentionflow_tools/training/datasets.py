@@ -35,6 +35,8 @@ class Example:
     # Whether the mention asks something, when the row says so; None: the category decides
     # (see `question_gold`). Last, so that positional construction keeps working.
     is_question: bool | None = None
+    # The kind of hand-written hard case ("sarcasm", "emoji_only", ...), None for ordinary rows.
+    hard: str | None = None
 
     def question_gold(self) -> bool:
         """The is_question gold: the row's own field, else "is it in the question category"."""
@@ -62,7 +64,7 @@ def load_own(lang: str, split: Literal["train", "eval", "all"] = "all") -> list[
         if split != "all" and own_split(row["id"]) != split:
             continue
         rows.append(Example(row["id"], row["text"], row["lang"], row["sentiment"], row["category"],
-                            row.get("is_question")))
+                            row.get("is_question"), row.get("hard")))
     return rows
 
 
