@@ -76,11 +76,6 @@ def test_confusion_matrix_text_keeps_the_counts_in_place() -> None:
     assert len({len(line) for line in lines}) == 1  # aligned columns
 
 
-def test_the_historical_import_paths_give_the_same_figures() -> None:
-    # train.py imports macro_recall from datasets: it must stay importable there, one implementation.
-    assert datasets.macro_recall(GOLD, PRED) == macro_recall(GOLD, PRED)
-
-
 # --- metrics, properties ---------------------------------------------------------------------
 
 _labels = st.sampled_from(["neg", "neu", "pos"])

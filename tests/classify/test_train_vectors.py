@@ -30,14 +30,14 @@ def _vectors() -> train.WordVectors:
     return train.WordVectors(words, matrix / np.linalg.norm(matrix, axis=1, keepdims=True))
 
 
-def _examples() -> list[Example]:
+def _examples() -> list[train.Weighted]:
     texts = {
         "positive": ["blissa delivery today", "joyva order", "blissa order today", "joyva delivery"],
         "negative": ["grumo delivery today", "sadra order", "grumo order today", "sadra delivery"],
         "neutral": ["delivery today", "order today", "the order", "a delivery"],
     }
     return [
-        Example(f"{label}-{i}-{r}", text, "en", label)
+        train.Weighted(Example(f"{label}-{i}-{r}", text, "en", label), 1.0)
         for label, rows in texts.items()
         for i, text in enumerate(rows)
         for r in range(3)  # df >= 2 for every word
@@ -46,12 +46,12 @@ def _examples() -> list[Example]:
 
 def test_summed_vectors_split_plain_and_negated_words() -> None:
     vectors = _vectors()
-    summed = vectors.summed(extract(tokenize("order today, not grumo")).sparse)
+    summed = vectors.summed(extract(tokenize("order today, not grumo")).keys)
     dim = vectors.matrix.shape[1]
     row = vectors.matrix.__getitem__
     order, today, grumo = (row(vectors.index[w]) for w in ("order", "today", "grumo"))
-    assert np.allclose(summed[:dim], train._VECTOR_SCALE * (order + today))
-    assert np.allclose(summed[dim:], train._VECTOR_SCALE * grumo)  # "not" negates what follows
+    assert np.allclose(summed[:dim], train.VECTOR_SCALE * (order + today))
+    assert np.allclose(summed[dim:], train.VECTOR_SCALE * grumo)  # "not" negates what follows
 
 
 def test_folded_weights_give_the_logits_of_the_explicit_projection() -> None:
@@ -59,24 +59,24 @@ def test_folded_weights_give_the_logits_of_the_explicit_projection() -> None:
     rng = np.random.default_rng(7)
     projection = rng.normal(size=(len(CLASSES), 2 * vectors.matrix.shape[1]))
     unfolded = {"bias": [0.1, 0.2, 0.3], "dense": [[0.0] * 3 for _ in dense_vector(extract([]))],
-                "sparse": {"w:blissa": [0.5, -0.5, 0.25], "w:the": [0.1, 0.1, 0.1]}}
-    folded = train._fold_vectors(unfolded, vectors, projection)
+                "sparse": {"blissa": [0.5, -0.5, 0.25], "the": [0.1, 0.1, 0.1]}}
+    folded = train.fold_vectors(unfolded, vectors, projection)
     for text in ("blissa delivery", "not grumox", "the blissum order, not sadra", "nothing known"):
         feats = extract(tokenize(text))
-        explicit = np.array(train._logits(unfolded, text)) + projection @ vectors.summed(feats.sparse)
-        assert np.allclose(train._logits(folded, text), explicit), text
+        explicit = np.array(train.logits(unfolded, text)) + projection @ vectors.summed(feats.keys)
+        assert np.allclose(train.logits(folded, text), explicit), text
 
 
 @pytest.mark.parametrize(("unseen", "towards", "away"), [("blissum", "positive", "negative"),
                                                         ("grumox", "negative", "positive")])
 def test_a_word_never_labelled_leans_like_its_neighbours(unseen: str, towards: str, away: str) -> None:
-    weights = train._fit(_examples(), 1.0, _vectors())
+    weights = train.fit(_examples(), 1.0, _vectors())
 
     def lean(text: str) -> float:
-        logits = train._logits(weights, text)
+        logits = train.logits(weights, text)
         return logits[CLASSES.index(towards)] - logits[CLASSES.index(away)]
 
     assert lean(f"{unseen} delivery") - lean("delivery") > 0.3
     # Without vectors the unseen word has no weight at all.
-    plain = train._fit(_examples(), 1.0, train.WordVectors([], np.zeros((0, 3))))
-    assert f"w:{unseen}" not in plain["sparse"]
+    plain = train.fit(_examples(), 1.0, train.WordVectors([], np.zeros((0, 3))))
+    assert unseen not in plain["sparse"]

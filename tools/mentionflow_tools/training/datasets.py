@@ -10,6 +10,7 @@ sentiment model, the "eval" half never does, so figures reported on it are held 
 
 from __future__ import annotations
 
+import csv
 import os
 import zlib
 from dataclasses import dataclass
@@ -19,7 +20,6 @@ from typing import Literal
 import orjson
 
 from mentionflow_tools.repo import SHARED_DATA
-from mentionflow_tools.training.metrics import macro_recall as macro_recall  # re-exported: train.py imports it here
 
 OWN_DATA_DIR = Path(__file__).with_name("data")
 SENTIMENT_LABELS = ("negative", "neutral", "positive")  # index = label id in the reference data
@@ -92,3 +92,43 @@ def load_french(split: Literal["train", "val"], root: Path | None = None) -> lis
     folder = (root or shared_data_dir()) / "fr_sentiment_xlmt"
     return _load_pair(folder, split, "fr", "xlmt-fr")
 
+
+def _load_tsv(relative: str, root: Path | None) -> list[dict[str, str]] | None:
+    path = (root or shared_data_dir()) / relative
+    if not path.is_file():
+        return None
+    with path.open(newline="", encoding="utf-8") as rows:
+        return list(csv.DictReader(rows, delimiter="\t"))
+
+
+def load_semeval(root: Path | None = None) -> list[Example] | None:
+    """SemEval 2013-2016 task 4A English tweets (training only: none of TweetEval's splits)."""
+    rows = _load_tsv("semeval_sentiment_en/semeval2013_2016.tsv", root)
+    if rows is None:
+        return None
+    return [Example(f"semeval-{r['tweet_id']}", r["text"], "en", r["label"]) for r in rows]
+
+
+def load_brand_sentiment(root: Path | None = None) -> list[Example] | None:
+    """English tweets about brands and products, labelled for the feeling toward the brand."""
+    rows = _load_tsv("brand_sentiment_en/brand_tweets.tsv", root)
+    if rows is None:
+        return None
+    return [Example(f"brand-{i}", r["text"], "en", r["label"]) for i, r in enumerate(rows)]
+
+
+# DEFT 2017 labels tweets objective / positive / negative / mixed: "objective" is our neutral;
+# "mixed" holds both polarities, which a three-way label cannot say, so those rows are left out.
+_DEFT_SENTIMENT = {"objective": "neutral", "positive": "positive", "negative": "negative"}
+
+
+def load_deft(root: Path | None = None) -> list[Example] | None:
+    """French DEFT 2017 task 1 tweets (politics, news, everyday life), without the mixed ones."""
+    rows = _load_tsv("fr_sentiment_deft2017/deft2017_task1.tsv", root)
+    if rows is None:
+        return None
+    return [
+        Example(f"deft-{r['split']}-{r['id']}", r["text"], "fr", _DEFT_SENTIMENT[r["label"]])
+        for r in rows
+        if r["label"] in _DEFT_SENTIMENT
+    ]

@@ -71,11 +71,36 @@ def model_vocabulary() -> list[str]:
     return [w for w in lines if not w.startswith("##")]
 
 
-def embed(words: list[str]):  # noqa: ANN201 - numpy is a training-only dependency
-    """Unit-length vectors, one row per word, shape (len(words), 384)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is in the wheel; never reach out
-    from sentence_transformers import SentenceTransformer
+def _cache_path() -> Path:
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return root / "mentionflow" / "word_vectors-all-MiniLM-L6-v2.npz"
 
-    model = SentenceTransformer(str(_model_dir()), device="cpu")
-    log.info("embedding %d words with %s", len(words), _model_dir().name)
-    return model.encode(words, batch_size=512, normalize_embeddings=True, convert_to_numpy=True)
+
+def embed(words: list[str]):  # noqa: ANN201 - numpy is a training-only dependency
+    """Unit-length vectors, one row per word, shape (len(words), 384).
+
+    A word's vector depends on that word alone, so vectors are kept on disk between runs and
+    only words not seen before are embedded: ~70,000 words take minutes on two cores, and a
+    retraining (another C, a few new labelled rows) needs almost the same ones."""
+    import numpy as np
+
+    cache = _cache_path()
+    known: dict[str, int] = {}
+    stored = np.zeros((0, 0))
+    if cache.is_file():
+        with np.load(cache) as saved:
+            stored = saved["vectors"]
+            known = {str(w): i for i, w in enumerate(saved["words"])}
+    missing = [w for w in words if w not in known]
+    if missing:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is in the wheel; never reach out
+        from sentence_transformers import SentenceTransformer
+
+        model = SentenceTransformer(str(_model_dir()), device="cpu")
+        log.info("embedding %d words with %s (%d cached)", len(missing), _model_dir().name, len(words) - len(missing))
+        fresh = model.encode(missing, batch_size=512, normalize_embeddings=True, convert_to_numpy=True)
+        stored = fresh if not known else np.vstack([stored, fresh])
+        known.update({w: len(known) + i for i, w in enumerate(missing)})
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, words=np.array(list(known)), vectors=stored)
+    return stored[[known[w] for w in words]]

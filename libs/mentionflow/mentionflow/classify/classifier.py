@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from mentionflow.classify.features import extract
 from mentionflow.classify.language import SUPPORTED, detect_language
 from mentionflow.classify.model import load_model
 from mentionflow.classify.rules import crisis_hits, question_hits, scan
@@ -109,7 +110,8 @@ def analyse(
     folded = fold(text)
     tokens = tokenize(text, folded)
     language, lang_reason = _language(tokens, text, lang, brand)
-    pred, feats = model.predict_tokens(tokens, lang=language, explain=2)
+    feats = extract(tokens)
+    pred = model.predict(feats, explain=2)
     p_neg, _, p_pos = pred.probabilities
     sentiment = pred.label
     score = round(max(-1.0, min(1.0, pred.score)), 4)
