@@ -31,8 +31,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from mentionflow.classify.category import features, load_category_model
+from mentionflow.classify.features import Features
 from mentionflow.classify.language import SUPPORTED, detect_language
-from mentionflow.classify.model import load_model
+from mentionflow.classify.model import Prediction, load_model
 from mentionflow.classify.rules import crisis_hits, question_hits, scan
 from mentionflow.classify.tokenize import fold, tokenize
 
@@ -95,6 +97,40 @@ def _language(tokens: list[str], text: str, lang: str | None, brand: BrandProfil
     return detected, f"lang:detected({conf:.2f})"
 
 
+class _Reading(NamedTuple):
+    """What `analyse` reads off a text before deciding (shared with `category_features`)."""
+
+    folded: str
+    tokens: list[str]
+    language: str
+    lang_reason: str
+    prediction: Prediction
+    lexicon: Features
+    found: dict[str, str]
+    crisis: list[str]
+    questions: list[str]
+    features: list[str]
+
+
+def _read(text: str, lang: str | None, brand: BrandProfile | None) -> _Reading:
+    folded = fold(text)
+    tokens = tokenize(text, folded)
+    language, lang_reason = _language(tokens, text, lang, brand)
+    pred, feats = load_model().predict_tokens(tokens, lang=language, explain=2)
+    found = scan(folded)
+    crisis = crisis_hits(found)
+    questions = question_hits(found, folded, text)
+    names = features(tokens, text, [*found, *crisis, *questions], pred.probabilities, pred.label,
+                     (feats.lex_pos > 0, feats.lex_neg > 0), language)
+    return _Reading(folded, tokens, language, lang_reason, pred, feats, found, crisis, questions, names)
+
+
+def category_features(text: str, *, lang: str | None = None) -> list[str]:
+    """The category models' feature names for `text`, exactly as `analyse` computes them
+    (training reads them here, so they follow the sentiment model it is trained against)."""
+    return _read(text, lang, None).features
+
+
 def analyse(
     text: str,
     *,
@@ -105,30 +141,28 @@ def analyse(
     brand: BrandProfile | None = None,
 ) -> Result:
     """The whole decision as a `Result` (the fast path; `classify_text` wraps it)."""
-    model = load_model()
-    folded = fold(text)
-    tokens = tokenize(text, folded)
-    language, lang_reason = _language(tokens, text, lang, brand)
-    pred, feats = model.predict_tokens(tokens, lang=language, explain=2)
-    p_neg, _, p_pos = pred.probabilities
+    read = _read(text, lang, brand)
+    pred, found, crisis = read.prediction, read.found, read.crisis
+    _, _, p_pos = pred.probabilities
     sentiment = pred.label
     score = round(max(-1.0, min(1.0, pred.score)), 4)
+    decisions = load_category_model().decide(read.features)
 
     best_p = max(pred.probabilities)
-    reasons: list[str] = [f"sentiment:{sentiment}({best_p:.2f})"]
-    hits = feats.hits
+    evidence: list[str] = [f"sentiment:{sentiment}({best_p:.2f})"]
+    hits = read.lexicon.hits
     if hits:
         # The three strongest lexicon hits (stable order among equals); most mentions have one.
         strongest = sorted(hits, key=_strength)[:3] if len(hits) > 1 else hits
-        reasons += [f"lex:{w}({s:+.1f})" for w, s in strongest]
+        evidence += [f"lex:{w}({s:+.1f})" for w, s in strongest]
     for name, _ in pred.top_features:
-        reasons.append(f"model:{name}")
+        evidence.append(f"model:{name}")
 
-    found = scan(folded)
-    crisis = crisis_hits(found)
+    if decisions.says("crisis"):
+        crisis.append(decisions.reason("crisis"))
     if brand:
-        crisis += [f"crisis:brand_phrase:{p}" for p in brand.crisis_phrases if p in folded]
-        reasons += [f"product:{p}" for p in brand.product_names if p in folded]
+        crisis += [f"crisis:brand_phrase:{p}" for p in brand.crisis_phrases if p in read.folded]
+        evidence += [f"product:{p}" for p in brand.product_names if p in read.folded]
     followers = max(0, author_followers)
     vip = bool(brand and author_handle and author_handle.lower().lstrip("@") in brand.vip_handles)
     high_reach = followers >= HIGH_REACH_FOLLOWERS or (
@@ -137,38 +171,40 @@ def analyse(
     if (high_reach or vip) and sentiment == "negative" and score <= STRONG_NEGATIVE:
         crisis.append("crisis:vip_negative" if vip else "crisis:high_reach_negative")
     if crisis and sentiment == "positive" and p_pos >= 0.6:
-        reasons += [f"suppressed:{c}" for c in crisis]
-        crisis = []
+        # "The new burger is fire": neither a crisis rule nor the crisis model pages anyone on
+        # clearly positive text. A brand's own crisis phrase is the brand's explicit call: kept
+        # (a VIP / high-reach crisis needs strong negativity, so it never gets here).
+        kept = [c for c in crisis if c.startswith("crisis:brand_phrase:")]
+        evidence += [f"suppressed:{c}" for c in crisis if c not in kept]
+        crisis = kept
 
-    questions = question_hits(found, folded, text)
-    # An outage mention ("not working", "panne") is a complaint cue when not widespread.
-    complaint_cue = found.get("complaint") or found.get("outage")
-    praise_cue = found.get("praise")
-    rule_backed = True
+    # First match wins (see the module docstring); `deciding`: how sure what decided is.
     if crisis:
         category = "crisis"
-        reasons = crisis + reasons
-    elif complaint_cue and not (sentiment == "positive" and score >= 0.6):
-        category = "complaint"
-        reasons = [f"complaint:{complaint_cue}"] + reasons
-    elif sentiment == "negative" and score <= -0.4:
-        category = "complaint"
-        rule_backed = False
-    elif questions:
-        category = "question"
-    elif sentiment == "positive" or (praise_cue and sentiment != "negative"):
-        category = "praise"
-        rule_backed = praise_cue is not None
-        if praise_cue:
-            reasons.insert(0, f"praise:{praise_cue}")
+        reasons = crisis
+        rule_fired = len(crisis) > decisions.says("crisis")
+        deciding = max(decisions.probability("crisis"), 0.9 if rule_fired else 0.0)
+    elif decisions.says("complaint"):
+        category, reasons, deciding = "complaint", [decisions.reason("complaint")], decisions.probability("complaint")
+    elif decisions.says("is_question"):
+        category, reasons, deciding = "question", [], decisions.probability("is_question")
+    elif decisions.says("praise"):
+        category, reasons, deciding = "praise", [decisions.reason("praise")], decisions.probability("praise")
     else:
-        category = "other"
-        rule_backed = False
-    if category == "complaint" and praise_cue:
-        reasons.append("mixed:praise")
-    if questions:
-        reasons += questions
-    reasons.append(lang_reason)
+        category, reasons, deciding = "other", [], 1.0 - max(decisions.probabilities)
+    is_question = decisions.says("is_question")
+    if is_question:
+        reasons.append(decisions.reason("is_question"))
+    reasons += evidence
+    # The rules' evidence stays visible beside the models' (a CM reads both).
+    complaint_cue = found.get("complaint") or found.get("outage")
+    if complaint_cue:
+        reasons.append(f"complaint:{complaint_cue}")
+    praise_cue = found.get("praise")
+    if praise_cue:
+        reasons.append("mixed:praise" if category == "complaint" else f"praise:{praise_cue}")
+    reasons += read.questions
+    reasons.append(read.lang_reason)
 
     severity = _BASE_SEVERITY[category]
     if category in ("crisis", "complaint"):
@@ -177,21 +213,19 @@ def analyse(
     severity += 0.15 * min(1.0, math.log10(followers + 1) / 6)
     severity = round(min(1.0, severity), 4)
 
-    confidence = 0.5 * best_p + 0.5 * (0.9 if rule_backed else best_p)
-    if category == "complaint" and not rule_backed:
-        confidence = 0.5 * best_p + 0.5 * p_neg
-    confidence = round(min(1.0, max(0.0, confidence)), 4)
+    # How sure the deciding model (or rule) is, tempered by the sentiment it read.
+    confidence = round(min(1.0, max(0.0, 0.75 * deciding + 0.25 * best_p)), 4)
 
     return Result(
         category,
         sentiment,
         score,
-        bool(questions),
+        is_question,
         severity,
         confidence,
-        language,
+        read.language,
         reasons[:_MAX_REASONS],
-        model.version,
+        load_model().version,
     )
 
 
