@@ -43,6 +43,8 @@ _NEGATION_REACH = 3
 _SKIPPED_OPENING = frozenset({"@user", "<url>", "."})
 _EVIDENCE = 2  # features named in a fired decision's reason
 _STRONG_QUANTILE = 0.9
+_UNREADABLE = ("s:", "pn:", "pp:", "lang:", "q:", "x:", "addr", "@end", "lex+", "lex-")
+_READABLE = frozenset({"q:end"})
 
 
 def _fifth(p: float) -> str:
@@ -187,8 +189,8 @@ class CategoryModel:
         weights: dict[str, list[float]] = artifact["weights"]
         self._bias = _pack(artifact["bias"], _LANE_OFFSET)
         self._packed = {name: _pack(w) for name, w in weights.items()}
-        # Per decision, the features that push it up the most (its top decile of positive
-        # weights): what `Decisions.evidence` names. Few, so a mention's look-up is cheap.
+        # Per decision, the readable features that push it up the most (its top decile of
+        # positive weights): what `Decisions.evidence` names. Few, so the look-up is cheap.
         self.lanes = tuple(_strong(weights, k) for k in range(len(DECISIONS)))
 
     def decide(self, names: list[str]) -> Decisions:
@@ -204,12 +206,18 @@ class CategoryModel:
         return Decisions(z, (z[0] >= t[0], z[1] >= t[1], z[2] >= t[2], z[3] >= t[3]), names, self)
 
 
+def _readable(name: str) -> bool:
+    """Whether a feature means something to a CM reading reasons: words, rule hits, openings,
+    "q:end", "quote", "?!"; not the sentiment buckets, counts, language nor crosses."""
+    return name in _READABLE or not name.startswith(_UNREADABLE)
+
+
 def _strong(weights: dict[str, list[float]], k: int) -> dict[str, float]:
-    positive = sorted(w[k] for w in weights.values() if w[k] > 0)
+    positive = sorted(w[k] for name, w in weights.items() if w[k] > 0 and _readable(name))
     if not positive:
         return {}
     floor = positive[int(len(positive) * _STRONG_QUANTILE)]
-    return {name: w[k] for name, w in weights.items() if w[k] >= floor}
+    return {name: w[k] for name, w in weights.items() if w[k] >= floor and _readable(name)}
 
 
 @lru_cache(maxsize=1)

@@ -1,26 +1,38 @@
 """classify_text / classify_mention: the pure classification of one mention.
 
-How the categories combine (first match wins, in this order):
+How the categories combine. Each decision has its own model (`category`: one binary logistic
+regression each for crisis, complaint, praise and is_question, over the tokens, the rule hits,
+the sentiment probabilities, the opening words and the punctuation); the first that says yes
+wins, in this order:
 
-1. crisis — a crisis rule fired (safety/health, legal threat, data breach/security,
-   discrimination, threats/violence, an outage with a "many users" marker, a brand's own
-   crisis phrase), or a high-reach / VIP author is strongly negative. A crisis rule on a
-   clearly positive text ("the new burger is fire 🔥") is suppressed and noted in reasons.
-   Inside a brand spike the service upgrades negative mentions (`classification_of`).
-2. complaint — a complaint cue (still waiting, refund, not working, en retard, ...) unless
-   the text is strongly positive (a "thanks, refund received!" is praise), or a negative
-   sentiment without any cue. A furious question ("why is my order STILL not here?!") is a
-   complaint with `is_question=True`: the CM must fix something, not just answer.
-3. question — a question (mark, interrogative opening or phrase) that is not a complaint.
-4. praise — positive sentiment or a praise cue without negativity. Praise with a complaint
-   ("love the app but the update broke my login") is a complaint: the actionable part wins;
-   the praise shows up in reasons as "mixed:praise".
+1. crisis — the crisis model says so, or a crisis rule fired (safety/health, legal threat, data
+   breach/security, discrimination, threats/violence, an outage with a "many users" marker), or
+   a brand's own crisis phrase, or a high-reach / VIP author is strongly negative. On clearly
+   positive text ("the new burger is fire 🔥") the model and the rules are suppressed (noted in
+   reasons); a brand's crisis phrase is kept. Inside a brand spike the service upgrades
+   negative mentions (`classification_of`).
+2. complaint — the complaint model: a customer reporting a problem or dissatisfaction. Negative
+   is not enough ("I hate Mondays @brand" is not a complaint); a furious question ("why is my
+   order STILL not here?!") is a complaint with `is_question=True`: the CM must fix something;
+   praise with a complaint is a complaint ("mixed:praise" in reasons).
+3. question — the is_question model: the mention asks something (of the brand or anyone), not
+   a rhetorical "why me?!" nor a quoted headline.
+4. praise — the praise model.
 5. other — chatter, news, neutral mentions.
 
-`is_question` is reported independently of the category. Severity grows with the category,
-negativity and author reach; confidence combines the model's probability with rule evidence.
+`reasons` names what decided: the crisis rules that fired ("crisis:safety"), then
+"<decision>:model(<p>):<its strongest words or rule hits>" for the model that decided (e.g.
+"complaint:model(0.81):r:complaint,refund") and for is_question when it says yes, then the
+sentiment evidence and the rule cues ("complaint:<cue>", "praise:<cue>", "question:mark", ...).
+Models after the deciding one are not asked (each learnt only from the mentions the earlier
+ones let through). Thresholds are chosen on cross-validation at training time
+(`mentionflow_tools.training.train_category`).
 
-Contract: pure; the model artifact is read once (lazily) on first call, then no I/O.
+`is_question` is its own model's verdict, whatever the category. Severity grows with the
+category, negativity and author reach; confidence is the deciding model's probability (0.9 at
+least for a crisis rule), tempered by the sentiment model's.
+
+Contract: pure; the model artifacts are read once (lazily) on first call, then no I/O.
 Never raises on any str text.
 """
 
@@ -47,6 +59,17 @@ VERIFIED_REACH_FOLLOWERS = 20_000
 STRONG_NEGATIVE = -0.5
 _BASE_SEVERITY = {"crisis": 0.75, "complaint": 0.35, "question": 0.2, "praise": 0.05, "other": 0.05}
 _MAX_REASONS = 12
+# The models whose "<decision>:model(...)" reason is listed, by category: the deciding one,
+# and is_question (reported whatever the category). The models after the deciding one are not
+# asked: each learnt only from the mentions the earlier ones let through (the complaint model
+# never saw a crisis), so its verdict on such a mention would mean nothing.
+_REASON_ORDER = {
+    "crisis": ("is_question",),
+    "complaint": ("complaint", "is_question"),
+    "question": ("is_question",),
+    "praise": ("praise", "is_question"),
+    "other": ("is_question",),
+}
 
 
 @dataclass(frozen=True)
@@ -181,20 +204,23 @@ def analyse(
     # First match wins (see the module docstring); `deciding`: how sure what decided is.
     if crisis:
         category = "crisis"
-        reasons = crisis
-        rule_fired = len(crisis) > decisions.says("crisis")
-        deciding = max(decisions.probability("crisis"), 0.9 if rule_fired else 0.0)
+        by_rule = any(not c.startswith("crisis:model(") for c in crisis)
+        deciding = max(decisions.probability("crisis"), 0.9 if by_rule else 0.0)
     elif decisions.says("complaint"):
-        category, reasons, deciding = "complaint", [decisions.reason("complaint")], decisions.probability("complaint")
+        category, deciding = "complaint", decisions.probability("complaint")
     elif decisions.says("is_question"):
-        category, reasons, deciding = "question", [], decisions.probability("is_question")
+        category, deciding = "question", decisions.probability("is_question")
     elif decisions.says("praise"):
-        category, reasons, deciding = "praise", [decisions.reason("praise")], decisions.probability("praise")
+        category, deciding = "praise", decisions.probability("praise")
     else:
-        category, reasons, deciding = "other", [], 1.0 - max(decisions.probabilities)
+        category, deciding = "other", 1.0 - decisions.highest_probability()
+    # The deciding model and is_question's (the crisis model's reason is among `crisis` unless
+    # suppressed); then the sentiment's and the rules' evidence.
+    reasons = crisis
+    for decision in _REASON_ORDER[category]:
+        if decisions.says(decision):
+            reasons.append(decisions.reason(decision))
     is_question = decisions.says("is_question")
-    if is_question:
-        reasons.append(decisions.reason("is_question"))
     reasons += evidence
     # The rules' evidence stays visible beside the models' (a CM reads both).
     complaint_cue = found.get("complaint") or found.get("outage")
