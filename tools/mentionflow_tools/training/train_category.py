@@ -7,7 +7,8 @@ committed sentiment model, so after a sentiment retrain this is simply run again
 runs both, in that order).
 
 Training rows: the "train" half of the project's own EN and FR sets (hard cases included; the
-"eval" half is never read here). Extra rows from the reference data (`datasets.shared_data_dir`)
+"eval" half is never read here) and the training-only hand-written hard cases of
+`data/category_extra.jsonl`. Extra rows from the reference data (`datasets.shared_data_dir`)
 join a decision only where topic-grouped cross-validation of the own rows said they help
 (`EXTRAS`, measured and recorded there):
   - Banking77 customer queries: positives of is_question / complaint by intent and phrasing,
@@ -34,7 +35,7 @@ import orjson
 from mentionflow.classify.category import ARTIFACT, DECISIONS
 from mentionflow.classify.classifier import category_features
 
-from mentionflow_tools.training.datasets import Example, load_own, shared_data_dir
+from mentionflow_tools.training.datasets import OWN_DATA_DIR, Example, load_own, shared_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ _MIN_COUNT = 2  # a feature seen once in training is noise, and bytes in the art
 _ROUND = 4  # decimals kept in the artifact
 _HANDLE = re.compile(r"@(\w+)")
 
+HANDWRITTEN = OWN_DATA_DIR / "category_extra.jsonl"
 BANKING77 = Path("banking77_en") / "banking77.tsv"
 CRISISLEX = Path("crisislex_t26") / "crisislex_t26.tsv"
 # Banking77 intents that report something wrong (the customer needs a fix, not an answer).
@@ -73,7 +75,7 @@ _QUESTION_OPENING = re.compile(
     r"^(how|what|when|where|why|who|which|can|could|would|will|is|are|do|does|did|should|has|have|am)\b", re.I
 )
 
-DEFAULT_EXTRAS: tuple[str, ...] = ("banking77",)
+DEFAULT_EXTRAS: tuple[str, ...] = ("handwritten", "banking77")
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,20 @@ def _own_row(e: Example) -> Row:
         e.question_gold(),
     )
     return Row(category_features(e.text, lang=e.lang), gold, 1.0, group, cat)
+
+
+def handwritten_rows(root: Path, weight: float, sample_every: int) -> list[Row]:
+    """`data/category_extra.jsonl`: hand-written training-only mentions of the hard kinds (other
+    brands and wordings than the own sets; never split, never evaluated on). `root` unused."""
+    del root
+    rows = []
+    for line in HANDWRITTEN.read_bytes().splitlines()[::sample_every]:
+        if line.strip():
+            r = orjson.loads(line)
+            e = Example(r["id"], r["text"], r["lang"], r["sentiment"], r["category"], r.get("is_question"), r.get("hard"))
+            own = _own_row(e)
+            rows.append(Row(own.features, own.gold, weight, None))
+    return rows
 
 
 def _tsv(path: Path) -> list[dict[str, str]]:
@@ -147,6 +163,7 @@ def crisislex_rows(root: Path, weight: float, sample_every: int) -> list[Row]:
 # Extras measured on the grouped CV (category macro-F1 of the cascade + is_question F1, own
 # train rows; see `--measure-extras`). Each entry: name -> (loader, weight, sample_every).
 EXTRAS: dict[str, tuple[Callable[[Path, float, int], list[Row]], float, int]] = {
+    "handwritten": (handwritten_rows, 1.0, 1),
     "banking77": (banking77_rows, 0.3, 4),
     "crisislex": (crisislex_rows, 0.3, 4),
 }
@@ -335,7 +352,7 @@ def _require_shared_data(names: Sequence[str]) -> None:
 
     root = shared_data_dir()
     files = {"banking77": BANKING77, "crisislex": CRISISLEX}
-    needed = [root / files[n] for n in names] + [root / "twcs_samples" / name for name in CARE_SAMPLES]
+    needed = [root / files[n] for n in names if n in files] + [root / "twcs_samples" / name for name in CARE_SAMPLES]
     missing = [str(path) for path in needed if not path.is_file()]
     if missing:
         raise SystemExit(
@@ -421,10 +438,11 @@ def main(argv: list[str] | None = None) -> int:
     with threadpool_limits(limits=1):
         examples = load_own("en", "train") + load_own("fr", "train")
         own = [_own_row(e) for e in examples]
-        base = embed_words(vector_vocabulary([e.text for e in examples]))
+        handwritten = [orjson.loads(line)["text"] for line in HANDWRITTEN.read_bytes().splitlines() if line.strip()]
+        base = embed_words(vector_vocabulary([e.text for e in examples] + handwritten))
         log.info("own train rows: %d, vector vocabulary: %d words", len(own), len(base.words))
         if args.measure:
-            for names in ([], ["banking77"], ["crisislex"], ["banking77", "crisislex"]):
+            for names in ([], ["handwritten"], ["handwritten", "banking77"], ["handwritten", "crisislex"]):
                 log.info("extras %s: best %s", names, _choose(own, _load_extras(names), base))
         extras = _load_extras(chosen)
         score, c, scale, thresholds = _choose(own, extras, base)
