@@ -47,8 +47,10 @@ _UNREADABLE = ("s:", "pn:", "pp:", "lang:", "q:", "x:", "addr", "@end", "lex+", 
 _READABLE = frozenset({"q:end"})
 
 
-def _fifth(p: float) -> str:
-    return "01234"[min(4, int(p * 5))]
+# The sentiment probabilities in fifths: "pn:0" is P(negative) < 0.2, ... "pn:4" >= 0.8.
+_NEG_FIFTHS = tuple(f"pn:{i}" for i in range(5))
+_POS_FIFTHS = tuple(f"pp:{i}" for i in range(5))
+_INDEX = {decision: k for k, decision in enumerate(DECISIONS)}
 
 
 def features(
@@ -81,7 +83,7 @@ def features(
     for name in rule_names:
         out += ("r:" + name, mood + "|r:" + name)
     p_neg, _, p_pos = probabilities
-    out += (mood, "pn:" + _fifth(p_neg), "pp:" + _fifth(p_pos), "lang:" + lang)
+    out += (mood, _NEG_FIFTHS[min(4, int(p_neg * 5))], _POS_FIFTHS[min(4, int(p_pos * 5))], "lang:" + lang)
     lex_pos, lex_neg = lexicon_polarity
     if lex_pos:
         out.append("lex+")
@@ -145,21 +147,20 @@ class Decisions(NamedTuple):
         return tuple(_sigmoid(z) for z in self.logits)
 
     def probability(self, decision: str) -> float:
-        return _sigmoid(self.logits[DECISIONS.index(decision)])
+        return _sigmoid(self.logits[_INDEX[decision]])
 
     def highest_probability(self) -> float:
         return _sigmoid(max(self.logits))
 
     def says(self, decision: str) -> bool:
-        return self.fired[DECISIONS.index(decision)]
+        return self.fired[_INDEX[decision]]
 
     def evidence(self, decision: str) -> list[str]:
         """The features that pushed `decision` up the most, strongest first (earliest on ties)."""
-        lane = self.model.lanes[DECISIONS.index(decision)]
-        pushing = [name for name in self.names if name in lane]
-        if len(pushing) > 1:
-            pushing.sort(key=lane.__getitem__, reverse=True)  # stable: earliest first on ties
-        return pushing[:_EVIDENCE]
+        lane = self.model.lanes[_INDEX[decision]]
+        pushing = lane.keys() & self.names  # few: the strong features only
+        # Strongest first; by name on ties (a set has no order of its own).
+        return sorted(pushing, key=lambda name: (-lane[name], name))[:_EVIDENCE]
 
     def reason(self, decision: str) -> str:
         """"complaint:model(0.81):refund,still": the model, its probability and its strongest
