@@ -43,7 +43,8 @@ MODEL_VERSION = "category-lr-1"
 CATEGORIES = ("question", "complaint", "crisis", "praise", "other")
 FOLDS = 5
 CRISIS_MIN_PRECISION = 0.85
-CONDITIONAL = True
+CONDITIONAL = True  # the complaint model (see `_own_row`)
+PRAISE_CONDITIONAL = False
 COMPLAINT_FROM_BANKING = False
 C_GRID = (1.0, 3.0)
 # Scale of the summed word vectors against the L2 penalty (0.1 / 0.3 / 1 measured on the
@@ -91,16 +92,17 @@ class Row:
 
 
 def _own_row(e: Example) -> Row:
-    """Each model learns from the rows the decision order sends it: the complaint model never
-    sees a crisis (checked first), the praise model only what is left after crisis, complaint
-    and question (measured on the grouped CV: better than learning from every row)."""
+    """The complaint model learns from the rows the decision order sends it: never a crisis
+    (checked first; grouped CV: 0.706 vs 0.702 learning from every row). The praise model
+    learns from every row: trained only on what is left after crisis, complaint and question,
+    it never saw a complaint and called "order cold again, terrible" praise."""
     handles = _HANDLE.findall(e.text)
     group = handles[0].lower() if handles else "-"
     cat = e.category
     gold = (
         cat == "crisis",
         None if cat == "crisis" and CONDITIONAL else cat == "complaint",
-        None if cat in ("crisis", "complaint", "question") and CONDITIONAL else cat == "praise",
+        None if cat in ("crisis", "complaint", "question") and PRAISE_CONDITIONAL else cat == "praise",
         e.question_gold(),
     )
     return Row(category_features(e.text, lang=e.lang), gold, 1.0, group, cat)
