@@ -116,8 +116,8 @@ def handwritten_rows(root: Path, weight: float, sample_every: int) -> list[Row]:
     for line in HANDWRITTEN.read_bytes().splitlines()[::sample_every]:
         if line.strip():
             r = orjson.loads(line)
-            e = Example(r["id"], r["text"], r["lang"], r["sentiment"], r["category"], r.get("is_question"), r.get("hard"))
-            own = _own_row(e)
+            own = _own_row(Example(r["id"], r["text"], r["lang"], r["sentiment"], r["category"],
+                                   r.get("is_question"), r.get("hard")))
             rows.append(Row(own.features, own.gold, weight, None))
     return rows
 
