@@ -178,3 +178,12 @@ def test_the_artifact_is_committed_small_and_loaded_once() -> None:
     assert model is load_category_model()
     assert len(model.thresholds) == len(DECISIONS)
     assert all(0.0 < t < 1.0 for t in model.thresholds)
+
+
+def test_training_says_what_reference_data_is_missing(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
+    from mentionflow_tools.training import train_category
+
+    monkeypatch.setenv("MENTIONFLOW_SHARED_DATA", str(tmp_path / "absent"))
+    with pytest.raises(SystemExit, match="banking77.tsv"):
+        train_category.main(["--out", str(tmp_path / "category.json")])
+    assert not (tmp_path / "category.json").exists()
