@@ -16,7 +16,7 @@ help:
 	@echo "make infra-up    local Kafka (1 node) + PostgreSQL under .infra/ ; make infra-up-3 for 3 brokers"
 	@echo "make infra-down  stop them"
 	@echo "make run         the whole system with demo brands and traffic (Ctrl-C stops it)"
-	@echo "make model       retrain the classifier's sentiment model (reads ../shared/data)"
+	@echo "make model       retrain the classifier's sentiment model, then its category models (reads ../shared/data)"
 	@echo "make lint / typecheck"
 	@echo "make bench       end-to-end throughput and latency (QUICK=1: under 3 minutes)"
 	@echo "make console-load  200 CM sessions on live updates while the pipeline takes 1,000 mentions/s:"
@@ -98,6 +98,7 @@ audit: install
 model: install
 	$(UV) sync --frozen --all-packages --all-groups --python $(PYTHON)
 	$(BIN)/python -m mentionflow_tools.training.train
+	$(BIN)/python -m mentionflow_tools.training.train_category
 
 lint: install
 	$(BIN)/ruff check libs services tools tests
