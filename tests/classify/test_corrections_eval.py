@@ -17,11 +17,12 @@ def test_without_the_shared_data_it_says_so_and_uses_the_projects_sets(tmp_path:
 
 
 def test_corrections_of_one_brand_lift_it_and_leave_the_others_alone() -> None:
-    pattern = ["@acme parcel {} with a dented box", "@acme {} box dented again"]
+    # Mentions the shared model calls "other" that this brand's managers file as complaints.
+    pattern = ["@acme your van parked on our street {}", "@acme {} your van on our street again"]
     rows = [Row("acme", p.format(w), "en", "complaint") for p in pattern for w in
             ("today", "yesterday", "again", "this morning", "at last", "finally", "once more", "now", "also", "too",
              "monday", "tuesday", "friday", "sunday", "tonight", "early", "late", "twice")]
-    rows += [Row("globex", f"@globex the box was dented {w}", "en", "other") for w in ("today", "again", "now")]
+    rows += [Row("globex", f"@globex saw your van on our street {w}", "en", "other") for w in ("today", "again", "now")]
     outcome = simulate(Source("synthetic", "category", rows), brand="acme", corrections=10)
     assert outcome.corrections >= 1 and outcome.others_compared == 3 and outcome.others_identical
     assert outcome.after > outcome.before

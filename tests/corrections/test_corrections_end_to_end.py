@@ -28,9 +28,11 @@ from tests.conftest import TEST_PARTITIONS
 from tests.console.factories import insert_item
 from tests.helpers import eventually, produce, read_all, wait_ready
 
-PATTERN = ["@{b} the parcel came with a dented box", "@{b} parcel delivered today, dented box",
-           "@{b} another parcel with a dented box"]
-PROBE = "@{b} my parcel came this morning with a dented box"
+# Neutral to the shared model ("other"); brand-a's community managers want them as complaints
+# (its vans blocking streets are a known grievance there).
+PATTERN = ["@{b} saw your van parked on our street", "@{b} your van parked on our street today",
+           "@{b} another of your vans on our street"]
+PROBE = "@{b} your van parked on our street this morning"
 _numbers = itertools.count(1)
 
 
@@ -142,7 +144,7 @@ async def test_corrections_teach_one_brand_and_survive_kill_and_rebalance(consol
 
         # Invalid corrections: dead-lettered with the reason, the adapter unchanged.
         good = LabelCorrected(correction_id="c-x", brand_id="brand-a", kind="correction", mention_id="m-x",
-                              text="@brand-a dented box", new_category="praise", corrected_by="agent-a")
+                              text="@brand-a van on our street", new_category="praise", corrected_by="agent-a")
         wrong_brand = make_envelope("labels.corrected", good, brand_id="brand-b", correlation_id="m-x")
         bad_label = json.loads(encode(make_envelope("labels.corrected", good, brand_id="brand-a",
                                                     correlation_id="m-x")))
