@@ -3,7 +3,8 @@
 Needs the `train` and `embed` dependency groups (`make model` installs them: scikit-learn, numpy,
 sentence-transformers with PyTorch); the runtime never imports this module. Reads, at run time,
 from the reference data (`datasets.shared_data_dir()`), every labelled sentiment *training* row:
-  - SemEval 2013-2016 English tweets, brand-directed English tweets (SXSW, Apple),
+  - SemEval 2013-2016 English tweets, brand-directed English tweets (SXSW, Apple: without the
+    brand kept for `classify-eval --corrections`, `datasets.CORRECTIONS_BRAND`),
   - French DEFT 2017 tweets (objective as neutral; "mixed" left out) and the XLM-T French
     *train* split,
 and, for the choices only (never fitted on), the TweetEval *validation* split and the XLM-T
