@@ -93,7 +93,8 @@ def load_french(split: Literal["train", "val"], root: Path | None = None) -> lis
     return _load_pair(folder, split, "fr", "xlmt-fr")
 
 
-def _load_tsv(relative: str, root: Path | None) -> list[dict[str, str]] | None:
+def load_tsv(relative: str | Path, root: Path | None = None) -> list[dict[str, str]] | None:
+    """The rows of a tab-separated file of the reference data (None when it is absent)."""
     path = (root or shared_data_dir()) / relative
     if not path.is_file():
         return None
@@ -103,7 +104,7 @@ def _load_tsv(relative: str, root: Path | None) -> list[dict[str, str]] | None:
 
 def load_semeval(root: Path | None = None) -> list[Example] | None:
     """SemEval 2013-2016 task 4A English tweets (training only: none of TweetEval's splits)."""
-    rows = _load_tsv("semeval_sentiment_en/semeval2013_2016.tsv", root)
+    rows = load_tsv("semeval_sentiment_en/semeval2013_2016.tsv", root)
     if rows is None:
         return None
     return [Example(f"semeval-{r['tweet_id']}", r["text"], "en", r["label"]) for r in rows]
@@ -118,7 +119,7 @@ CORRECTIONS_BRAND = "Apple"
 def load_brand_sentiment(root: Path | None = None) -> list[Example] | None:
     """English tweets about brands and products, labelled for the feeling toward the brand
     (without CORRECTIONS_BRAND's)."""
-    rows = _load_tsv("brand_sentiment_en/brand_tweets.tsv", root)
+    rows = load_tsv("brand_sentiment_en/brand_tweets.tsv", root)
     if rows is None:
         return None
     return [Example(f"brand-{i}", r["text"], "en", r["label"]) for i, r in enumerate(rows)
@@ -132,7 +133,7 @@ _DEFT_SENTIMENT = {"objective": "neutral", "positive": "positive", "negative": "
 
 def load_deft(root: Path | None = None) -> list[Example] | None:
     """French DEFT 2017 task 1 tweets (politics, news, everyday life), without the mixed ones."""
-    rows = _load_tsv("fr_sentiment_deft2017/deft2017_task1.tsv", root)
+    rows = load_tsv("fr_sentiment_deft2017/deft2017_task1.tsv", root)
     if rows is None:
         return None
     return [

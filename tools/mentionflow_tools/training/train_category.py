@@ -23,7 +23,6 @@ category macro-F1 of the whole decision plus the is_question F1. Deterministic.
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
 import re
 import sys
@@ -37,7 +36,7 @@ import orjson
 from mentionflow.classify.category import ARTIFACT, DECISIONS
 from mentionflow.classify.classifier import category_features
 
-from mentionflow_tools.training.datasets import OWN_DATA_DIR, Example, load_own, shared_data_dir
+from mentionflow_tools.training.datasets import OWN_DATA_DIR, Example, load_own, load_tsv, shared_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +116,6 @@ def handwritten_rows(root: Path, weight: float, sample_every: int) -> list[Row]:
     return rows
 
 
-def _tsv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f, delimiter="\t"))
-
-
 def _every(rows: list[dict[str, str]], n: int) -> list[dict[str, str]]:
     """Every n-th row: a deterministic, spread-out sample (the files are grouped by topic)."""
     return rows[::n]
@@ -132,7 +126,8 @@ def banking77_rows(root: Path, weight: float, sample_every: int) -> list[Row]:
     no gold for the other decisions (complaint gold from the problem intents was measured worse
     on the grouped CV; crisis and praise: the cascade never asks those models about such rows)."""
     rows = []
-    for i, r in enumerate(_every([r for r in _tsv(root / BANKING77) if r["split"] == "train"], sample_every)):
+    queries = [r for r in load_tsv(BANKING77, root) or [] if r["split"] == "train"]
+    for i, r in enumerate(_every(queries, sample_every)):
         asks = "?" in r["text"] or bool(_QUESTION_OPENING.match(r["text"].strip()))
         # Every other query addressed with a handle, as mentions on X are.
         text = ("@bank " if i % 2 else "") + r["text"]
@@ -145,7 +140,7 @@ def crisislex_rows(root: Path, weight: float, sample_every: int) -> list[Row]:
     """Disaster tweets as crisis vocabulary: related-and-informative ones are crisis
     positives, "not related" ones negatives; the other decisions do not use them."""
     rows = []
-    for r in _every(_tsv(root / CRISISLEX), sample_every):
+    for r in _every(load_tsv(CRISISLEX, root) or [], sample_every):
         label = r["informativeness"].strip().lower()
         if label == "related and informative":
             crisis = True

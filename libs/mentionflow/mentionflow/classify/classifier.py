@@ -15,7 +15,9 @@ wins, in this order:
    followed on clearly positive text without a complaint or outage cue). Negative is not
    enough ("I hate Mondays @brand" is not a complaint); a furious question ("why is my
    order STILL not here?!") is a complaint with `is_question=True`: the CM must fix something;
-   praise with a complaint is a complaint ("mixed:praise" in reasons).
+   praise with a complaint is a complaint ("mixed:praise" in reasons). A strongly negative
+   mention that opens with the brand's handle is a complaint even where the model is unsure
+   ("complaint:negative_to_brand"; the handle last, "... @brand", is talk about the brand).
 3. question — the is_question model: the mention asks something (of the brand or anyone), not
    a rhetorical "why me?!" nor a quoted headline.
 4. praise — the praise model.
