@@ -36,7 +36,7 @@ from mentionflow.kafka.producer import make_producer
 from mentionflow.settings import KafkaSettings
 
 from bench.e2e.kafka_probe import BULK_PRODUCER, OffsetProbe
-from bench.e2e.progress import track
+from bench.e2e.progress import track, track_rows
 from bench.e2e.queue_sql import QueueReader, create_database
 from bench.e2e.services import Endpoints
 from bench.e2e.stats import STAGES, Delivery, Sample, account, steady_rate
@@ -158,8 +158,9 @@ async def run_pipeline(run: PeerRun, probe: OffsetProbe, *, endpoints: Endpoints
         started_at, started = datetime.now(UTC), time.monotonic()
         await replay(producer, kafka.physical("mentions.raw"), traffic, brand_config, limit=mentions)
         try:
-            run.samples["pipeline"] = await track(reader.row_count, mentions, timeout_s=max(120.0, mentions / 100),
-                                                  alive=failed, clock_zero=started)
+            committed = functools.partial(probe.committed_total, groups["publish"], kafka.physical(INPUTS["publish"]))
+            run.samples["pipeline"] = await track_rows(reader.row_count, committed, mentions, alive=failed,
+                                                       timeout_s=max(120.0, mentions / 100), clock_zero=started)
         except (RuntimeError, TimeoutError) as exc:  # what did arrive is still accounted for below
             run.problems.append(f"peer pipeline: {exc}")
         run.pipeline_wall_s = time.monotonic() - started

@@ -30,7 +30,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.e2e.cpu import CpuMeter
 from bench.e2e.kafka_probe import BULK_PRODUCER, OffsetProbe
-from bench.e2e.progress import Sampler, track
+from bench.e2e.progress import Counter, Sampler, track_rows
 from bench.e2e.queue_sql import QueueReader
 from bench.e2e.services import (
     Endpoints,
@@ -150,16 +150,16 @@ async def _phases(run: PipelineRun, services: dict[str, ServiceProcess], *, endp
     reader = await QueueReader.connect(dsn)
     producer = make_producer(kafka, client_id=f"{kafka.client_id_prefix}-bench-replay", **BULK_PRODUCER)
     await producer.start()
-    sampler_reader: QueueReader | None = None
     try:
         raw_topic = kafka.physical("mentions.raw")
 
         # 1. warm-up
         await replay(producer, raw_topic, warmup, brand_config)
-        await track(reader.row_count, warmup.count, timeout_s=180, alive=alive)
+        publish_committed = functools.partial(probe.committed_total, GROUPS["publish"],
+                                              kafka.physical(INPUTS["publish"]))
+        await track_rows(reader.row_count, publish_committed, warmup.count, timeout_s=180, alive=alive)
 
-        sampler_reader = await QueueReader.connect(dsn)
-        sampler = _sampler(probe, sampler_reader, kafka, services, sample_interval_s)
+        sampler = _sampler(probe, kafka, services, sample_interval_s)
         sampler.start()
         try:
             # 2. throughput: flat out
@@ -170,8 +170,8 @@ async def _phases(run: PipelineRun, services: dict[str, ServiceProcess], *, endp
             started_at, started = datetime.now(UTC), time.monotonic()
             stats = await replay(producer, raw_topic, throughput, brand_config)
             run.replay_rate_flat_out = stats.rate
-            await _wait_rows(reader, expected, timeout_s=max(120.0, throughput.count / 150), alive=alive, run=run,
-                             what="throughput")
+            await _wait_rows(reader, publish_committed, expected, timeout_s=max(120.0, throughput.count / 150),
+                             alive=alive, run=run, what="throughput")
             run.throughput_wall_s = time.monotonic() - started
             run.cpu_s = cpu.stop()
             sampler.mark("throughput done")
@@ -183,8 +183,8 @@ async def _phases(run: PipelineRun, services: dict[str, ServiceProcess], *, endp
             run.latency_replay_rate = stats.rate
             run.latency_offered = latency.count
             sampler.mark("latency offered")
-            await _wait_rows(reader, expected + latency.count, timeout_s=max(60.0, latency.count / 150),
-                             alive=alive, run=run, what="latency")
+            await _wait_rows(reader, publish_committed, expected + latency.count,
+                             timeout_s=max(60.0, latency.count / 150), alive=alive, run=run, what="latency")
             sampler.mark("latency done")
             finished_at = datetime.now(UTC)
         finally:
@@ -207,16 +207,14 @@ async def _phases(run: PipelineRun, services: dict[str, ServiceProcess], *, endp
     finally:
         await producer.stop()
         await reader.close()
-        if sampler_reader is not None:
-            await sampler_reader.close()
         await probe.close()
 
 
-async def _wait_rows(reader: QueueReader, expected: int, *, timeout_s: float, alive, run: PipelineRun,  # noqa: ANN001
-                     what: str) -> None:
+async def _wait_rows(reader: QueueReader, committed: Counter, expected: int, *, timeout_s: float, alive,  # noqa: ANN001
+                     run: PipelineRun, what: str) -> None:
     """Until `expected` rows exist; a timeout is recorded (its mentions count as lost), not raised."""
     try:
-        await track(reader.row_count, expected, timeout_s=timeout_s, alive=alive)
+        await track_rows(reader.row_count, committed, expected, timeout_s=timeout_s, alive=alive)
     except TimeoutError as exc:
         run.problems.append(f"{what}: {exc}")
         log.warning("%s phase: %s", what, exc)
@@ -234,9 +232,9 @@ def cpu_meter(services: dict[str, ServiceProcess], endpoints: Endpoints) -> CpuM
     return CpuMeter(parts)
 
 
-def _sampler(probe: OffsetProbe, reader: QueueReader, kafka: KafkaSettings, services: dict[str, ServiceProcess],
+def _sampler(probe: OffsetProbe, kafka: KafkaSettings, services: dict[str, ServiceProcess],
              interval_s: float) -> Sampler:
-    counters: dict[str, Any] = {"rows": reader.row_count}
+    counters: dict[str, Any] = {}
     for topic in ("mentions.raw", "mentions.classified", "mentions.routed"):
         counters[f"end:{topic}"] = functools.partial(probe.end_total, kafka.physical(topic))
     for stage, group in GROUPS.items():

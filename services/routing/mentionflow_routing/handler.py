@@ -8,6 +8,7 @@ redelivered or replayed event gets the very same decision.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 
 from mentionflow.brandconfig import AgencyConfig
@@ -26,19 +27,23 @@ class RoutingHandler:
 
     async def handle(self, messages: Sequence[IncomingMessage]) -> BatchResult:
         result = BatchResult()
+        # Metric increments are summed per batch: one labelled look-up per (brand, queue, priority).
+        decisions: Counter[tuple[str, str, str]] = Counter()
         for message in messages:
             envelope = message.envelope
             if envelope.event_type == "incident.changed":
                 self._incident(envelope, result)
             else:
-                self._mention(envelope, result)
+                self._mention(envelope, result, decisions)
+        for labels, count in decisions.items():
+            m.ROUTING_DECISIONS.labels(*labels).inc(count)
         return result
 
-    def _mention(self, envelope, result: BatchResult) -> None:  # noqa: ANN001
+    def _mention(self, envelope, result: BatchResult, decisions: Counter[tuple[str, str, str]]) -> None:  # noqa: ANN001
         event = envelope.payload
         mention = event.mention
         decision = route(event, self.config, now=mention.received_at)
-        m.ROUTING_DECISIONS.labels(mention.brand_id, decision.queue, decision.priority).inc()
+        decisions[mention.brand_id, decision.queue, decision.priority] += 1
         result.outputs.append(Output("mentions.routed", make_envelope(
             "mentions.routed",
             MentionRouted(mention=mention, classification=event.classification, decision=decision),

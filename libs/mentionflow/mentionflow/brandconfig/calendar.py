@@ -62,10 +62,14 @@ class BusinessCalendar:
         return tuple(out)
 
     def _intervals_from(self, instant: datetime) -> Iterator[Interval]:
-        # Start one local day early: a range of the previous day may still be open (and with
-        # odd zones a DST change at midnight can shift a day's edge).
-        first = instant.astimezone(self.tz).date() - timedelta(days=1)
-        for offset in range(MAX_SEARCH_DAYS):
+        """The intervals of every local day from one before `instant`'s (a range of the previous
+        day may still be open, and with odd zones a DST change at midnight can shift a day's
+        edge); some already closed ones come first, which the callers skip."""
+        # The local date is within a day of the UTC date (offsets stay under 24 h), so starting
+        # two UTC days back covers the local day before without converting `instant` to the
+        # zone: that conversion was the costliest step of routing a mention.
+        first = instant.astimezone(UTC).date() - timedelta(days=2)
+        for offset in range(MAX_SEARCH_DAYS + 2):
             yield from self._day(first + timedelta(days=offset))
 
     def is_open(self, instant: datetime) -> bool:
