@@ -135,15 +135,22 @@ class PublishHandler:
     # ---- escalations → escalations + pages ----------------------------------------------
     async def _escalations(self, messages: Sequence[IncomingMessage]) -> None:
         changes: list[tuple[str, str]] = []
+        triggered: set[str] = set()  # keys whose trigger this batch applied: a repeat is a no-op
         async with self.pool.acquire() as conn, conn.transaction():
             for msg in messages:
                 event: Escalation = msg.envelope.payload
+                if event.action == "trigger" and event.dedup_key in triggered:
+                    changes.append((event.dedup_key, "deduplicated"))  # what apply_escalation would say
+                    continue
                 change = await apply_escalation(conn, self.channels, event, occurred_at=msg.envelope.occurred_at,
                                                 now=datetime.now(UTC), minute_s=self.settings.escalation_minute_s)
+                if event.action == "trigger":
+                    triggered.add(event.dedup_key)
                 changes.append((event.dedup_key, change))
         for dedup_key, change in changes:
             m.PUBLISH_ESCALATIONS.labels(change).inc()
-            log.info("escalation %s: %s", dedup_key, change)
+            # A repeat of a page already sent is routine in a spike: counted, logged only at debug.
+            log.log(logging.DEBUG if change == "deduplicated" else logging.INFO, "escalation %s: %s", dedup_key, change)
         self._wake_deliveries()
 
     # ---- incidents.actions → incidents + escalations + pages ----------------------------

@@ -54,6 +54,12 @@ def _rule_action(config: AgencyConfig, brand_id: str, rule_id: str) -> RuleActio
     return next((rule for rule in brand.rules if rule.id == rule_id), None)
 
 
+def mention_dedup_key(event: MentionClassified) -> str:
+    """The dedup key of a mention's page: its incident's id inside a spike (one page for the
+    whole spike), else its own id."""
+    return event.classification.incident_id or event.mention.id
+
+
 def escalation_for_mention(
     event: MentionClassified,
     decision: RoutingDecision,
@@ -88,7 +94,7 @@ def escalation_for_mention(
         f"\"{mention.text}\""
     )
     return Escalation(
-        dedup_key=classification.incident_id or mention.id,
+        dedup_key=mention_dedup_key(event),
         brand_id=mention.brand_id,
         kind="mention",
         action="trigger",
