@@ -34,8 +34,8 @@ Beside the weights, an adapter remembers its latest corrected texts: a mention w
 is at least LIKE_JACCARD similar to a remembered one (brand tweets repeat: retweets, templates,
 copies) takes that correction's labels outright (a crisis still is never demoted), with
 "adapter:like-correction:<id>" in its reasons. Candidates are found by shared keys (the
-text's LIKE_KEYS tokens of smallest hash, a bottom-k MinHash), so a look-up costs a few dict
-probes, not a scan of the memory.
+text's LIKE_KEYS tokens of smallest hash, a bottom-k MinHash; a key of more than LIKE_CROWDED
+texts is skipped), so a look-up reads a few short lists, not the whole memory.
 
 Contracts:
 - Pure and deterministic: the same events in the same order give equal adapters and
@@ -84,7 +84,9 @@ SENTIMENT_ANCHORS = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
 #   ...AGGRESSIVENESS 0.02, remembered corrections LIKE_JACCARD 0.5 / 0.6 / 0.7 / none:
 #                                                             +0.065 / +0.068 / +0.066 / +0.064
 #   ...LIKE_JACCARD 0.6, AGGRESSIVENESS 0.03: +0.066; LIKE_KEYS 2 / 4 / 8 (4 finds what a
-#      full scan finds): +0.068 / +0.068 / +0.068
+#      full scan finds): +0.068 / +0.068 / +0.068; LIKE_CROWDED 16 / 32 / none: +0.067 / +0.068
+#      / +0.068 (the cap took a look-up on Apple from 45 to 15 µs: one key, a frequent word's,
+#      held 84 of 105 remembered texts)
 # PA steps are scale-free: only MARGIN and AGGRESSIVENESS relative to the base's scale matter.
 # The category has no labelled brand set: BASE_SCORE 0.5 keeps the pace of the previous
 # adapter under the smaller, averaged steps (three corrections of a kind of mention, e.g.
@@ -97,6 +99,7 @@ AGGRESSIVENESS = 0.02
 LIKE_JACCARD = 0.6
 LIKE_MIN_TOKENS = 3  # "@brand thanks": too short to call anything a copy of it
 LIKE_KEYS = 4
+LIKE_CROWDED = 32  # a key shared by more texts is a frequent word's: found through their other keys
 DEFAULT_MAX_TOKENS = 5_000  # per brand: about 2 MB at most; 200 corrections fill about half
 DEFAULT_MAX_REMEMBERED = 1_000  # per brand: texts of 30 tokens or so, about 1 MB
 MAX_REASONS = 12
@@ -239,9 +242,17 @@ class BrandAdapter:
             return None
         best: Remembered | None = None
         best_rank = (LIKE_JACCARD, -1)
+        # A similarity of LIKE_JACCARD needs a size within [size * LIKE_JACCARD, size / LIKE_JACCARD].
+        size = len(distinct)
+        smallest, largest = size * LIKE_JACCARD, size / LIKE_JACCARD
         for key in like_keys(distinct):
-            for correction_id in self.keyed.get(key, ()):
+            ids = self.keyed.get(key, ())
+            if len(ids) > LIKE_CROWDED:
+                continue
+            for correction_id in ids:
                 entry = self.remembered[correction_id]
+                if not smallest <= len(entry.tokens) <= largest:
+                    continue
                 shared = len(distinct & entry.tokens)
                 rank = (shared / (len(distinct) + len(entry.tokens) - shared), entry.sequence)
                 if rank > best_rank:
