@@ -75,9 +75,11 @@ SENTIMENT_ANCHORS = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
 # it; the figure is the mean macro-F1 gain over targets, N and orders (Apple, the target the
 # shared model never saw, was only read afterwards):
 #   one-hot base (1 for the shared label), raw weights (the previous adapter):  +0.003
-#   one-hot base, averaged weights:                                             +0.024
-#   base = the shared probabilities x1 / x2, averaged:                          +0.048 / +0.041
-#   score base, averaged, SCORE_SCALE 0.25 / 0.35 / 0.5 / 1 / 2: +0.056 / +0.059 / +0.061 / +0.054 / +0.048
+#   averaged over the events before the latest only (a first try):
+#     one-hot base +0.024; base = the shared probabilities x1 / x2: +0.048 / +0.041;
+#     score base, SCORE_SCALE 0.5 / 1 / 2: +0.059 / +0.054 / +0.048
+#   averaged with the latest (as below), score base, SCORE_SCALE 0.25 / 0.35 / 0.5:
+#                                                                      +0.056 / +0.059 / +0.061
 #   ...with SCORE_SCALE 0.5: MARGIN 0.1 / 0.25 / 0.5:                  +0.054 / +0.061 / +0.057
 #   ...AGGRESSIVENESS 0.01 / 0.02 / 0.05:                              +0.062 / +0.064 / +0.061
 #   ...BIAS_FEATURE 0 / 0.5 / 1 (AGGRESSIVENESS 0.05):                 +0.063 / +0.061 / +0.060
