@@ -1,4 +1,5 @@
-"""The per-brand adapter, pure: learning, bounds, isolation between brands, reset, determinism."""
+"""The per-brand adapter, pure: learning, like-corrections, bounds, isolation between brands,
+reset, determinism."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mentionflow.classify import analyse
-from mentionflow.classify.adapters import LABELS, Adapters, refusal
+from mentionflow.classify.adapters import BASE_SCORE, LABELS, Adapters, base_scores, refusal
 from mentionflow.events import make_envelope
 from mentionflow.events.labels_corrected import LabelCorrected
 from pydantic import ValidationError
@@ -21,8 +22,10 @@ brands = st.sampled_from(["acme", "globex", "initech"])
 
 
 def correction(brand: str, text: str, *, category: str | None = None, old_category: str | None = None,
-               sentiment: str | None = None, old_sentiment: str | None = None) -> LabelCorrected:
-    return LabelCorrected(correction_id=str(uuid.uuid4()), brand_id=brand, kind="correction", mention_id="m-1",
+               sentiment: str | None = None, old_sentiment: str | None = None,
+               correction_id: str | None = None) -> LabelCorrected:
+    return LabelCorrected(correction_id=correction_id or str(uuid.uuid4()), brand_id=brand, kind="correction",
+                          mention_id="m-1",
                           text=text, old_category=old_category, new_category=category,
                           old_sentiment=old_sentiment, new_sentiment=sentiment, corrected_by="agent")
 
@@ -81,13 +84,46 @@ def test_a_long_brand_id_still_fits_model_version() -> None:
     assert len(version) <= 64 and version.endswith(":1")
 
 
+def test_a_copy_of_a_corrected_mention_takes_its_labels_and_names_it() -> None:
+    adapters = Adapters()
+    text = "@acme the parcel box came dented and the driver left it in the rain"
+    shared = analyse(text)
+    assert shared.sentiment != "positive"
+    adapters.fold(correction("acme", text, sentiment="positive", old_sentiment=shared.sentiment,
+                             correction_id="c-42"))
+    retweet = "RT @someone: @acme the parcel box came dented and the driver left it in the rain"
+    adapted = adapters.adapt("acme", retweet, analyse(retweet))
+    assert adapted.sentiment == "positive"
+    assert adapted.reasons[:2] == [f"adapter:sentiment:{analyse(retweet).sentiment}->positive",
+                                   "adapter:like-correction:c-42"]
+    # One correction of a mention only nudges the weights: an unlike mention keeps its label.
+    unlike = "@acme the new app is slow to open"
+    assert adapters.adapt("acme", unlike, analyse(unlike)).sentiment == analyse(unlike).sentiment
+
+
+def test_the_shared_models_confidence_is_the_base() -> None:
+    # The shared label is on top (an empty adapter changes nothing); an unsure decision is
+    # closer to its rivals than a sure one, so corrections flip it first.
+    unsure, sure = base_scores("sentiment", "neutral", 0.3), base_scores("sentiment", "neutral", 0.0)
+    assert max(unsure, key=unsure.get) == "neutral" and max(sure, key=sure.get) == "neutral"
+    assert unsure["neutral"] - unsure["positive"] < sure["neutral"] - sure["positive"]
+    # Score and label can disagree a little (a 0.4 / 0.35 / 0.25 split): the label still wins.
+    lifted = base_scores("sentiment", "negative", -0.15)
+    assert lifted["negative"] == max(lifted.values())
+    category = base_scores("category", "praise")
+    assert category["praise"] == BASE_SCORE and set(category.values()) == {0.0, BASE_SCORE}
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(events, max_size=40), st.integers(min_value=1, max_value=6))
 def test_an_adapter_never_holds_more_than_its_cap(sequence: list[LabelCorrected], cap: int) -> None:
-    adapters = Adapters(max_tokens=cap)
+    adapters = Adapters(max_tokens=cap, max_remembered=cap)
     for event in sequence:
         adapters.fold(event)
-        assert all(len(a.weights) <= cap for a in adapters.brands.values())
+        assert all(len(a.weights) <= cap and len(a.remembered) <= cap for a in adapters.brands.values())
+        # ...and the look-up index holds exactly the remembered texts' keys.
+        assert all(sum(map(len, a.keyed.values())) == sum(len(e.keys) for e in a.remembered.values())
+                   for a in adapters.brands.values())
 
 
 @settings(max_examples=40, deadline=None)
@@ -114,7 +150,7 @@ def test_a_reset_forgets_everything_but_counts_as_a_version(sequence: list[Label
         adapters.fold(event)
     adapters.fold(reset("acme"))
     adapter = adapters.brands["acme"]
-    assert not adapter.weights and adapter.version >= 1
+    assert not adapter.weights and not adapter.remembered and adapter.version >= 1
     for text in probes:
         shared = analyse(text)
         assert adapters.adapt("acme", text, shared) == shared._replace(

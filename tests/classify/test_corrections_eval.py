@@ -28,6 +28,21 @@ def test_corrections_of_one_brand_lift_it_and_leave_the_others_alone() -> None:
     assert outcome.after > outcome.before
 
 
+def test_sentiment_corrections_learn_against_the_shared_models_own_scores() -> None:
+    # A brand whose followers' "the update moved the settings menu" is a grievance the shared
+    # model reads as neutral: a few corrections (each fold runs the shared model on the
+    # corrected text, the view the adapter applies on) teach the rest of the pattern.
+    words = ("today", "yesterday", "again", "this morning", "at last", "finally", "once more", "now", "also", "too",
+             "monday", "tuesday", "friday", "sunday", "tonight", "early", "late", "twice")
+    pattern = ["@acme the new update moved the settings menu {}", "@acme {} the update moved the settings menu again"]
+    rows = [Row("acme", p.format(w), "en", "negative") for p in pattern for w in words]
+    rows += [Row("globex", f"@globex the update moved the menu {w}", "en", "neutral")
+             for w in ("today", "again", "now")]
+    outcome = simulate(Source("synthetic", "sentiment", rows), brand="acme", corrections=10)
+    assert 1 <= outcome.corrections < 10 and outcome.others_identical
+    assert outcome.before < outcome.after == 1.0
+
+
 def test_macro_f1() -> None:
     assert macro_f1(["a", "b"], ["a", "b"]) == 1.0
     assert macro_f1(["a", "a", "b"], ["a", "b", "b"]) == (2 / 3 + 2 / 3) / 2

@@ -48,7 +48,8 @@ def build_spec(settings: ClassifySettings) -> ServiceSpec:
         load_model()
         # Every brand's adapter, folded from labels.corrected by a background task of its own
         # (outside the consumer group); the handler waits for it to catch up before classifying.
-        feed = AdapterFeed(settings.kafka, Adapters(max_tokens=settings.adapter_max_tokens))
+        adapters = Adapters(max_tokens=settings.adapter_max_tokens, max_remembered=settings.adapter_max_remembered)
+        feed = AdapterFeed(settings.kafka, adapters)
         handler = ClassifyHandler(
             kafka=settings.kafka, group_id=GROUP_ID, profiles=brand_profiles(config),
             spike_settings=spike_settings, rebuild=timedelta(minutes=spikes.rebuild_minutes), feed=feed)

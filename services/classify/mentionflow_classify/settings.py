@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mentionflow.classify.adapters import DEFAULT_MAX_TOKENS
+from mentionflow.classify.adapters import DEFAULT_MAX_REMEMBERED, DEFAULT_MAX_TOKENS
 from mentionflow.settings import ServiceSettings
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,3 +27,5 @@ class ClassifySettings(ServiceSettings):
     spikes: SpikeOptions = SpikeOptions()
     adapter_max_tokens: int = Field(default=DEFAULT_MAX_TOKENS, ge=1,
                                     description="token entries kept per brand adapter")
+    adapter_max_remembered: int = Field(default=DEFAULT_MAX_REMEMBERED, ge=1,
+                                        description="corrected texts remembered per brand adapter")

@@ -46,12 +46,13 @@ def _read(kafka: Any) -> Any:
 
 @adapters_app.command("list")
 def list_adapters(bootstrap_servers: BootstrapOption = None, topic_prefix: PrefixOption = None) -> None:
-    """One line per brand with an adapter: version, corrections, resets, token entries."""
+    """One line per brand with an adapter: version, corrections, resets, token entries,
+    remembered corrected texts."""
     adapters = _read(_kafka(bootstrap_servers, topic_prefix))
-    typer.echo("brand\tversion\tcorrections\tresets\ttokens")
+    typer.echo("brand\tversion\tcorrections\tresets\ttokens\tremembered")
     for brand_id in sorted(adapters.brands):
         a = adapters.brands[brand_id]
-        typer.echo(f"{brand_id}\t{a.version}\t{a.corrections}\t{a.resets}\t{len(a.weights)}")
+        typer.echo(f"{brand_id}\t{a.version}\t{a.corrections}\t{a.resets}\t{len(a.weights)}\t{len(a.remembered)}")
 
 
 @adapters_app.command()

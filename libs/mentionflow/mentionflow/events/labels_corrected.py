@@ -3,7 +3,8 @@
 The console produces it; classify folds every event of a brand, in topic order, into that
 brand's adapter (see mentionflow.classify.adapters). The event carries everything the
 adapter learns from — the text and the labels before and after — so classify rebuilds an
-adapter by reading this topic, never by looking anything up or re-classifying history.
+adapter by reading this topic, never by looking anything up or re-classifying history (it
+runs the shared model on the event's own text, to learn against the view it applies on).
 
 `kind="correction"`: mention_id, text and at least one new label are required; an old label
 is the one the mention carried when the person corrected it. `kind="reset"`: the brand's
