@@ -22,6 +22,7 @@ import functools
 import logging
 import signal
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,10 +85,15 @@ async def run_stages(*, endpoints: Endpoints, kafka: KafkaSettings, dsn: str, br
         }
         for stage, counter in progress.items():
             service = services[stage]
+            # The counter is read once before the stage resumes: a stage that finishes a small
+            # run before the first read after resuming still gets a crossing to interpolate
+            # from (else its 10 % and 90 % marks fall on one sample: an infinite rate).
+            zero = time.monotonic()
+            before = Sample(0.0, await counter())
             service.process.send_signal(signal.SIGCONT)
             try:
-                samples = await track(counter, mentions, timeout_s=max(120.0, mentions / 100),
-                                      alive=_exited(service))
+                samples = [before, *await track(counter, mentions, timeout_s=max(120.0, mentions / 100),
+                                                alive=_exited(service), clock_zero=zero)]
             finally:
                 service.process.send_signal(signal.SIGSTOP)
             result.samples[stage] = samples
