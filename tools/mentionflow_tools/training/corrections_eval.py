@@ -14,7 +14,6 @@ addresses), which are far smaller, so fewer corrections are possible and the fig
 
 from __future__ import annotations
 
-import csv
 import re
 import uuid
 import zlib
@@ -28,7 +27,7 @@ from mentionflow.classify.adapters import Adapters
 from mentionflow.classify.classifier import Result, analyse
 from mentionflow.events.labels_corrected import LabelCorrected
 
-from mentionflow_tools.training.datasets import load_own, shared_data_dir
+from mentionflow_tools.training.datasets import load_own, load_tsv, shared_data_dir
 from mentionflow_tools.training.metrics import macro_f1
 
 BRAND_SET = "brand_sentiment_en/brand_tweets.tsv"
@@ -84,11 +83,10 @@ class Outcome:
 
 def load_source(root: Path | None = None) -> tuple[Source, str | None]:
     """The brand set of the shared data, else the project's own sets (with a note saying so)."""
-    path = (root or shared_data_dir()) / BRAND_SET
-    if path.is_file():
-        with path.open(encoding="utf-8", newline="") as handle:
-            rows = [Row(r["target"] or "(none)", r["text"], "en", r["label"])
-                    for r in csv.DictReader(handle, delimiter="\t") if r["text"] and r["label"]]
+    brand_rows = load_tsv(BRAND_SET, root)
+    if brand_rows is not None:
+        rows = [Row(r["target"] or "(none)", r["text"], "en", r["label"])
+                for r in brand_rows if r["text"] and r["label"]]
         return Source("brand_sentiment_en", "sentiment", rows), None
     rows = []
     for lang in ("en", "fr"):
@@ -96,7 +94,8 @@ def load_source(root: Path | None = None) -> tuple[Source, str | None]:
             handle_match = _HANDLE_RE.search(example.text)
             if handle_match and example.category:
                 rows.append(Row(handle_match.group(1).lower(), example.text, example.lang, example.category))
-    note = f"{path} is absent: falling back to the project's own EN/FR sets (category; small brands)"
+    note = (f"{(root or shared_data_dir()) / BRAND_SET} is absent: falling back to the project's own EN/FR sets "
+            "(category; small brands)")
     return Source("own sets", "category", rows), note
 
 
