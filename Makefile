@@ -30,7 +30,13 @@ $(BIN)/python: pyproject.toml uv.lock libs/mentionflow/pyproject.toml tools/pypr
 	$(UV) sync --frozen --all-packages --all-groups --no-group embed --python $(PYTHON)
 	@touch $(BIN)/python
 
-install: $(BIN)/python
+# The classifier's hot path compiled with mypyc (mentionflow.classify.native): rebuilt whenever a
+# module of the classifier changes; until then the changed source runs as Python, never stale.
+NATIVE_DIGEST := libs/mentionflow/.native/sources.sha256
+$(NATIVE_DIGEST): $(BIN)/python $(wildcard libs/mentionflow/mentionflow/classify/*.py)
+	$(BIN)/python -m mentionflow_tools.build_native
+
+install: $(BIN)/python $(NATIVE_DIGEST)
 
 # The benchmark's Quix Streams peer has an environment of its own (bench/peer: quixstreams pins
 # pydantic<2.14); the suite runs the peer pipeline, so `make test` syncs it too (fast once cached).
@@ -107,7 +113,7 @@ typecheck: install
 	$(BIN)/mypy libs/mentionflow/mentionflow tools/mentionflow_tools
 
 clean:
-	rm -rf $(VENV) .infra .pytest_cache .hypothesis .mypy_cache .ruff_cache
+	rm -rf $(VENV) libs/mentionflow/.native .infra .pytest_cache .hypothesis .mypy_cache .ruff_cache
 
 # Faults one scenario at a time (kill -9 each service, a broker, PostgreSQL restart, a SIGSTOP
 # rebalance, X answering 429/5xx) on 3 brokers + PostgreSQL; writes bench/out/chaos.json.

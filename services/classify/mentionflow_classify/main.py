@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import timedelta
 
 from mentionflow.brandconfig import AgencyConfig, load_config
-from mentionflow.classify import BrandProfile
+from mentionflow.classify import IMPLEMENTATION, BrandProfile
 from mentionflow.classify.adapters import Adapters
 from mentionflow.classify.model import load_model
 from mentionflow.classify.spikes import SpikeSettings
@@ -15,6 +16,8 @@ from mentionflow.service import BackgroundTask, ServiceContext, ServiceParts, Se
 
 from mentionflow_classify.handler import ClassifyHandler
 from mentionflow_classify.settings import ClassifySettings
+
+log = logging.getLogger(__name__)
 
 GROUP_ID = "mentionflow-classify"
 
@@ -46,6 +49,7 @@ def build_spec(settings: ClassifySettings) -> ServiceSpec:
         # Load the model now, not on the first mention: start-up is where the runtime freezes
         # the long-lived heap (see mentionflow.heap.settle_heap), and the weights belong there.
         load_model()
+        log.info("classifier: %s", IMPLEMENTATION)
         # Every brand's adapter, folded from labels.corrected by a background task of its own
         # (outside the consumer group); the handler waits for it to catch up before classifying.
         adapters = Adapters(max_tokens=settings.adapter_max_tokens, max_remembered=settings.adapter_max_remembered)

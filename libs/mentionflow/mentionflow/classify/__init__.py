@@ -3,7 +3,14 @@
 See `classifier` for how categories combine and `spikes` for the brand spike detector.
 """
 
-from mentionflow.classify.classifier import (
+from mentionflow.classify.native import compiled_dir
+
+# Before any submodule is imported: the compiled build of the hot path, when it is current (`native`).
+_compiled, IMPLEMENTATION = compiled_dir()
+if _compiled is not None:
+    __path__.insert(0, str(_compiled))
+
+from mentionflow.classify.classifier import (  # noqa: E402 (the package path is set first)
     BrandProfile,
     Result,
     analyse,
@@ -14,6 +21,7 @@ from mentionflow.classify.classifier import (
 )
 
 __all__ = [
+    "IMPLEMENTATION",
     "BrandProfile",
     "Result",
     "analyse",

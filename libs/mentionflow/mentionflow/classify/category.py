@@ -32,12 +32,14 @@ from collections.abc import Sequence
 from functools import lru_cache
 from itertools import repeat
 from pathlib import Path
-from typing import NamedTuple
 
 import orjson
 
+from mentionflow.classify.native import PACKAGE_DIR
+from mentionflow.heap import collector_paused
+
 DECISIONS = ("crisis", "complaint", "praise", "is_question")
-ARTIFACT = Path(__file__).with_name("model") / "category.json"
+ARTIFACT = PACKAGE_DIR / "model" / "category.json"  # the source directory, also when compiled
 _SKIPPED_OPENING = frozenset({"@user", "<url>", "."})
 _EVIDENCE = 2  # features named in a fired decision's reason
 _STRONG_QUANTILE = 0.9
@@ -115,16 +117,20 @@ def _pack(weights: Sequence[float], offset: int = 0) -> int:
     return sum((round(w * _FIXED) + offset) << (_LANE_BITS * k) for k, w in enumerate(weights))
 
 
-class Decisions(NamedTuple):
+class Decisions:
     """The four decisions of one mention: verdicts, and on demand their probabilities and why.
 
     Probabilities are computed when asked (the classifier asks for one or two): the verdicts
     compare the logits with the thresholds' logits."""
 
-    logits: tuple[float, float, float, float]  # in DECISIONS order
-    fired: tuple[bool, bool, bool, bool]  # probability >= the decision's threshold
-    names: list[str]  # the mention's features
-    model: CategoryModel  # whose weights `evidence` reads
+    __slots__ = ("logits", "fired", "names", "model")
+
+    def __init__(self, logits: tuple[float, float, float, float], fired: tuple[bool, bool, bool, bool],
+                 names: list[str], model: CategoryModel) -> None:
+        self.logits = logits  # in DECISIONS order
+        self.fired = fired  # probability >= the decision's threshold
+        self.names = names  # the mention's features
+        self.model = model  # whose weights `evidence` reads
 
     @property
     def probabilities(self) -> tuple[float, ...]:
@@ -144,7 +150,7 @@ class Decisions(NamedTuple):
         lane = self.model.lanes[_INDEX[decision]]
         pushing = lane.keys() & self.names  # few: the strong features only
         # Strongest first; by name on ties (a set has no order of its own).
-        return sorted(pushing, key=lambda name: (-lane[name], name))[:_EVIDENCE]
+        return [name for _, name in sorted((-lane[name], name) for name in pushing)][:_EVIDENCE]
 
     def reason(self, decision: str) -> str:
         """"complaint:model(0.81):refund,still": the model, its probability and its strongest
@@ -208,4 +214,5 @@ def _strong(weights: dict[str, list[float]], k: int) -> dict[str, float]:
 @lru_cache(maxsize=1)
 def load_category_model(path: Path = ARTIFACT) -> CategoryModel:
     """Load and cache the committed artifact (first call reads the file; later calls are free)."""
-    return CategoryModel(orjson.loads(path.read_bytes()))
+    with collector_paused():
+        return CategoryModel(orjson.loads(path.read_bytes()))

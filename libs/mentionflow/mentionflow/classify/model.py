@@ -19,9 +19,11 @@ from pathlib import Path
 import orjson
 
 from mentionflow.classify.features import Features
+from mentionflow.classify.native import PACKAGE_DIR
+from mentionflow.heap import collector_paused
 
 CLASSES = ("negative", "neutral", "positive")
-ARTIFACT = Path(__file__).with_name("model") / "sentiment.json"
+ARTIFACT = PACKAGE_DIR / "model" / "sentiment.json"  # the source directory, also when compiled
 
 
 def dense_vector(feats: Features) -> tuple[float, ...]:
@@ -129,4 +131,5 @@ def _strongest(used: list[tuple[str, Sequence[float]]], k: int, explain: int) ->
 @lru_cache(maxsize=1)
 def load_model(path: Path = ARTIFACT) -> SentimentModel:
     """Load and cache the committed artifact (first call reads the file; later calls are free)."""
-    return SentimentModel(orjson.loads(path.read_bytes()))
+    with collector_paused():
+        return SentimentModel(orjson.loads(path.read_bytes()))
