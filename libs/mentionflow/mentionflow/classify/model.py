@@ -11,7 +11,6 @@ first use (`load_model`).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -79,7 +78,7 @@ class SentimentModel:
         self.dense: list[_Weights] = [tuple(w) for w in artifact["dense"]]  # type: ignore[misc]
         # Feature key -> weights, used as parsed (tens of thousands of rows: rebuilding them
         # would be most of the load time, which `mentionflow classify` pays on every run).
-        self.weights: dict[str, Sequence[float]] = artifact["weights"]
+        self.weights: dict[str, list[float]] = artifact["weights"]
 
     def predict(self, feats: Features, *, explain: int = 0) -> Prediction:
         """The prediction for one mention's features; `explain` > 0 also keeps that many of the
@@ -91,23 +90,27 @@ class SentimentModel:
                 s1 += x * w1
                 s2 += x * w2
         weights = self.weights
-        used: list[tuple[str, Sequence[float]]] = []
+        # The keys found and their weights, for `explain` (one look-up per key: the weights
+        # table is large, and its look-ups are most of a prediction's cost).
+        found: list[str] = []
+        found_weights: list[list[float]] = []
         for key in feats.keys:
-            if key in weights:
-                w0, w1, w2 = w = weights[key]
-                s0 += w0
-                s1 += w1
-                s2 += w2
+            w = weights.get(key)
+            if w is not None:
+                s0 += w[0]
+                s1 += w[1]
+                s2 += w[2]
                 if explain:
-                    used.append((key, w))
+                    found.append(key)
+                    found_weights.append(w)
         top = max(s0, s1, s2)
         e0, e1, e2 = math.exp(s0 - top), math.exp(s1 - top), math.exp(s2 - top)
         total = e0 + e1 + e2
         k = 0 if s0 >= s1 and s0 >= s2 else 1 if s1 >= s2 else 2
-        return Prediction((e0 / total, e1 / total, e2 / total), _strongest(used, k, explain), k)
+        return Prediction((e0 / total, e1 / total, e2 / total), _strongest(found, found_weights, k, explain), k)
 
 
-def _strongest(used: list[tuple[str, Sequence[float]]], k: int, explain: int) -> list[tuple[str, float]]:
+def _strongest(keys: list[str], weights: list[list[float]], k: int, explain: int) -> list[tuple[str, float]]:
     """The `explain` keys pushing class `k` most above the mean of the three classes, earliest
     first among equals. One pass keeps the running best (sorting every key of a mention cost
     more than the prediction's arithmetic)."""
@@ -115,13 +118,13 @@ def _strongest(used: list[tuple[str, Sequence[float]]], k: int, explain: int) ->
     if not explain:
         return best
     floor = 0.0
-    for name, w in used:
+    for i, w in enumerate(weights):
         push = w[k] - (w[0] + w[1] + w[2]) / 3
         if push > floor or (push > 0.0 and len(best) < explain):
             position = len(best)
             while position and best[position - 1][1] < push:
                 position -= 1
-            best.insert(position, (name, push))
+            best.insert(position, (keys[i], push))
             del best[explain:]
             if len(best) == explain:
                 floor = best[-1][1]
