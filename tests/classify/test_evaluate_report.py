@@ -16,6 +16,7 @@ from mentionflow_tools.training.datasets import Example, load_own
 from mentionflow_tools.training.evaluate import (
     MAX_ERRORS,
     SetReport,
+    category_by_kind,
     evaluate_set,
     own_reports,
     report,
@@ -207,3 +208,28 @@ def test_printed_report_has_the_sections_and_says_what_reference_data_is_missing
         listed = section.split("most confident errors", 1)[1].split("\n\n")[0].splitlines()[2:]
         assert 0 < len(listed) <= MAX_ERRORS
         assert all(len(line.split(None, 5)[-1]) <= 100 for line in listed)  # the text, truncated
+
+
+def _result(category: str) -> Result:
+    return Result(category, "neutral", 0.0, False, 0.1, 0.5, "en", [], "test")
+
+
+def test_category_by_kind_splits_ordinary_rows_from_each_hard_kind() -> None:
+    examples = [
+        Example("o1", "a", "en", "neutral", "question"),
+        Example("o2", "b", "en", "neutral", "praise"),
+        Example("h1", "c", "en", "negative", "complaint", hard="sarcasm"),
+        Example("h2", "d", "en", "negative", "complaint", hard="sarcasm"),
+        Example("h3", "e", "en", "neutral", "other", hard="quoted_headline"),
+    ]
+    results = [_result(c) for c in ("question", "praise", "complaint", "praise", "question")]
+    lines = category_by_kind(examples, results)
+    # Over the five categories, as the set's headline macro-F1 (a category absent from both
+    # sides counts 0): ordinary rows all right, question and praise 1 each -> 2/5.
+    assert lines[0] == "  category on ordinary rows: macro-F1 0.400 (n=2)"
+    hard_f1 = macro_f1(["complaint", "complaint", "other"], ["complaint", "praise", "question"],
+                       ("question", "complaint", "crisis", "praise", "other"))
+    assert 0 < hard_f1 < 0.4
+    assert lines[1] == f"  category on hard cases: macro-F1 {hard_f1:.3f} (n=3)"
+    assert lines[2] == "  hard cases right, by kind: quoted_headline 0/1, sarcasm 1/2"
+    assert category_by_kind(examples[:2], results[:2]) == []

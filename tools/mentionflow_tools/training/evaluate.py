@@ -78,6 +78,27 @@ class SetReport:
     errors: list[Error]  # the most confident first, at most MAX_ERRORS
     error_count: int  # every wrong (row, decision), listed or not
     sentiment_macro_recall: float  # the published headline figure, unrounded
+    by_kind: list[str]  # category on ordinary rows vs the hand-written hard cases, per kind
+
+
+def category_by_kind(examples: Sequence[Example], results: Sequence[Result]) -> list[str]:
+    """Where the category goes wrong: macro-F1 on ordinary rows and on the hard cases, then the
+    hard cases right per kind (sarcasm, rhetorical_question, ...). Empty for sets without kinds."""
+    if not any(e.hard for e in examples):
+        return []
+    lines = []
+    for label, keep in (("ordinary rows", lambda e: not e.hard), ("hard cases", lambda e: bool(e.hard))):
+        pairs = [(e.category or "", r.category) for e, r in zip(examples, results, strict=True) if keep(e)]
+        gold, pred = [g for g, _ in pairs], [p for _, p in pairs]
+        lines.append(f"  category on {label}: macro-F1 {macro_f1(gold, pred, CATEGORIES):.3f} (n={len(pairs)})")
+    right: dict[str, list[int]] = {}
+    for e, r in zip(examples, results, strict=True):
+        if e.hard:
+            tally = right.setdefault(e.hard, [0, 0])
+            tally[0] += e.category == r.category
+            tally[1] += 1
+    lines.append("  hard cases right, by kind: " + ", ".join(f"{k} {n}/{t}" for k, (n, t) in sorted(right.items())))
+    return lines
 
 
 def sentiment_confidence(result: Result) -> float:
@@ -146,7 +167,8 @@ def evaluate_set(title: str, examples: Sequence[Example], decisions: Sequence[st
     # Most confident first; the decision's order and the id make ties reproducible.
     order = {name: i for i, name in enumerate(decisions)}
     errors.sort(key=lambda err: (-err.confidence, order[err.decision], err.example_id))
-    return SetReport(title, len(examples), reports, errors[:MAX_ERRORS], len(errors), sentiment_recall)
+    by_kind = category_by_kind(examples, results) if "category" in decisions else []
+    return SetReport(title, len(examples), reports, errors[:MAX_ERRORS], len(errors), sentiment_recall, by_kind)
 
 
 def _short(text: str) -> str:
@@ -159,6 +181,8 @@ def render(report: SetReport) -> list[str]:
     for decision in report.decisions:
         lines += format_scores(decision.name, decision.scores)
         lines.append(decision.summary)
+        if decision.name == "category":
+            lines += report.by_kind
         lines.append(f"  {decision.name} confusion (rows gold, columns predicted):")
         lines += format_confusion(decision.labels, decision.matrix)
         lines.append("")
