@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 
 MODEL_VERSION = "sentiment-mlr-wv-8"
 FRENCH_WEIGHT = 8.0
+DEFT_WEIGHT = 1.0
 MIN_DF = 2  # a key seen in one training tweet only is noise more often than signal
 # Scale of the summed word vectors against the L2 penalty (0.5 and 1 within 0.003 on TweetEval
 # val; 0.5 better on French val).
@@ -103,7 +104,7 @@ class Weighted:
     weight: float
 
 
-def training_set() -> list[Weighted]:
+def training_set(french_weight: float = FRENCH_WEIGHT, deft_weight: float = DEFT_WEIGHT) -> list[Weighted]:
     loaded = {
         "SemEval 2013-2016 (semeval_sentiment_en)": load_semeval(),
         "brand tweets (brand_sentiment_en)": load_brand_sentiment(),
@@ -119,12 +120,15 @@ def training_set() -> list[Weighted]:
         log.info("training on %6d rows of %s", len(part or ()), name)
     french_train = loaded["XLM-T French train (fr_sentiment_xlmt)"] or []
     mixed = loaded["DEFT 2017 mixed (fr_sentiment_deft2017)"] or []
+    deft = loaded["DEFT 2017 (fr_sentiment_deft2017)"] or []
     rows = [Weighted(e, 1.0) for name, part in loaded.items()
-            if part is not french_train and part is not mixed for e in part or ()]
-    rows += [Weighted(e, FRENCH_WEIGHT) for e in french_train]
+            if part is not french_train and part is not mixed and part is not deft for e in part or ()]
+    rows += [Weighted(e, french_weight) for e in french_train]
+    rows += [Weighted(e, deft_weight) for e in deft]
     # A mixed tweet holds both polarities: half a negative row and half a positive one (left
     # out, the model never saw French mixing praise and blame; as negative, French val fell).
-    rows += [Weighted(replace(e, sentiment=label), 0.5) for e in mixed for label in ("negative", "positive")]
+    rows += [Weighted(replace(e, sentiment=label), 0.5 * deft_weight) for e in mixed
+             for label in ("negative", "positive")]
     # The corpora were scraped with HTML entities left in ("&amp;", and DEFT's emoji as
     # "&#x1f602;"): mentions reach `analyse` as plain text, so the training rows should too.
     return [Weighted(replace(r.example, text=unescape(r.example.text)), r.weight) for r in rows]
@@ -228,13 +232,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ARTIFACT)
     parser.add_argument("--c", type=float, default=DEFAULT_C, help="inverse L2 strength")
+    parser.add_argument("--french-weight", type=float, default=FRENCH_WEIGHT, help="weight of an XLM-T French row")
+    parser.add_argument("--deft-weight", type=float, default=DEFT_WEIGHT, help="weight of a DEFT 2017 row")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from threadpoolctl import threadpool_limits  # ships with scikit-learn
 
     # One BLAS thread: multi-threaded BLAS on a busy 2-core machine made the fits far slower.
     with threadpool_limits(limits=1):
-        rows = training_set()
+        rows = training_set(args.french_weight, args.deft_weight)
         vectors = word_vectors_for([r.example.text for r in rows])
         weights = fit(rows, args.c, vectors)
     for name, examples in (("TweetEval val", load_tweeteval("val")), ("XLM-T French val", load_french("val"))):

@@ -118,7 +118,7 @@ _EMOJI = """
 NEGATORS = frozenset(
     "not no never n't dont don't doesnt doesn't didnt didn't isnt isn't wasnt wasn't cant can't "
     "cannot wont won't aint ain't nothing nobody neither nor without hardly "
-    "pas jamais aucun aucune rien sans ni guere".split()
+    "pas jamais aucun aucune rien sans ni guere ne n'".split()
 )
 INTENSIFIERS = {
     **dict.fromkeys("very so really extremely totally absolutely completely super".split(), 1.5),
@@ -131,8 +131,9 @@ INTENSIFIERS = {
 # contrast also ends a negation scope (the model's hot path relies on that).
 CONTRASTS = frozenset(("but", "mais", "however", "cependant", "pourtant"))
 NEGATION_STOPS = frozenset(("!", "?", "<url>", ".")) | CONTRASTS
-# French "ne"/"n'" are left out of NEGATORS: the "pas"/"jamais"/"rien" that follows carries
-# the negation, and "plus" is too ambiguous ("plus rapide").
+# French "ne"/"n'" are negators: they open the reach that the "pas"/"jamais"/"rien" after them
+# renews, and they are what negates "ne ... plus" ("on ne peut plus protéger"), whereas "plus"
+# alone is too ambiguous to be one ("plus rapide").
 
 
 def _parse(block: str) -> dict[str, float]:
