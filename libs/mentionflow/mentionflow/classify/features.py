@@ -37,7 +37,7 @@ def stretched_forms(word: str) -> list[str]:
     """What `tokenize` makes of `word` with one letter stretched: it squeezes runs of 3+ to 2,
     so "nuuul" and "merciii" reach the lexicon as "nuul" and "mercii" and, without these
     forms, miss it (a fifth of DEFT's French tweets have such a run)."""
-    forms = []
+    forms: list[str] = []
     for i, char in enumerate(word):
         if char.isalpha() and (i == 0 or word[i - 1] != char) and (i + 1 == len(word) or word[i + 1] != char):
             form = word[: i + 1] + word[i:]
