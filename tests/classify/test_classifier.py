@@ -153,6 +153,15 @@ def test_negation_flips_lexicon() -> None:
     assert extract(tokenize("good")).lex_pos > 0
 
 
+def test_stretched_words_still_meet_the_lexicon() -> None:
+    # tokenize squeezes "nuuul" to "nuul": the lexicon knows that form as "nul".
+    assert extract(tokenize("c'est nuuul")).lex_neg == extract(tokenize("c'est nul")).lex_neg > 0
+    # (the "<elong>" token opening a stretched text boosts the first word: "merci" is second)
+    assert extract(tokenize("oh merciiii")).lex_pos == extract(tokenize("oh merci")).lex_pos > 0
+    # A stretched form that is another real word is not entered ("nul" -> "null").
+    assert extract(tokenize("null pointer")).lex_neg == 0
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(min_size=1, max_size=400), st.integers(min_value=0, max_value=10**9), st.booleans())
 def test_never_crashes_and_stays_in_range(text: str, followers: int, verified: bool) -> None:

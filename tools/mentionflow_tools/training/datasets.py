@@ -127,8 +127,11 @@ def load_brand_sentiment(root: Path | None = None) -> list[Example] | None:
 
 
 # DEFT 2017 labels tweets objective / positive / negative / mixed: "objective" is our neutral;
-# "mixed" holds both polarities, which a three-way label cannot say, so those rows are left out.
+# "mixed" holds both polarities, which a three-way label cannot say: `load_deft` leaves those
+# rows out and `load_deft_mixed` returns them apart (training counts each as half negative,
+# half positive).
 _DEFT_SENTIMENT = {"objective": "neutral", "positive": "positive", "negative": "negative"}
+DEFT_MIXED = "mixed"
 
 
 def load_deft(root: Path | None = None) -> list[Example] | None:
@@ -141,3 +144,12 @@ def load_deft(root: Path | None = None) -> list[Example] | None:
         for r in rows
         if r["label"] in _DEFT_SENTIMENT
     ]
+
+
+def load_deft_mixed(root: Path | None = None) -> list[Example] | None:
+    """The DEFT 2017 task 1 tweets labelled "mixed" (both polarities), sentiment DEFT_MIXED."""
+    rows = load_tsv("fr_sentiment_deft2017/deft2017_task1.tsv", root)
+    if rows is None:
+        return None
+    return [Example(f"deft-{r['split']}-{r['id']}", r["text"], "fr", DEFT_MIXED)
+            for r in rows if r["label"] == DEFT_MIXED]

@@ -25,8 +25,9 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from mentionflow.classify.features import LEXICONS
+from mentionflow.classify.lexicon import SENTIMENT
 from mentionflow.classify.tokenize import tokenize
+from mentionflow.classify.vader import VADER_LEXICON
 
 from mentionflow_tools.training.datasets import shared_data_dir
 
@@ -60,7 +61,9 @@ def care_texts(root: Path | None = None) -> list[str]:
 def vocabulary(training_texts: Iterable[str], model_words: Iterable[str] = ()) -> list[str]:
     """Sorted words that get a weight from the projection (see the module docstring)."""
     words = {tok for text in [*training_texts, *care_texts()] for tok in tokenize(text) if _is_word(tok)}
-    words.update(w for w in LEXICONS if _is_word(w.replace("'", "")))
+    # The lexicons' own words, not the stretched forms `features.LEXICONS` adds ("nuul"): the
+    # embedding model has nothing to say about those, and they would only grow the artifact.
+    words.update(w for w in {*SENTIMENT, *VADER_LEXICON} if _is_word(w.replace("'", "")))
     words.update(w for w in model_words if _is_word(w) and w.isascii())
     return sorted(words)
 

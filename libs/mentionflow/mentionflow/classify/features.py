@@ -29,10 +29,40 @@ _NEGATED = -0.6
 # At a contrast word ("but", "mais") the lexicon sums so far are multiplied by this (VADER
 # weighs before/after a "but" 0.5/1.5; the same ratio, applied to what came before).
 _BEFORE_CONTRAST = 1 / 3
-# token -> (own score or None, VADER score or None): one look-up per token for both lexicons.
-LEXICONS: dict[str, tuple[float | None, float | None]] = {
-    tok: (SENTIMENT.get(tok), VADER_LEXICON.get(tok)) for tok in {*SENTIMENT, *VADER_LEXICON}
-}
+# Stretched forms that are other real words ("nul" -> "null", "super" -> "supper"): left out.
+_NOT_STRETCHED = frozenset("brooke scarred boon bonn supper aimee troop null process salle".split())
+
+
+def stretched_forms(word: str) -> list[str]:
+    """What `tokenize` makes of `word` with one letter stretched: it squeezes runs of 3+ to 2,
+    so "nuuul" and "merciii" reach the lexicon as "nuul" and "mercii" and, without these
+    forms, miss it (a fifth of DEFT's French tweets have such a run)."""
+    forms: list[str] = []
+    for i, char in enumerate(word):
+        if char.isalpha() and (i == 0 or word[i - 1] != char) and (i + 1 == len(word) or word[i + 1] != char):
+            form = word[: i + 1] + word[i:]
+            if form not in _NOT_STRETCHED:
+                forms.append(form)
+    return forms
+
+
+def _lexicons() -> dict[str, tuple[float | None, float | None]]:
+    """token -> (own score or None, VADER score or None): one look-up per token for both.
+
+    Our own lexicon's words are also entered in their stretched forms (`stretched_forms`), at
+    the word's scores, wherever that form is not a lexicon word itself."""
+    table: dict[str, tuple[float | None, float | None]] = {
+        tok: (SENTIMENT.get(tok), VADER_LEXICON.get(tok)) for tok in {*SENTIMENT, *VADER_LEXICON}
+    }
+    for word in sorted(SENTIMENT):
+        if word.replace("'", "").isalpha():
+            for form in stretched_forms(word):
+                if form not in table:
+                    table[form] = table[word]
+    return table
+
+
+LEXICONS: dict[str, tuple[float | None, float | None]] = _lexicons()
 
 
 class _Role(NamedTuple):

@@ -74,6 +74,40 @@ pollution:-2 pollue:-2 rechauffement:-1 crise:-2 destruction:-3 detruit:-3 menac
 disparition:-2 extinction:-2 toxique:-3 pesticides:-1 secheresse:-2 canicule:-2 inondations:-2
 """
 
+# General French polarity words (inflected forms included: the lexicon matches tokens, not
+# lemmas). VADER covers English only, so without these a French mention's lexicon sums rest on
+# the brand-care words above. Words that are also common English words with another sense
+# ("rate", "laid", "simple") are left out.
+_FR_GENERAL = """
+aimes:2 aiment:2 aimons:2 aimez:2 aimais:2 aimerais:1 adores:3 adorent:3 adorable:3 kiffe:2
+kiffer:2 geniale:3 geniaux:3 geniales:3 excellents:3 excellentes:3 parfaits:3 parfaites:3
+parfaitement:2 superbe:3 superbes:3 splendide:3 sublime:3 fantastique:3 extraordinaire:3
+exceptionnel:3 exceptionnelle:3 remarquable:2 admirable:3 epatant:3 magique:3 fabuleux:3
+fabuleuse:3 bons:2 bonnes:2 meilleurs:2 meilleures:2 beaux:2 belles:2 joli:2 jolie:2 jolis:2
+jolies:2 mignon:2 mignonne:2 heureusement:1 joyeux:2 joyeuse:2 enchante:2 enchantee:2 contents:2
+contentes:2 satisfaits:2 ravis:3 ravies:3 fiers:2 fieres:2 mercii:2 remercie:2 remercier:2
+remerciements:2 felicite:3 felicitation:3 encourageant:2 encourageante:2 prometteur:2
+prometteuse:2 positif:2 positifs:2 positive:2 progres:1 amelioration:1 ameliorer:1 ameliore:1
+innovant:2 innovante:2 innovation:1 reussir:2 reussie:2 succes:2 victoire:2 gagner:1 gagnant:2
+soutien:1 soutenir:1 solidarite:1 sauver:1 espoirs:1 esperons:1 esperer:1 confiance:1 fiable:2
+facile:1 pratique:1 sain:1 saine:1 amour:3 amoureux:2 coeur:1 bisous:2 bisou:2 rire:1 drole:2
+marrant:2 hilarant:2 ahah:1 mdrr:1 ptdrr:1 classe:2 bienvenue:1 vivement:1 merveilleuse:3
+enthousiasme:2 passionnant:2 interessant:1 interessante:1 efficaces:2 agreablement:2 felicitons:3
+nuls:-3 nulles:-3 mauvaises:-2 horribles:-3 affreuse:-3 atroce:-3 terribles:-3
+epouvantable:-3 abominable:-3 effroyable:-3 desastre:-3 desastreux:-3 tragedie:-3 tragique:-3
+drame:-2 dramatique:-2 honteuse:-3 scandaleuse:-3 decus:-2 decues:-2 decoit:-2 decevante:-2
+enerver:-2 enervant:-2 agacant:-2 saoule:-2 deteste:-3 detester:-3 haine:-3 hais:-3 tristes:-2
+tristesse:-2 deprime:-2 deprimant:-2 malheur:-3 malheureux:-2 pleurer:-2 pleure:-2 larmes:-2
+effrayant:-2 inquietant:-2 inquietante:-2 inquietude:-2 inquietudes:-2 angoisse:-2 echec:-2
+echoue:-2 mensonges:-3 menteurs:-3 mentir:-2 corrompu:-3 corruption:-3 hypocrite:-2
+hypocrisie:-2 stupide:-2 con:-2 conne:-2 connard:-3 connards:-3 idiote:-2 debile:-3 debiles:-3
+abruti:-3 imbecile:-3 cretin:-3 bidon:-2 injuste:-2 injustice:-2 violence:-2 violente:-2
+victime:-2 victimes:-2 attentat:-3 attentats:-3 guerre:-2 tuer:-3 morts:-3 meurtre:-3
+terroriste:-3 terrorisme:-3 pauvrete:-2 inutiles:-2 lamentables:-3 dommage:-1 helas:-1
+regrettable:-2 regrette:-1 arnaques:-3 pires:-3 moche:-2 ennuyeux:-2 chiante:-2 ridicules:-2
+pathetique:-3 absurde:-2 inadmissibles:-3 scandales:-3 catastrophes:-3 degueu:-3 craint:-1
+"""
+
 _EMOJI = """
 😀:2 😃:2 😄:2 😁:2 😆:2 😂:1 🤣:1 😊:2 😍:3 🥰:3 😘:2 😎:2 👍:2 👌:2 👏:2 🙌:2 🙏:1 ❤:3 💕:3 💖:3
 💯:2 🔥:1 🎉:3 ✨:1 ⭐:2 🌟:2 💪:2 🥳:3 😉:1 🙂:1 ☺:2 :):2 :-):2 ;):1 :d:2 <3:3
@@ -84,7 +118,7 @@ _EMOJI = """
 NEGATORS = frozenset(
     "not no never n't dont don't doesnt doesn't didnt didn't isnt isn't wasnt wasn't cant can't "
     "cannot wont won't aint ain't nothing nobody neither nor without hardly "
-    "pas jamais aucun aucune rien sans ni guere".split()
+    "pas jamais aucun aucune rien sans ni guere ne n'".split()
 )
 INTENSIFIERS = {
     **dict.fromkeys("very so really extremely totally absolutely completely super".split(), 1.5),
@@ -97,8 +131,9 @@ INTENSIFIERS = {
 # contrast also ends a negation scope (the model's hot path relies on that).
 CONTRASTS = frozenset(("but", "mais", "however", "cependant", "pourtant"))
 NEGATION_STOPS = frozenset(("!", "?", "<url>", ".")) | CONTRASTS
-# French "ne"/"n'" are left out of NEGATORS: the "pas"/"jamais"/"rien" that follows carries
-# the negation, and "plus" is too ambiguous ("plus rapide").
+# French "ne"/"n'" are negators: they open the reach that the "pas"/"jamais"/"rien" after them
+# renews, and they are what negates "ne ... plus" ("on ne peut plus protéger"), whereas "plus"
+# alone is too ambiguous to be one ("plus rapide").
 
 
 def _parse(block: str) -> dict[str, float]:
@@ -109,4 +144,4 @@ def _parse(block: str) -> dict[str, float]:
     return table
 
 
-SENTIMENT: dict[str, float] = {**_parse(_EN), **_parse(_FR), **_parse(_EMOJI)}
+SENTIMENT: dict[str, float] = {**_parse(_EN), **_parse(_FR), **_parse(_FR_GENERAL), **_parse(_EMOJI)}
