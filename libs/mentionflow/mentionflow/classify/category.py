@@ -106,7 +106,7 @@ def features(
 # four float additions each: sums of packed ints are the packed sums, and each decision's sum
 # stays far inside its 40 bits. Measured: the float loop cost ~9 us a mention, this ~2 us.
 _LANE_BITS = 40  # `decide` shifts by 40, 80, 120
-_FIXED = 1 << 20  # 1e-6 resolution; weights are stored rounded to 1e-4 anyway
+_FIXED = 1 << 20  # 1e-6 resolution; weights are stored rounded to 1e-3 anyway
 _LANE_MASK = (1 << _LANE_BITS) - 1
 # Added to every lane of the bias: each decision's sum then lies in [0, 2**40) (its weights
 # would need to add up beyond +-2**18 to leave it), so the lanes read back by shift and mask.
