@@ -21,7 +21,8 @@ from typing import IO
 
 import orjson
 
-_CHUNK = 2000  # lines per unit of work: large enough to amortise the pipe, small for order
+_CHUNK = 1000  # lines per unit of work: large enough to amortise the pipe; small enough that the
+# last chunk, run while the other worker idles, is short (2000: 0.98-0.99x VADER; 1000: 1.00-1.04x)
 
 
 def _error(line_id: object, message: str) -> dict:
