@@ -2,7 +2,7 @@
 
 The modules in COMPILED are the one implementation; `make install` also compiles them with mypyc
 (`python -m mentionflow_tools.build_native`) into NATIVE_DIR, beside a digest of the exact
-sources it compiled. Compiled, `analyse` runs about 1.3x faster; the results are the same (the
+sources it compiled. Compiled, `analyse` runs about 1.4x faster; the results are the same (the
 suite compares the two builds on the project's own sets).
 
 `mentionflow.classify` puts the compiled directory first on its package path only when that
