@@ -118,13 +118,13 @@ def _strongest(keys: list[str], weights: list[list[float]], k: int, explain: int
     if not explain:
         return best
     floor = 0.0
-    for i, w in enumerate(weights):
+    for name, w in zip(keys, weights, strict=True):
         push = w[k] - (w[0] + w[1] + w[2]) / 3
         if push > floor or (push > 0.0 and len(best) < explain):
             position = len(best)
             while position and best[position - 1][1] < push:
                 position -= 1
-            best.insert(position, (keys[i], push))
+            best.insert(position, (name, push))
             del best[explain:]
             if len(best) == explain:
                 floor = best[-1][1]
