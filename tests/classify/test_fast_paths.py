@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mentionflow.classify import rules
 from mentionflow.classify.features import NEGATED_PREFIX, Features, extract
-from mentionflow.classify.model import CLASSES, DENSE_NAMES, SentimentModel
+from mentionflow.classify.model import CLASSES, DENSE_NAMES, WEIGHT_SCALE, SentimentModel
 from mentionflow.classify.tokenize import fold, tokenize
 
 _WORDS = [
@@ -87,19 +87,22 @@ def test_feature_keys_are_distinct_and_negation_marks_what_follows(tokens: list[
     assert list(extract(["not", "very", "good", ".", "good"]).keys) == ["not", "n:very", "n:good", ".", "good"]
 
 
-_WEIGHT = st.floats(min_value=-2, max_value=2, allow_nan=False).map(lambda v: round(v, 1))  # ties happen
+_WEIGHT = st.integers(min_value=-20, max_value=20).map(lambda v: v * 100)  # thousandths; ties happen
 
 
 @settings(max_examples=500, deadline=None)
 @given(st.lists(st.tuples(_WEIGHT, _WEIGHT, _WEIGHT), max_size=30), st.integers(min_value=1, max_value=4))
 def test_top_features_are_the_strongest_pushes_earliest_first(weights: list, explain: int) -> None:
-    model = SentimentModel({"version": "t", "bias": [0.0, 0.0, 0.0], "dense": [[0.0] * 3 for _ in DENSE_NAMES],
-                            "weights": {f"t{i}": list(w) for i, w in enumerate(weights)}})
+    model = SentimentModel({"version": "t", "bias": [0.0, 0.0, 0.0], "dense": [[0.0] * 3 for _ in DENSE_NAMES]},
+                           {f"t{i}": w for i, w in enumerate(weights)})
     feats = Features({f"t{i}": None for i in range(len(weights))}, 0.0, 0.0, [])
     prediction = model.predict(feats, explain=explain)
     k = prediction.label_index
     totals = [sum(w[c] for w in weights) for c in range(len(CLASSES))]
     assert totals[k] == max(totals)
-    pushes = sorted(((f"t{i}", w[k] - sum(w) / 3) for i, w in enumerate(weights)), key=lambda item: -item[1])
-    assert prediction.top_features == [(n, v) for n, v in pushes[:explain] if v > 0]
+    # 3x the push, in integers: ties are exact, so "earliest first" is tested as such
+    pushes = sorted(((f"t{i}", 3 * w[k] - sum(w)) for i, w in enumerate(weights)), key=lambda item: -item[1])
+    expected = [(n, v / 3 / WEIGHT_SCALE) for n, v in pushes[:explain] if v > 0]
+    assert [n for n, _ in prediction.top_features] == [n for n, _ in expected]
+    assert [v for _, v in prediction.top_features] == pytest.approx([v for _, v in expected])
     assert sum(prediction.probabilities) == pytest.approx(1.0)

@@ -63,7 +63,8 @@ def test_a_build_older_than_the_source_is_not_used(tmp_path: Path, monkeypatch: 
 def test_no_build_or_the_pure_switch_means_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     package = _package_copy(tmp_path)
     monkeypatch.delenv(native.PURE_ENV, raising=False)
-    assert native.compiled_dir(package, tmp_path / "absent") == (None, "python (not compiled: make install compiles it)")
+    not_compiled = (None, "python (not compiled: make install compiles it)")
+    assert native.compiled_dir(package, tmp_path / "absent") == not_compiled
     built = _built(tmp_path, native.sources_digest(package))
     monkeypatch.setenv(native.PURE_ENV, "1")
     assert native.compiled_dir(package, built)[0] is None

@@ -54,9 +54,8 @@ from html import unescape
 from pathlib import Path
 from typing import Any
 
-import orjson
 from mentionflow.classify.features import NEGATED_PREFIX, extract
-from mentionflow.classify.model import ARTIFACT, CLASSES, DENSE_NAMES, dense_vector
+from mentionflow.classify.model import ARTIFACT, CLASSES, DENSE_NAMES, dense_vector, write_artifact
 from mentionflow.classify.tokenize import tokenize
 
 from mentionflow_tools.training.datasets import (
@@ -225,18 +224,20 @@ def validation_recall(weights: dict, examples: list[Example]) -> float:
     return macro_recall([e.sentiment for e in examples], predicted)
 
 
-def export(weights: dict) -> dict:
-    # 0.001 of a logit is ample precision; keys too weak to matter are pruned (artifact size).
-    sparse = {key: [round(v, 3) for v in w] for key, w in sorted(weights["sparse"].items())
-              if max(abs(v) for v in w) >= 0.02}
-    return {
+def export(weights: dict, path: Path) -> int:
+    """Write the artifact; returns how many sparse keys it keeps."""
+    # 0.001 of a logit is the stored precision; keys too weak to matter are pruned (artifact size).
+    sparse = {key: w for key, w in sorted(weights["sparse"].items()) if max(abs(v) for v in w) >= 0.02}
+    header = {
         "version": MODEL_VERSION,
         "classes": list(CLASSES),
         "bias": [round(b, 4) for b in weights["bias"]],
         "dense_names": list(DENSE_NAMES),
         "dense": [[round(v, 4) for v in row] for row in weights["dense"]],
-        "weights": sparse,
     }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_artifact(path, header, sparse)
+    return len(sparse)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,11 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, examples in (("TweetEval val", load_tweeteval("val")), ("XLM-T French val", load_french("val"))):
         if examples is not None:
             log.info("%s macro recall %.4f (n=%d)", name, validation_recall(weights, examples), len(examples))
-    artifact = export(weights)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(orjson.dumps(artifact) + b"\n")
-    log.info("wrote %s (%d sparse keys, %.1f MB)", args.out, len(artifact["weights"]),
-             args.out.stat().st_size / 1e6)
+    kept = export(weights, args.out)
+    log.info("wrote %s (%d sparse keys, %.1f MB)", args.out, kept, args.out.stat().st_size / 1e6)
     return 0
 
 

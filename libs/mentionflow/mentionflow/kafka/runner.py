@@ -227,6 +227,8 @@ class Runner:
             heartbeat_interval_ms=settings.heartbeat_interval_ms,
             max_poll_interval_ms=settings.max_poll_interval_ms,
             max_partition_fetch_bytes=4 * 1024 * 1024,
+            fetch_min_bytes=settings.fetch_min_bytes,
+            fetch_max_wait_ms=settings.fetch_max_wait_ms,
             partition_assignment_strategy=assignment_strategies(),
             group_instance_id=settings.group_instance_id,
         )
