@@ -36,6 +36,17 @@ def test_tokenize_is_the_same_cold_warm_and_with_a_given_fold(texts: list[str]) 
     assert [tokenize(text, fold(text)) for text in texts] == cold
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TEXT, min_size=1, max_size=4), st.sampled_from([" ", "\n", "\t", "\u00a0", "\u2003", "\x1f"]))
+def test_no_token_spans_whitespace(parts: list[str], space: str) -> None:
+    def words(tokens: list[str]) -> list[str]:
+        return [t for t in tokens if t != "<elong>"]
+
+    joined = tokenize(space.join(parts))
+    assert words(joined) == [t for part in parts for t in words(tokenize(part))]
+    assert ("<elong>" in joined) == any("<elong>" in tokenize(part) for part in parts)
+
+
 def test_tokenizer_contract_on_examples() -> None:
     assert tokenize("soooo goooood") == ["<elong>", "soo", "good"]
     assert tokenize("so good!!!") == ["so", "good", "!"]

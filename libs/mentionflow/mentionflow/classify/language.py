@@ -61,8 +61,8 @@ def detect_language(tokens: list[str], raw_text: str) -> tuple[str, float]:
             for lang in langs:
                 scores[lang] += 1.0
     # French accents are strong evidence even when every word is a content word.
-    lowered = raw_text.lower()
-    accents = sum(map(lowered.count, _ACCENT_FR))
+    # (an ASCII text has none: most mentions skip the thirteen counting passes)
+    accents = 0 if raw_text.isascii() else sum(map(raw_text.lower().count, _ACCENT_FR))
     if accents:
         scores["fr"] += min(accents, 4) * 0.75
     best = max(scores, key=scores.__getitem__)
