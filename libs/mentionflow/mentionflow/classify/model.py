@@ -129,9 +129,9 @@ def _strongest(keys: list[str], weights: list[_Sparse], k: int, explain: int) ->
     """The `explain` keys pushing class `k` most above the mean of the three classes, earliest
     first among equals. One pass keeps the running best (sorting every key of a mention cost
     more than the prediction's arithmetic)."""
-    best: list[tuple[str, int]] = []  # pushes x3, in thousandths: integers, so ties are exact
     if not explain:
         return []
+    best: list[tuple[str, int]] = []  # pushes x3, in thousandths: integers, so ties are exact
     floor = 0
     for name, w in zip(keys, weights, strict=True):
         push = 3 * w[k] - (w[0] + w[1] + w[2])
@@ -170,6 +170,7 @@ def write_artifact(path: Path, header: Mapping, weights: Mapping[str, Sequence[f
 
 
 def read_artifact(path: Path) -> SentimentModel:
+    """The model `write_artifact` wrote; ValueError for anything else or a damaged file."""
     data = path.read_bytes()
     if not data.startswith(MAGIC):
         raise ValueError(f"{path} is not a mentionflow sentiment model (bad magic line)")
