@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from mentionflow.kafka.admin import ensure_topics
+from mentionflow.kafka.admin import ensure_topics, wait_for_brokers
 from mentionflow.kafka.producer import make_producer
 from mentionflow.settings import KafkaSettings
 from mentionflow_tools.infra import stack as infra_stack
@@ -36,6 +36,8 @@ async def test_killing_one_of_three_brokers_loses_nothing(three_brokers: infra_s
     assert len(cluster.nodes) == 3
     settings = KafkaSettings(bootstrap_servers=cluster.bootstrap_servers, replication_factor=3,
                              min_insync_replicas=2, partitions_override=6)
+    # Each broker has logged "started"; the metadata lists all three only once they registered.
+    assert await wait_for_brokers(settings, 3) == 3
     await ensure_topics(settings, ["mentions.raw"])
     producer = make_producer(settings, client_id="fault-test", request_timeout_ms=15000)
     await producer.start()

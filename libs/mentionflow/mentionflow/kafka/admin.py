@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 
@@ -14,6 +15,7 @@ log = logging.getLogger(__name__)
 
 TOPIC_ALREADY_EXISTS = 36
 DLQ_RETENTION_MS = 30 * 24 * 3600 * 1000
+BROKERS_WAIT_S = 60.0
 
 
 def new_topics(settings: KafkaSettings, names: Iterable[str] | None = None) -> list[NewTopic]:
@@ -35,8 +37,11 @@ def new_topics(settings: KafkaSettings, names: Iterable[str] | None = None) -> l
     return topics
 
 
-async def ensure_topics(settings: KafkaSettings, names: Iterable[str] | None = None) -> list[str]:
-    """Create missing topics; existing ones are left as they are. Returns the names created."""
+async def ensure_topics(settings: KafkaSettings, names: Iterable[str] | None = None, *,
+                        brokers_wait_s: float = BROKERS_WAIT_S) -> list[str]:
+    """Create missing topics; existing ones are left as they are. Returns the names created.
+    Waits first for as many brokers as a topic has replicas (a cluster may still be starting)."""
+    await wait_for_brokers(settings, settings.replication_factor, brokers_wait_s)
     admin = AIOKafkaAdminClient(**settings.client_kwargs(), client_id=f"{settings.client_id_prefix}-admin")
     await admin.start()
     try:
@@ -69,3 +74,24 @@ async def broker_reachable(settings: KafkaSettings) -> int:
         return len(cluster["brokers"])
     finally:
         await admin.close()
+
+
+async def wait_for_brokers(settings: KafkaSettings, count: int, timeout_s: float = BROKERS_WAIT_S) -> int:
+    """Wait until the cluster metadata lists `count` brokers; returns how many it lists.
+
+    A KRaft broker logs "started" before every broker has registered with the controller:
+    until then its metadata lists none or some of them, and a topic created with more
+    replicas than listed brokers is refused. Raises TimeoutError saying what was last seen."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + timeout_s
+    while True:
+        try:
+            found, seen = await broker_reachable(settings), ""
+        except Exception as exc:  # aiokafka raises several kinds while a cluster starts
+            found, seen = 0, f" ({type(exc).__name__}: {exc})"
+        if found >= count:
+            return found
+        if loop.time() > give_up:
+            raise TimeoutError(f"Kafka at {settings.bootstrap_servers} lists {found} of {count} brokers "
+                               f"after {timeout_s:.0f}s{seen}")
+        await asyncio.sleep(0.2)
