@@ -37,10 +37,12 @@ async def test_a_crash_between_x_and_the_record_never_posts_twice(
     env = publish_env(kafka_settings, fresh_database_dsn, group=f"g-{uuid.uuid4().hex[:8]}",
                       x_base_url=fake.base_url, accounts=brand_account_settings())
     now = datetime.now(UTC)
-    # due in this order: the single post first, then the thread
+    # due in this order: the single post first, then the thread. One key for both, so they share
+    # a partition and publish learns of the single post first: on two partitions it could store
+    # the thread first and, both being due, post it before it had seen the single post at all.
     events = [post_event("c-first", [FIRST], scheduled_for=now - timedelta(minutes=2)),
               post_event("c-thread", THREAD, scheduled_for=now - timedelta(minutes=1))]
-    await produce(kafka_settings, "posts.requested", [(e.payload.post_id.encode(), encode(e)) for e in events])
+    await produce(kafka_settings, "posts.requested", [(b"c-launch", encode(e)) for e in events])
 
     # 1. dies right after X accepted its 3rd post (the thread's 2nd part), before recording it
     crashing = start_publish({**env, "MENTIONFLOW_FAULT_KILL_AFTER_POSTS": "3"}, tmp_path)
