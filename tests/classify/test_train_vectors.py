@@ -80,3 +80,31 @@ def test_a_word_never_labelled_leans_like_its_neighbours(unseen: str, towards: s
     # Without vectors the unseen word has no weight at all.
     plain = train.fit(_examples(), 1.0, train.WordVectors([], np.zeros((0, 3))))
     assert unseen not in plain["sparse"]
+
+
+def test_emoji_polarity_splits_the_rankings_score_into_positive_and_negative() -> None:
+    emoji = train.emoji_polarity()
+    row = {e: emoji.matrix[i] for i, e in enumerate(emoji.words)}
+    assert row["😍"][0] > 0.5 and row["😍"][1] == 0
+    assert row["😠"][0] == 0 and row["😠"][1] > 0.2
+    assert all(len(e) == 1 for e in emoji.words)  # what `tokenize` emits: one code point an emoji
+
+
+def test_an_emoji_never_labelled_leans_by_its_polarity() -> None:
+    emoji = train.emoji_polarity()
+    examples = _examples() + [
+        train.Weighted(Example(f"emoji-{label}-{r}", text, "en", label), 1.0)
+        for label, text in (("positive", "order today 😍"), ("negative", "order today 😠"))
+        for r in range(3)
+    ]
+    weights = train.fit(examples, 1.0, _vectors(), emoji)
+
+    def lean(text: str) -> float:
+        logits = train.logits(weights, text)
+        return logits[CLASSES.index("positive")] - logits[CLASSES.index("negative")]
+
+    # 😊 and 😡 are in no example: the ranking's polarity alone moves them.
+    assert lean("delivery 😊") - lean("delivery") > 1.0
+    assert lean("delivery 😡") - lean("delivery") < -0.5
+    plain = train.fit(examples, 1.0, _vectors())
+    assert "😊" not in plain["sparse"]
