@@ -206,4 +206,6 @@ def test_vader_lexicon_covers_words_our_lexicon_lacks() -> None:
     ],
 )
 def test_an_auxiliary_opens_a_question_only_before_a_subject(text: str, question: bool) -> None:
-    assert classify_text(text).is_question is question
+    # The opening rule itself: the learnt is_question model weighs it with everything else, and
+    # a retrain may move a mention without "?" ("is it down for everyone") across its threshold.
+    assert ("question:opening" in classify_text(text).reasons) is question

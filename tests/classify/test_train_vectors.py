@@ -11,7 +11,7 @@ import pytest
 from mentionflow.classify.features import extract
 from mentionflow.classify.model import CLASSES, dense_vector
 from mentionflow.classify.tokenize import tokenize
-from mentionflow_tools.training import train
+from mentionflow_tools.training import train, word_vectors
 from mentionflow_tools.training.datasets import Example
 
 # Three directions: praise-like, blame-like, plain. The sentiment words are invented, so that no
@@ -108,3 +108,17 @@ def test_an_emoji_never_labelled_leans_by_its_polarity() -> None:
     assert lean("delivery 😡") - lean("delivery") < -0.5
     plain = train.fit(examples, 1.0, _vectors())
     assert "😊" not in plain["sparse"]
+
+
+def test_centred_vectors_lose_their_common_direction() -> None:
+    """e5's words all lean one way; centred, unrelated words are unrelated again."""
+    rng = np.random.default_rng(3)
+    common = rng.normal(size=16) * 4
+    raw = common + rng.normal(size=(200, 16))
+    raw /= np.linalg.norm(raw, axis=1, keepdims=True)
+    assert float(raw[0] @ raw[1]) > 0.7  # the shared direction dominates
+    centred = word_vectors.centred(raw)
+    assert np.allclose(np.linalg.norm(centred, axis=1), 1.0)
+    assert np.linalg.norm(centred.mean(axis=0)) < 0.1
+    cosines = centred @ centred.T
+    assert abs(float(np.mean(cosines[np.triu_indices(200, 1)]))) < 0.05
