@@ -145,5 +145,6 @@ def centred(vectors):  # noqa: ANN001, ANN201
     its words."""
     import numpy as np
 
-    out = np.asarray(vectors, dtype=np.float64) - np.asarray(vectors, dtype=np.float64).mean(axis=0)
+    out = np.asarray(vectors, dtype=np.float64)
+    out = out - out.mean(axis=0)
     return out / np.linalg.norm(out, axis=1, keepdims=True)
