@@ -173,7 +173,7 @@ def test_reason_format_names_model_probability_and_evidence() -> None:
 
 def test_the_artifact_is_committed_small_and_loaded_once() -> None:
     assert ARTIFACT.is_file()
-    assert ARTIFACT.stat().st_size < 400_000  # 0.33 MB today (care-mention words among the features)
+    assert ARTIFACT.stat().st_size < 450_000  # 0.40 MB today (care-mention words among the features)
     model = load_category_model()
     assert model is load_category_model()
     assert len(model.thresholds) == len(DECISIONS)

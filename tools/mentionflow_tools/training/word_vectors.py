@@ -82,9 +82,9 @@ MINILM = "all-MiniLM-L6-v2"
 E5 = "multilingual-e5-small"
 
 
-def _cache_path(model: str) -> Path:
+def _cache_path(model: str, kind: str) -> Path:
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return root / "mentionflow" / f"word_vectors-{model}.npz"
+    return root / "mentionflow" / f"{kind}-{model}.npz"
 
 
 def _encode_minilm(words: list[str]):  # noqa: ANN202
@@ -106,15 +106,16 @@ def _encode_e5(words: list[str]):  # noqa: ANN202
 _ENCODERS = {MINILM: _encode_minilm, E5: _encode_e5}
 
 
-def embed(words: list[str], model: str = MINILM):  # noqa: ANN201 - numpy is a training-only dependency
-    """Unit-length vectors of `model`, one row per word, shape (len(words), 384).
+def embed(words: list[str], model: str = MINILM, kind: str = "word_vectors"):  # noqa: ANN201 - numpy: training only
+    """Unit-length vectors of `model`, one row per word, shape (len(words), 384). `kind` names
+    the cache: whole texts (`teacher.sentence_vectors`) are kept apart from words.
 
     A word's vector depends on that word alone, so vectors are kept on disk between runs and
     only words not seen before are embedded: ~70,000 words take minutes on two cores (e5 about
     seven), and a retraining (another C, a few new labelled rows) needs almost the same ones."""
     import numpy as np
 
-    cache = _cache_path(model)
+    cache = _cache_path(model, kind)
     known: dict[str, int] = {}
     stored = np.zeros((0, 0))
     if cache.is_file():
