@@ -85,15 +85,6 @@ class Row:
     text: str = ""  # hand-labelled rows: what the teacher reads
 
 
-def unaddressed(e: Example) -> Example | None:
-    """`e` without its handles (None if it has none): the same mention, not addressed. Most own
-    rows open with the brand's handle; these copies keep the models from leaning on it alone
-    ("love it" without a handle was a complaint)."""
-    text = " ".join(_HANDLE.sub(" ", e.text).split())
-    return None if text == e.text or not text else Example(e.id + "-u", text, e.lang, e.sentiment, e.category,
-                                                            e.is_question, e.hard)
-
-
 def _own_row(e: Example) -> Row:
     """The complaint model learns from the rows the decision order sends it: never a crisis
     (checked first; grouped CV: 0.706 vs 0.702 learning from every row). The praise model
@@ -380,15 +371,14 @@ def _fold_of(own: Sequence[Row]) -> dict[str, int]:
 
 
 def _cv_probabilities(own: Sequence[Row], extras: Sequence[Row], c: float,
-                      vectors: Vectors | None = None, copies: Sequence[Row] = (),
+                      vectors: Vectors | None = None,
                       fold_extras: Sequence[Sequence[Row]] = ()) -> list[list[float]]:
     """Out-of-fold probabilities of the own rows: folds by brand group (`_fold_of`).
-    `copies` (of own rows, same group) train with their fold and are never scored;
     `fold_extras[k]` (the distilled rows of a teacher blind to fold k) train fold k only."""
     fold_of = _fold_of(own)
     out: list[list[float]] = [[] for _ in own]
     for k in range(FOLDS):
-        train = [r for r in [*own, *copies] if fold_of[r.group or ""] != k] + list(extras)
+        train = [r for r in own if fold_of[r.group or ""] != k] + list(extras)
         if fold_extras:
             train += fold_extras[k]
         model = _fit(train, c, vectors)
