@@ -50,8 +50,8 @@ def test_the_teacher_labels_only_what_it_is_sure_of_and_never_a_crisis() -> None
 
 def test_distilled_rows_teach_complaint_and_praise_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(teacher, "sentence_vectors", _fake_vectors)
-    distillation = Distillation(list(_CARE), weight=0.3)
     taught = [Row(["x"], (None, None, None, None), 1.0, "g", category, text) for text, category in _TAUGHT.items()]
+    distillation = Distillation(list(_CARE), taught, weight=0.3)
     rows = distillation.rows(taught, c=10.0)
     features = {tuple(f): f for f in distillation.features}
     assert [(r.gold, r.weight) for r in rows] == [((None, True, False, None), 0.3), ((None, False, True, None), 0.3)]
@@ -63,7 +63,7 @@ def test_a_teacher_learns_only_from_the_rows_it_is_given(monkeypatch: pytest.Mon
     """What a CV fold's teacher was not shown cannot reach it: taught without any complaint,
     it calls no care mention a complaint."""
     monkeypatch.setattr(teacher, "sentence_vectors", _fake_vectors)
-    distillation = Distillation(list(_CARE), weight=0.3)
-    taught = [Row(["x"], (None, None, None, None), 1.0, "g", category, text)
-              for text, category in _TAUGHT.items() if category != "complaint"]
+    every = [Row(["x"], (None, None, None, None), 1.0, "g", category, text) for text, category in _TAUGHT.items()]
+    distillation = Distillation(list(_CARE), every, weight=0.3)
+    taught = [r for r in every if r.category != "complaint"]
     assert all(r.gold[1] is False for r in distillation.rows(taught, c=10.0))

@@ -40,6 +40,7 @@ from mentionflow.classify.category import ARTIFACT, DECISIONS
 from mentionflow.classify.classifier import category_features
 
 from mentionflow_tools.training.datasets import OWN_DATA_DIR, Example, load_own, load_tsv, shared_data_dir
+from mentionflow_tools.training.teacher import Teacher
 
 log = logging.getLogger(__name__)
 
@@ -168,51 +169,52 @@ class Distillation:
     """Customer-care mentions (`care_rows`' half) labelled by the teacher, as rows of the
     complaint and praise models. A teacher learns from the hand-labelled rows it is given, so
     the grouped CV gets one per fold, taught without that fold's rows: the CV scores own rows
-    whose labels reached the run-time model through no teacher."""
+    whose labels reached the run-time model through no teacher.
 
-    def __init__(self, care: list[str], weight: float) -> None:
+    Every text's sentence vector is read once, here: `taught` holds every hand-labelled row
+    any teacher will learn from."""
+
+    def __init__(self, care: list[str], taught: Sequence[Row], weight: float) -> None:
         from mentionflow_tools.training.teacher import sentence_vectors
 
+        texts = list(dict.fromkeys([*care, *(r.text for r in taught)]))
+        vectors = sentence_vectors(texts)
+        self._row_of = {text: i for i, text in enumerate(texts)}
+        self._vectors = vectors
+        self.care_vectors = vectors[[self._row_of[text] for text in care]]
         self.features = [category_features(text) for text in care]
-        self.vectors = sentence_vectors(care)
         self.weight = weight
 
-    def rows(self, taught: Sequence[Row], c: float) -> list[Row]:
-        from mentionflow_tools.training.teacher import fit_teacher, sentence_vectors
+    def teacher(self, taught: Sequence[Row], c: float) -> Teacher:
+        """A teacher of the categories of `taught` (hand-labelled rows)."""
+        from mentionflow_tools.training.teacher import fit_teacher
 
-        labelled = [r for r in taught if r.category and r.text]
-        teacher = fit_teacher(sentence_vectors([r.text for r in labelled]), [r.category or "" for r in labelled], c)
+        return fit_teacher(self.vectors(taught), [r.category or "" for r in taught], c)
+
+    def vectors(self, rows: Sequence[Row]):  # noqa: ANN201
+        return self._vectors[[self._row_of[r.text] for r in rows]]
+
+    def rows(self, taught: Sequence[Row], c: float) -> list[Row]:
+        labels = self.teacher(taught, c).label(self.care_vectors)
         # The care mentions are no crisis (`care_rows` says so) and ask or not as they may.
         return [Row(features, (None, label == "complaint", label == "praise", None), self.weight, None)
-                for features, label in zip(self.features, teacher.label(self.vectors), strict=True)
+                for features, label in zip(self.features, labels, strict=True)
                 if label is not None]
 
-
-def teacher_c(own: Sequence[Row], taught_extras: Sequence[Row]) -> float:
-    """The teacher's C of TEACHER_C_GRID with the best out-of-fold category macro-F1 on the own
-    rows (the same brand-grouped folds; the hand-written rows in every fold's teaching)."""
-    import numpy as np
-
-    from mentionflow_tools.training.teacher import fit_teacher, sentence_vectors
-
-    fold_of = _fold_of(own)
-    vectors = sentence_vectors([r.text for r in own])
-    extra_vectors = sentence_vectors([r.text for r in taught_extras])
-    extra_gold = [r.category or "" for r in taught_extras]
-
-    scores = {}
-    for c in TEACHER_C_GRID:
-        predicted = [""] * len(own)
-        for k in range(FOLDS):
-            train = [i for i, r in enumerate(own) if fold_of[r.group or ""] != k]
-            test = [i for i, r in enumerate(own) if fold_of[r.group or ""] == k]
-            teacher = fit_teacher(np.vstack([vectors[train], extra_vectors]),
-                                  [own[i].category or "" for i in train] + extra_gold, c)
-            for i, label in zip(test, teacher.model.predict(vectors[test]), strict=True):
-                predicted[i] = str(label)
-        scores[c] = macro_f1([r.category or "" for r in own], predicted, CATEGORIES)
-        log.info("teacher C=%s: out-of-fold category macro-F1 %.4f", c, scores[c])
-    return max(TEACHER_C_GRID, key=lambda c: (scores[c], -c))
+    def choose_c(self, own: Sequence[Row], taught_extras: Sequence[Row]) -> float:
+        """The teacher's C of TEACHER_C_GRID with the best out-of-fold category macro-F1 on the
+        own rows (the same brand-grouped folds; the hand-written rows in every fold's teaching)."""
+        scores = {}
+        for c in TEACHER_C_GRID:
+            predicted = [""] * len(own)
+            for train, scored in _folds(own):
+                teacher = self.teacher([*train, *taught_extras], c)
+                for i, label in zip(scored, teacher.model.predict(self.vectors([own[i] for i in scored])),
+                                    strict=True):
+                    predicted[i] = str(label)
+            scores[c] = macro_f1([r.category or "" for r in own], predicted, CATEGORIES)
+            log.info("teacher C=%s: out-of-fold category macro-F1 %.4f", c, scores[c])
+        return max(TEACHER_C_GRID, key=lambda c: (scores[c], -c))
 
 
 # Extras measured on the grouped CV (category macro-F1 of the cascade + is_question F1, own
@@ -365,26 +367,25 @@ def _score(own: Sequence[Row], probs: Sequence[Sequence[float]], thresholds: Seq
     return category + question
 
 
-def _fold_of(own: Sequence[Row]) -> dict[str, int]:
-    """The CV fold of each brand group (sorted, round robin)."""
-    return {g: i % FOLDS for i, g in enumerate(sorted({r.group or "" for r in own}))}
+def _folds(own: Sequence[Row]) -> list[tuple[list[Row], list[int]]]:
+    """Per CV fold, the own rows it trains on and the indices of those it scores: folds by
+    brand group (sorted, round robin)."""
+    fold_of = {g: i % FOLDS for i, g in enumerate(sorted({r.group or "" for r in own}))}
+    fold = [fold_of[r.group or ""] for r in own]
+    return [([r for r, f in zip(own, fold, strict=True) if f != k], [i for i, f in enumerate(fold) if f == k])
+            for k in range(FOLDS)]
 
 
 def _cv_probabilities(own: Sequence[Row], extras: Sequence[Row], c: float,
                       vectors: Vectors | None = None,
                       fold_extras: Sequence[Sequence[Row]] = ()) -> list[list[float]]:
-    """Out-of-fold probabilities of the own rows: folds by brand group (`_fold_of`).
-    `fold_extras[k]` (the distilled rows of a teacher blind to fold k) train fold k only."""
-    fold_of = _fold_of(own)
+    """Out-of-fold probabilities of the own rows (`_folds`). `fold_extras[k]` (the distilled
+    rows of a teacher blind to fold k) train fold k only."""
     out: list[list[float]] = [[] for _ in own]
-    for k in range(FOLDS):
-        train = [r for r in own if fold_of[r.group or ""] != k] + list(extras)
-        if fold_extras:
-            train += fold_extras[k]
-        model = _fit(train, c, vectors)
-        for i, r in enumerate(own):
-            if fold_of[r.group or ""] == k:
-                out[i] = _probabilities(model, r.features)
+    for k, (train, scored) in enumerate(_folds(own)):
+        model = _fit([*train, *extras, *(fold_extras[k] if fold_extras else ())], c, vectors)
+        for i in scored:
+            out[i] = _probabilities(model, own[i].features)
     return out
 
 
@@ -554,11 +555,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.distilled_weight > 0:
             from mentionflow_tools.training.word_vectors import care_texts
 
-            distillation = Distillation(care_texts()[::2], args.distilled_weight)
-            recorded["teacher_C"] = t_c = teacher_c(own, taught_extras)
-            fold_of = _fold_of(own)
-            fold_distilled = [distillation.rows([r for r in own if fold_of[r.group or ""] != k] + taught_extras, t_c)
-                              for k in range(FOLDS)]
+            distillation = Distillation(care_texts()[::2], [*own, *taught_extras], args.distilled_weight)
+            recorded["teacher_C"] = t_c = distillation.choose_c(own, taught_extras)
+            fold_distilled = [distillation.rows([*train, *taught_extras], t_c) for train, _ in _folds(own)]
             distilled = distillation.rows(own + taught_extras, t_c)
             recorded["rows"] = len(distilled)
             log.info("distilled: %d of %d care mentions labelled by the teacher (C=%s)",
