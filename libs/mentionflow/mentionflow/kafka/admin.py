@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
 
 from mentionflow.events.topics import TOPICS, TopicSpec
 from mentionflow.settings import KafkaSettings
@@ -40,8 +41,23 @@ def new_topics(settings: KafkaSettings, names: Iterable[str] | None = None) -> l
 async def ensure_topics(settings: KafkaSettings, names: Iterable[str] | None = None, *,
                         brokers_wait_s: float = BROKERS_WAIT_S) -> list[str]:
     """Create missing topics; existing ones are left as they are. Returns the names created.
-    Waits first for as many brokers as a topic has replicas (a cluster may still be starting)."""
+    Waits first for as many brokers as a topic has replicas (a cluster may still be starting),
+    then retries a retriable failure until the same wait is over: the broker a new client
+    bootstraps from may not yet know the others that the wait saw (CI met "node id None")."""
     await wait_for_brokers(settings, settings.replication_factor, brokers_wait_s)
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + brokers_wait_s
+    while True:
+        try:
+            return await _create_missing(settings, names)
+        except KafkaError as exc:
+            if not exc.retriable or loop.time() > give_up:
+                raise
+            log.info("creating topics: %s: %s; retrying", type(exc).__name__, exc)
+            await asyncio.sleep(0.5)
+
+
+async def _create_missing(settings: KafkaSettings, names: Iterable[str] | None) -> list[str]:
     admin = AIOKafkaAdminClient(**settings.client_kwargs(), client_id=f"{settings.client_id_prefix}-admin")
     await admin.start()
     try:
