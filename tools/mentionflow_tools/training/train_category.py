@@ -243,7 +243,7 @@ def _matrix(rows: Sequence[Row], column: dict[str, int], csr_matrix):  # noqa: A
 
 @dataclass(frozen=True)
 class Vectors:
-    """Unit word vectors (`word_vectors.embed`) of `words`; a row's dense input is the sum over
+    """Unit word vectors (`embed_words`) of `words`; a row's dense input is the sum over
     its distinct plain words, times `scale` (see `_fit`)."""
 
     words: list[str]
@@ -458,9 +458,16 @@ def vector_vocabulary(texts: Sequence[str]) -> list[str]:
 
 
 def embed_words(words: list[str]) -> Vectors:
+    """MiniLM's vectors of `words` and, beside them, e5's multilingual ones (`multilingual`, as the
+    sentiment model has): MiniLM knows a French word only as English word pieces, so without e5 a
+    French word of the vocabulary got its folded weight from what its pieces mean in English.
+    Grouped CV 1.6690 -> 1.6720; held-out own halves, category macro-F1 FR 0.764 -> 0.773
+    (ordinary rows 0.839 -> 0.864), EN 0.813 -> 0.805."""
+    import numpy as np
+
     from mentionflow_tools.training import word_vectors
 
-    return Vectors(words, word_vectors.embed(words), 1.0)
+    return Vectors(words, np.hstack([word_vectors.embed(words), word_vectors.multilingual(words)]), 1.0)
 
 
 def _export(model: dict, thresholds: Sequence[float], extras: Sequence[str], c: float, scale: float,
