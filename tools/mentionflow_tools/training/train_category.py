@@ -39,8 +39,8 @@ import orjson
 from mentionflow.classify.category import ARTIFACT, DECISIONS
 from mentionflow.classify.classifier import category_features
 
+from mentionflow_tools.training import teacher as teaching
 from mentionflow_tools.training.datasets import OWN_DATA_DIR, Example, load_own, load_tsv, shared_data_dir
-from mentionflow_tools.training.teacher import Teacher
 
 log = logging.getLogger(__name__)
 
@@ -175,21 +175,17 @@ class Distillation:
     any teacher will learn from."""
 
     def __init__(self, care: list[str], taught: Sequence[Row], weight: float) -> None:
-        from mentionflow_tools.training.teacher import sentence_vectors
-
         texts = list(dict.fromkeys([*care, *(r.text for r in taught)]))
-        vectors = sentence_vectors(texts)
+        vectors = teaching.sentence_vectors(texts)
         self._row_of = {text: i for i, text in enumerate(texts)}
         self._vectors = vectors
         self.care_vectors = vectors[[self._row_of[text] for text in care]]
         self.features = [category_features(text) for text in care]
         self.weight = weight
 
-    def teacher(self, taught: Sequence[Row], c: float) -> Teacher:
+    def teacher(self, taught: Sequence[Row], c: float) -> teaching.Teacher:
         """A teacher of the categories of `taught` (hand-labelled rows)."""
-        from mentionflow_tools.training.teacher import fit_teacher
-
-        return fit_teacher(self.vectors(taught), [r.category or "" for r in taught], c)
+        return teaching.fit_teacher(self.vectors(taught), [r.category or "" for r in taught], c)
 
     def vectors(self, rows: Sequence[Row]):  # noqa: ANN201
         return self._vectors[[self._row_of[r.text] for r in rows]]
@@ -208,8 +204,8 @@ class Distillation:
         for c in TEACHER_C_GRID:
             predicted = [""] * len(own)
             for train, scored in _folds(own):
-                teacher = self.teacher([*train, *taught_extras], c)
-                for i, label in zip(scored, teacher.model.predict(self.vectors([own[i] for i in scored])),
+                fold_teacher = self.teacher([*train, *taught_extras], c)
+                for i, label in zip(scored, fold_teacher.model.predict(self.vectors([own[i] for i in scored])),
                                     strict=True):
                     predicted[i] = str(label)
             scores[c] = macro_f1([r.category or "" for r in own], predicted, CATEGORIES)
