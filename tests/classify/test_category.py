@@ -111,7 +111,8 @@ def test_a_plain_complaint(text: str) -> None:
 def test_the_examples_above_are_not_in_the_data_files() -> None:
     texts = {e.text for lang in ("en", "fr") for e in load_own(lang)}
     texts |= {line for line in (OWN_DATA_DIR / "category_extra.jsonl").read_text(encoding="utf-8").splitlines()}
-    for example in ("I hate Mondays @QuickBite", "this new @QuickBite burger is fire 🔥🔥", "@Livrago 👏👏❤️"):
+    for example in ("I hate Mondays @QuickBite", "this new @QuickBite burger is fire 🔥🔥", "@Livrago 👏👏❤️",
+                    "pourquoi moi ?! la pluie, le bus, tout @Livrago"):
         assert not any(example in t for t in texts)
 
 
@@ -173,7 +174,7 @@ def test_reason_format_names_model_probability_and_evidence() -> None:
 
 def test_the_artifact_is_committed_small_and_loaded_once() -> None:
     assert ARTIFACT.is_file()
-    assert ARTIFACT.stat().st_size < 450_000  # 0.40 MB today (care-mention words among the features)
+    assert ARTIFACT.stat().st_size < 550_000  # 0.50 MB today (care-mention words among the features)
     model = load_category_model()
     assert model is load_category_model()
     assert len(model.thresholds) == len(DECISIONS)
