@@ -204,7 +204,10 @@ def start_node(cluster: KafkaCluster, node: BrokerNode, libs: Path | None = None
     node.log_offset = node.log_file.stat().st_size if node.log_file.exists() else 0
     log = open(node.log_file, "ab")  # noqa: SIM115 - handed to the child process
     process = subprocess.Popen(
-        ["java", f"-Xms{HEAP}", f"-Xmx{HEAP}", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+        # C1 only (TieredStopAtLevel=1): these brokers live minutes to hours on a small machine, and
+        # C2 spent the whole of a `make bench` run recompiling Kafka's hot paths, 0.1-0.3 of a core
+        # (two fifths of the broker's CPU in the measured phase), for no faster request handling.
+        ["java", f"-Xms{HEAP}", f"-Xmx{HEAP}", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:TieredStopAtLevel=1",
          "-Djava.awt.headless=true", f"-Dlog4j.configuration=file:{node_dir / 'log4j.properties'}",
          "-cp", f"{libs}/*", "kafka.Kafka", str(node_dir / "server.properties")],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
