@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+import uvloop
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI
@@ -285,4 +286,6 @@ async def _run(spec: ServiceSpec, runner: Runner | None, stop: asyncio.Event) ->
 
 def run_service(spec: ServiceSpec, settings: ServiceSettings) -> int:
     configure_logging(spec.name, settings.log_level, json=settings.log_json)
-    return asyncio.run(serve(spec, settings))
+    # uvloop's event loop and transports (libuv, in C) cost less per socket read and write
+    # than asyncio's selector loop, and every mention is a few of those in each service.
+    return uvloop.run(serve(spec, settings))
