@@ -32,8 +32,9 @@ PURE_ENV = "MENTIONFLOW_CLASSIFY_PURE"
 
 
 def sources_digest(package_dir: Path = PACKAGE_DIR) -> str:
-    """sha256 over the interpreter's ABI tag and each compiled module's name and source."""
-    digest = hashlib.sha256(sys.implementation.cache_tag.encode())
+    """sha256 over the interpreter's build (its version line: a venv moved to another
+    interpreter compiles again) and each compiled module's name and source."""
+    digest = hashlib.sha256(sys.version.encode())
     for name in COMPILED:
         digest.update(f"\n{name}\n".encode())
         digest.update((package_dir / f"{name}.py").read_bytes())
