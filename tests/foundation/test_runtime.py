@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import logging
 import ssl
 import uuid
+import weakref
 from pathlib import Path
 
 import asyncpg
@@ -14,6 +16,7 @@ import httpx
 import orjson
 import pytest
 from mentionflow.db import create_pool, migrate, ping
+from mentionflow.heap import SERVICE_GC_THRESHOLD, collect_periodically
 from mentionflow.http import HttpServer, create_app
 from mentionflow.kafka.admin import broker_reachable
 from mentionflow.logs import JsonFormatter
@@ -77,6 +80,27 @@ def test_sasl_ssl_client_configuration() -> None:
 def test_incomplete_or_placeholder_kafka_settings_are_refused(fields: dict, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         KafkaSettings(**fields)
+
+
+async def test_a_service_frees_cyclic_garbage_on_a_clock_not_on_allocation_counts() -> None:
+    class Node:
+        pass
+
+    freed = asyncio.Event()
+    saved = gc.get_threshold()
+    collector = asyncio.create_task(collect_periodically(interval_s=0.05))
+    try:
+        await asyncio.sleep(0)  # the collector starts: automatic collections only far beyond a working set
+        assert gc.get_threshold()[0] == SERVICE_GC_THRESHOLD
+        gc.collect()
+        node = Node()
+        node.itself = node  # a cycle: reference counting alone never frees it
+        weakref.finalize(node, freed.set)
+        del node
+        await asyncio.wait_for(freed.wait(), timeout=5)
+    finally:
+        collector.cancel()
+        gc.set_threshold(*saved)
 
 
 async def test_migrations_apply_in_order_once_even_when_raced(postgres_dsn: str, tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from aiokafka.errors import KafkaError
 from fastapi import FastAPI
 
 from mentionflow.db import Migrations, create_pool, migrate, ping
-from mentionflow.heap import settle_heap
+from mentionflow.heap import collect_periodically, settle_heap
 from mentionflow.http import HttpServer, ReadinessCheck, create_app
 from mentionflow.kafka.admin import broker_reachable, ensure_topics
 from mentionflow.kafka.producer import make_producer
@@ -256,6 +256,8 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings, *, stop: asyncio.E
             return exc.exit_code
         log.info("%s serving http on %s:%d", spec.name, settings.http.host, port)
         settle_heap()
+        collector = asyncio.create_task(collect_periodically(), name=f"{spec.name}:gc")
+        stack.callback(collector.cancel)
         if started is not None:
             started(RunningService(context, port))
         exit_code = await _run(spec, runner, stop)
