@@ -9,9 +9,13 @@ from importlib import resources
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mentionflow.events import TOPICS, DecodeError, decode, encode, key_for, make_envelope
+from mentionflow.events import TOPICS, DecodeError, decode, encode, encode_extending, key_for, make_envelope
+from mentionflow.events.mentions_classified import Classification, MentionClassified
 from mentionflow.events.mentions_raw import Author, Mention, MentionReceived, mention_id
+from mentionflow.events.mentions_routed import MentionRouted, RoutingDecision
 from mentionflow.events.replies_requested import ReplyRequested
+
+from tests.helpers import mention_event
 
 
 def _examples(topic_name: str) -> list[dict]:
@@ -127,6 +131,57 @@ def test_mention_round_trips(mention: Mention) -> None:
     envelope = make_envelope("mentions.raw", MentionReceived(mention=mention), brand_id=mention.brand_id,
                              correlation_id=mention.id)
     assert decode("mentions.raw", encode(envelope)) == envelope
+
+
+_classifications = st.builds(
+    Classification, category=st.sampled_from(["question", "complaint", "crisis", "praise", "other"]),
+    sentiment=st.sampled_from(["negative", "neutral", "positive"]), sentiment_score=st.floats(-1, 1),
+    is_question=st.booleans(), severity=st.floats(0, 1), confidence=st.floats(0, 1), language=st.just("en"),
+    reasons=st.lists(_text, max_size=3), model_version=st.just("m1"), incident_id=st.none() | _ids)
+_decisions = st.builds(
+    RoutingDecision, queue=_handles, priority=st.sampled_from(["P1", "P2", "P3", "P4"]), sla_due_at=_times,
+    tags=st.lists(_handles, max_size=3), rule_id=_handles, explanation=st.lists(_text, max_size=3),
+    escalate=st.booleans(), decided_at=_times)
+
+
+def _same_event(extended: bytes, topic_name: str, expected: MentionClassified | MentionRouted, occurred_at: datetime,
+                correlation_id: str) -> None:
+    envelope = decode(topic_name, extended)
+    assert envelope.payload == expected
+    assert (envelope.brand_id, envelope.correlation_id, envelope.occurred_at) == (
+        expected.mention.brand_id, correlation_id, occurred_at)
+    assert envelope.event_id.version == 4
+
+
+@settings(max_examples=200, deadline=None)
+@given(mentions(), _classifications, _decisions, _times)
+def test_an_event_extending_its_source_is_the_event_encoded_whole(
+        mention: Mention, classification: Classification, decision: RoutingDecision, occurred_at: datetime) -> None:
+    """classify's and routing's outputs (the input's payload as sent, plus what the stage adds)
+    decode to what encoding the whole event gives."""
+    raw = encode(make_envelope("mentions.raw", MentionReceived(mention=mention), brand_id=mention.brand_id,
+                               correlation_id=mention.id, occurred_at=occurred_at))
+    classified = encode_extending("mentions.classified", "mentions.raw", raw, {"classification": classification},
+                                  brand_id=mention.brand_id, correlation_id=mention.id, occurred_at=occurred_at)
+    _same_event(classified, "mentions.classified", MentionClassified(mention=mention, classification=classification),
+                occurred_at, mention.id)
+    routed = encode_extending("mentions.routed", "mentions.classified", classified, {"decision": decision},
+                              brand_id=mention.brand_id, correlation_id=mention.id, occurred_at=occurred_at)
+    _same_event(routed, "mentions.routed",
+                MentionRouted(mention=mention, classification=classification, decision=decision), occurred_at,
+                mention.id)
+
+
+def test_an_extension_adds_exactly_the_fields_its_source_lacks() -> None:
+    source = mention_event(1)
+    mention = source.payload.mention
+    raw = encode(source)
+    with pytest.raises(TypeError, match="mentions.classified.classification"):
+        encode_extending("mentions.classified", "mentions.raw", raw, {"classification": mention},
+                         brand_id="acme", correlation_id=mention.id, occurred_at=source.occurred_at)
+    with pytest.raises(KeyError, match="classification"):  # routed needs it, and a raw mention has none
+        encode_extending("mentions.routed", "mentions.raw", raw, {"decision": mention},
+                         brand_id="acme", correlation_id=mention.id, occurred_at=source.occurred_at)
 
 
 @settings(max_examples=200, deadline=None)

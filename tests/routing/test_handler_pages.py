@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from mentionflow.events import make_envelope
+from mentionflow.events import decode, encode, make_envelope
 from mentionflow.kafka.runner import IncomingMessage
 from mentionflow_routing.handler import RoutingHandler
 
@@ -15,16 +15,15 @@ NOW = datetime(2025, 1, 14, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 
 
 def _messages(events: list) -> list[IncomingMessage]:  # noqa: ANN001
-    return [
-        IncomingMessage("mentions.classified", 0, offset, None, None, (), 0, make_envelope(
-            "mentions.classified", event, brand_id=event.mention.brand_id, correlation_id=event.mention.id))
-        for offset, event in enumerate(events)
-    ]
+    envelopes = [make_envelope("mentions.classified", event, brand_id=event.mention.brand_id,
+                               correlation_id=event.mention.id) for event in events]
+    return [IncomingMessage("mentions.classified", 0, offset, None, encode(envelope), (), 0, envelope)
+            for offset, envelope in enumerate(envelopes)]
 
 
 async def _outputs(events: list) -> tuple[list, list]:  # noqa: ANN001
     result = await RoutingHandler(small_config()).handle(_messages(events))
-    routed = [o.envelope.payload for o in result.outputs if o.topic == "mentions.routed"]
+    routed = [decode(o.topic, o.value).payload for o in result.outputs if o.topic == "mentions.routed"]
     pages = [o.envelope.payload for o in result.outputs if o.topic == "escalations"]
     return routed, pages
 

@@ -18,8 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from mentionflow.brandconfig import AgencyConfig
-from mentionflow.events import make_envelope
-from mentionflow.events.mentions_routed import MentionRouted
+from mentionflow.events import encode_extending, make_envelope
 from mentionflow.kafka.runner import BatchResult, IncomingMessage, Output
 from mentionflow.metrics import catalog as m
 from mentionflow.routing import escalation_for_incident, escalation_for_mention, mention_dedup_key, route
@@ -37,24 +36,25 @@ class RoutingHandler:
         decisions: Counter[tuple[str, str, str]] = Counter()
         paged: set[str] = set()  # dedup keys of the mention triggers this batch sent
         for message in messages:
-            envelope = message.envelope
-            if envelope.event_type == "incident.changed":
-                self._incident(envelope, result)
+            if message.envelope.event_type == "incident.changed":
+                self._incident(message.envelope, result)
             else:
-                self._mention(envelope, result, decisions, paged)
+                self._mention(message, result, decisions, paged)
         for labels, count in decisions.items():
             m.ROUTING_DECISIONS.labels(*labels).inc(count)
         return result
 
-    def _mention(self, envelope, result: BatchResult, decisions: Counter[tuple[str, str, str]],  # noqa: ANN001
+    def _mention(self, message: IncomingMessage, result: BatchResult, decisions: Counter[tuple[str, str, str]],
                  paged: set[str]) -> None:
+        envelope = message.envelope
         event = envelope.payload
         mention = event.mention
         decision = route(event, self.config, now=mention.received_at)
         decisions[mention.brand_id, decision.queue, decision.priority] += 1
-        result.outputs.append(Output("mentions.routed", make_envelope(
-            "mentions.routed",
-            MentionRouted(mention=mention, classification=event.classification, decision=decision),
+        # The routed mention is the classified one plus the decision: only the decision is encoded.
+        assert message.value is not None  # decoded, so it has a value
+        result.outputs.append(Output.encoded("mentions.routed", mention.brand_id.encode(), encode_extending(
+            "mentions.routed", "mentions.classified", message.value, {"decision": decision},
             brand_id=mention.brand_id, correlation_id=envelope.correlation_id, occurred_at=envelope.occurred_at,
         )))
         if not decision.escalate or mention_dedup_key(event) in paged:

@@ -1,6 +1,6 @@
 """Event contracts: the envelope, one payload module per topic, the topic registry, the codec."""
 
-from mentionflow.events.codec import DecodeError, decode, encode, key_for, make_envelope
+from mentionflow.events.codec import DecodeError, decode, encode, encode_extending, key_for, make_envelope
 from mentionflow.events.envelope import Envelope, EventModel
 from mentionflow.events.topics import TOPICS, TopicSpec, all_topic_names, topic
 
@@ -13,6 +13,7 @@ __all__ = [
     "all_topic_names",
     "decode",
     "encode",
+    "encode_extending",
     "key_for",
     "make_envelope",
     "topic",

@@ -99,11 +99,24 @@ class IncomingMessage:
 
 @dataclass(frozen=True, slots=True)
 class Output:
-    """One event to produce; the key defaults to the registry's key for the topic."""
+    """One event to produce; the key defaults to the registry's key for the topic. An event
+    already encoded (`mentionflow.events.encode_extending`) comes as its bytes and key."""
 
     topic: str  # registry (logical) name; the runner applies the settings' topic prefix
-    envelope: Envelope[Any]
+    envelope: Envelope[Any] | None
     key: bytes | None = None
+    value: bytes | None = None
+
+    @classmethod
+    def encoded(cls, topic: str, key: bytes, value: bytes) -> Output:
+        return cls(topic, None, key, value)
+
+    def record(self) -> tuple[bytes, bytes]:
+        """The key and value to produce."""
+        if self.value is not None and self.key is not None:
+            return self.key, self.value
+        assert self.envelope is not None, "an Output has an envelope, or its key and value"
+        return (self.key if self.key is not None else key_for(self.topic, self.envelope)), encode(self.envelope)
 
 
 @dataclass(slots=True)
@@ -558,11 +571,7 @@ class Runner:
         """Send outputs and DLQ records, and wait for every acknowledgement (retrying). False:
         abandoned because the runner is stopping (nothing may be committed)."""
         # Encoded once: a retry re-sends the same bytes.
-        records = [
-            (self.kafka.physical(out.topic), out.key if out.key is not None else key_for(out.topic, out.envelope),
-             encode(out.envelope))
-            for out in outputs
-        ]
+        records = [(self.kafka.physical(out.topic), *out.record()) for out in outputs]
         # Dead-lettered once: not those already in the DLQ (an earlier owner's, or an earlier
         # attempt of this one whose acknowledgement arrived).
         poison = [entry for entry in poison if not self._dead_letters.contains(tp, entry[0].offset)]
