@@ -32,7 +32,10 @@ def random_event_id() -> str:
 class EventModel(BaseModel):
     """Base of every payload model: immutable, tolerant of additive fields."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # cache_strings: pydantic would look every parsed string up in a cache to share repeated
+    # ones; events live for one batch, so sharing saves nothing, and the look-ups were an eighth
+    # of decoding a classified mention (9.5 -> 8.3 us, alternated runs).
+    model_config = ConfigDict(frozen=True, extra="ignore", cache_strings=False)
 
 
 PayloadT = TypeVar("PayloadT", bound=EventModel)
