@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import orjson
 import pytest
 from mentionflow.db import migrate_all
+from mentionflow.events import decode, encode, payload_documents
 from mentionflow.kafka.producer import make_producer
 from mentionflow.kafka.runner import Runner
 from mentionflow.settings import KafkaSettings, PostgresSettings, RunnerSettings
@@ -117,3 +119,24 @@ async def test_crisis_enters_escalated_and_a_batch_with_the_same_item_twice_keep
     assert dict(row) == {"status": "escalated", "priority": "P1", "version": 1}
 
 
+
+
+async def test_rows_keep_the_documents_as_the_routed_event_carried_them(pool: asyncpg.Pool) -> None:
+    """publish stores the mention, classification and decision it received, not the models
+    encoded again: a field a newer producer added survives, and each row gets its own event's."""
+    t0 = datetime.now(UTC)
+    values = []
+    for n, seconds in ((7, 1), (7, 2), (8, 0)):  # item 7 twice: the newer decision wins
+        event = orjson.loads(encode(routed_event(n, decided_at=t0 + timedelta(seconds=seconds))))
+        event["payload"]["mention"]["added_later"] = f"seen {n}.{seconds}"
+        values.append(orjson.dumps(event))
+    batch = [decode("mentions.routed", value).payload for value in values]
+    async with pool.acquire() as conn:
+        await upsert_items(conn, batch, [payload_documents(value) for value in values])
+        rows = await conn.fetch("SELECT external_id, mention, classification, decision FROM queue_items "
+                                "ORDER BY external_id")
+    assert [orjson.loads(r["mention"])["added_later"] for r in rows] == ["seen 7.2", "seen 8.0"]
+    for row, routed in zip(rows, (batch[1], batch[2]), strict=True):
+        assert orjson.loads(row["mention"])["external_id"] == routed.mention.external_id == row["external_id"]
+        assert orjson.loads(row["classification"]) == routed.classification.model_dump(mode="json")
+        assert orjson.loads(row["decision"]) == routed.decision.model_dump(mode="json")

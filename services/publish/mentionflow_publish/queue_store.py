@@ -8,7 +8,7 @@ queue_work, which publish never writes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -97,8 +97,16 @@ def _json(model: EventModel) -> str:
     return type(model).__pydantic_serializer__.to_json(model).decode()
 
 
-def item_row(routed: MentionRouted) -> dict[str, Any]:
+def item_row(routed: MentionRouted, documents: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The row of one routed mention. `documents`: the mention, classification and decision as
+    the event carried them (`mentionflow.events.payload_documents`), stored as they are instead
+    of encoding the models again."""
     mention, classification, decision = routed.mention, routed.classification, routed.decision
+    if documents is None:
+        mention_json, classification_json, decision_json = _json(mention), _json(classification), _json(decision)
+    else:
+        mention_json, classification_json, decision_json = (
+            bytes(documents[name]).decode() for name in ("mention", "classification", "decision"))
     return {
         "brand_id": mention.brand_id,
         "platform": mention.platform,
@@ -124,28 +132,30 @@ def item_row(routed: MentionRouted) -> dict[str, Any]:
         "url": mention.url,
         "mention_created_at": mention.created_at,
         "received_at": mention.received_at,
-        "mention": _json(mention),
-        "classification": _json(classification),
-        "decision": _json(decision),
+        "mention": mention_json,
+        "classification": classification_json,
+        "decision": decision_json,
         "decided_at": decision.decided_at,
     }
 
 
-def newest_per_item(batch: Sequence[MentionRouted]) -> list[MentionRouted]:
-    """One decision per queue row, the newest (ties: the later in the batch). A single
-    INSERT … ON CONFLICT may not touch the same row twice."""
-    chosen: dict[tuple[str, str, str], MentionRouted] = {}
-    for routed in batch:
+def newest_per_item(batch: Sequence[MentionRouted]) -> list[int]:
+    """The positions in `batch` of one decision per queue row, the newest (ties: the later in
+    the batch). A single INSERT … ON CONFLICT may not touch the same row twice."""
+    chosen: dict[tuple[str, str, str], int] = {}
+    for position, routed in enumerate(batch):
         key = (routed.mention.brand_id, routed.mention.platform, routed.mention.external_id)
         current = chosen.get(key)
-        if current is None or routed.decision.decided_at >= current.decision.decided_at:
-            chosen[key] = routed
+        if current is None or routed.decision.decided_at >= batch[current].decision.decided_at:
+            chosen[key] = position
     return list(chosen.values())
 
 
-async def upsert_items(conn: asyncpg.Connection, batch: Sequence[MentionRouted]) -> list[ItemChange]:
-    """Apply the batch; returns the rows created or updated (stale decisions are absent)."""
-    rows = [item_row(routed) for routed in newest_per_item(batch)]
+async def upsert_items(conn: asyncpg.Connection, batch: Sequence[MentionRouted],
+                       documents: Sequence[Mapping[str, Any]] | None = None) -> list[ItemChange]:
+    """Apply the batch; returns the rows created or updated (stale decisions are absent).
+    `documents`, one per routed mention: see `item_row`."""
+    rows = [item_row(batch[i], None if documents is None else documents[i]) for i in newest_per_item(batch)]
     if not rows:
         return []
     columns = ([row[name] for row in rows] for name, _ in _ITEM_COLUMNS)

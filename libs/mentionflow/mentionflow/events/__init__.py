@@ -1,6 +1,14 @@
 """Event contracts: the envelope, one payload module per topic, the topic registry, the codec."""
 
-from mentionflow.events.codec import DecodeError, decode, encode, encode_extending, key_for, make_envelope
+from mentionflow.events.codec import (
+    DecodeError,
+    decode,
+    encode,
+    encode_extending,
+    key_for,
+    make_envelope,
+    payload_documents,
+)
 from mentionflow.events.envelope import Envelope, EventModel
 from mentionflow.events.topics import TOPICS, TopicSpec, all_topic_names, topic
 
@@ -16,5 +24,6 @@ __all__ = [
     "encode_extending",
     "key_for",
     "make_envelope",
+    "payload_documents",
     "topic",
 ]

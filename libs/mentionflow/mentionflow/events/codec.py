@@ -83,6 +83,12 @@ class _PayloadSpans(msgspec.Struct):
 _PAYLOAD_SPANS = msgspec.json.Decoder(_PayloadSpans)
 
 
+def payload_documents(value: bytes) -> dict[str, msgspec.Raw]:
+    """The payload's fields of a message the runner decoded, each as the JSON text it was sent
+    as (a buffer: `bytes(...)` copies one out), without parsing them again."""
+    return _PAYLOAD_SPANS.decode(value).payload
+
+
 @cache
 def _extension_plan(topic_name: str, source_topic: str) -> tuple[tuple[str, bytes, Any], ...]:
     """Per field of `topic_name`'s payload, in order: its name, its JSON key text, and the type
@@ -116,7 +122,7 @@ def encode_extending(
     Only for a message the runner decoded: that validated every byte copied here. What decoding
     normalised (unknown additive fields dropped, text in NFC) stays as the producer sent it,
     which is what a consumer reads the same way."""
-    spans = _PAYLOAD_SPANS.decode(source_value).payload
+    spans = payload_documents(source_value)
     spec = topic(topic_name)
     header = orjson.dumps({
         "event_id": random_event_id(),
@@ -130,7 +136,7 @@ def encode_extending(
     parts = [header[:-1], b',"payload":{']
     for index, (name, key, added_type) in enumerate(_extension_plan(topic_name, source_topic)):
         if added_type is None:
-            value: bytes = spans[name]
+            value: Any = spans[name]
         else:
             model = added[name]
             if not isinstance(model, added_type):
