@@ -161,12 +161,13 @@ def test_an_event_extending_its_source_is_the_event_encoded_whole(
     decode to what encoding the whole event gives."""
     raw = encode(make_envelope("mentions.raw", MentionReceived(mention=mention), brand_id=mention.brand_id,
                                correlation_id=mention.id, occurred_at=occurred_at))
-    classified = encode_extending("mentions.classified", "mentions.raw", raw, {"classification": classification},
-                                  brand_id=mention.brand_id, correlation_id=mention.id, occurred_at=occurred_at)
+    key, classified = encode_extending("mentions.classified", "mentions.raw", raw, {"classification": classification},
+                                       brand_id=mention.brand_id, correlation_id=mention.id, occurred_at=occurred_at)
+    assert key == mention.brand_id.encode()
     _same_event(classified, "mentions.classified", MentionClassified(mention=mention, classification=classification),
                 occurred_at, mention.id)
-    routed = encode_extending("mentions.routed", "mentions.classified", classified, {"decision": decision},
-                              brand_id=mention.brand_id, correlation_id=mention.id, occurred_at=occurred_at)
+    _, routed = encode_extending("mentions.routed", "mentions.classified", classified, {"decision": decision},
+                                 brand_id=mention.brand_id, correlation_id=mention.id, occurred_at=occurred_at)
     _same_event(routed, "mentions.routed",
                 MentionRouted(mention=mention, classification=classification, decision=decision), occurred_at,
                 mention.id)

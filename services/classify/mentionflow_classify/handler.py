@@ -24,7 +24,7 @@ from aiokafka import TopicPartition
 from mentionflow.classify import BrandProfile, Result, analyse_mention, classification_of
 from mentionflow.classify.adapters import refusal
 from mentionflow.classify.spikes import SpikeDetector, SpikeSettings
-from mentionflow.events import encode_extending, make_envelope
+from mentionflow.events import make_envelope
 from mentionflow.events.mentions_raw import Mention
 from mentionflow.kafka.adapter_feed import AdapterFeed
 from mentionflow.kafka.runner import BatchResult, IncomingMessage, Output
@@ -99,11 +99,10 @@ class ClassifyHandler:
             classification = classification_of(analysed, detector.open_incident(brand_id))
             classified[brand_id, classification.category] += 1
             # The mention goes on as the bytes it came as: only the classification is encoded.
-            assert message.value is not None  # decoded, so it has a value
-            outputs.append(Output.encoded("mentions.classified", brand_id.encode(), encode_extending(
-                "mentions.classified", "mentions.raw", message.value, {"classification": classification},
+            outputs.append(Output.extending(
+                "mentions.classified", "mentions.raw", message, {"classification": classification},
                 brand_id=brand_id, correlation_id=mention.id, occurred_at=message.envelope.occurred_at,
-            )))
+            ))
             if incidents:
                 outputs.extend(self._incident_outputs(incidents))
             if latest is None or mention.created_at > latest:

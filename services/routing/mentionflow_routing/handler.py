@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from mentionflow.brandconfig import AgencyConfig
-from mentionflow.events import encode_extending, make_envelope
+from mentionflow.events import make_envelope
 from mentionflow.kafka.runner import BatchResult, IncomingMessage, Output
 from mentionflow.metrics import catalog as m
 from mentionflow.routing import escalation_for_incident, escalation_for_mention, mention_dedup_key, route
@@ -52,11 +52,10 @@ class RoutingHandler:
         decision = route(event, self.config, now=mention.received_at)
         decisions[mention.brand_id, decision.queue, decision.priority] += 1
         # The routed mention is the classified one plus the decision: only the decision is encoded.
-        assert message.value is not None  # decoded, so it has a value
-        result.outputs.append(Output.encoded("mentions.routed", mention.brand_id.encode(), encode_extending(
-            "mentions.routed", "mentions.classified", message.value, {"decision": decision},
+        result.outputs.append(Output.extending(
+            "mentions.routed", "mentions.classified", message, {"decision": decision},
             brand_id=mention.brand_id, correlation_id=envelope.correlation_id, occurred_at=envelope.occurred_at,
-        )))
+        ))
         if not decision.escalate or mention_dedup_key(event) in paged:
             return
         page = escalation_for_mention(event, decision, self.config, now=mention.received_at)

@@ -94,6 +94,8 @@ def _extension_plan(topic_name: str, source_topic: str) -> tuple[tuple[str, byte
     """Per field of `topic_name`'s payload, in order: its name, its JSON key text, and the type
     the caller adds it as (None: copied from `source_topic`'s payload, which must declare the
     very same field). Checked once per pair of topics."""
+    if topic(topic_name).key != "brand_id":
+        raise ValueError(f"{topic_name} is keyed by {topic(topic_name).key}: only brand-keyed events are extended")
     target = topic(topic_name).payload_model.model_fields
     source = topic(source_topic).payload_model.model_fields
     plan: list[tuple[str, bytes, Any]] = []
@@ -112,8 +114,9 @@ def encode_extending(
     brand_id: str,
     correlation_id: str,
     occurred_at: datetime,
-) -> bytes:
-    """A new event of `topic_name` made from a decoded message of `source_topic`: the payload
+) -> tuple[bytes, bytes]:
+    """The key and value of a new event of `topic_name` made from a decoded message of
+    `source_topic` (the key: the brand, as the registry says for the topic). The payload
     fields both topics declare alike are copied as the bytes the source carried, `added` are
     encoded here. The same event as `encode(make_envelope(...))` of the decoded models, for
     a fraction of the cost: a stage's output is mostly its input (a routed mention is the
@@ -144,7 +147,7 @@ def encode_extending(
             value = model.__pydantic_serializer__.to_json(model)
         parts += (b"," if index else b"", key, value)
     parts.append(b"}}")
-    return b"".join(parts)
+    return brand_id.encode(), b"".join(parts)
 
 
 def decode(topic_name: str, value: bytes | None) -> Envelope[Any]:

@@ -37,15 +37,16 @@ import contextlib
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
-from mentionflow.events import DecodeError, decode, encode, key_for
-from mentionflow.events.envelope import Envelope
+from mentionflow.events import DecodeError, decode, encode, encode_extending, key_for
+from mentionflow.events.envelope import Envelope, EventModel
 from mentionflow.events.topics import DLQ_SUFFIX
 from mentionflow.kafka.rebalance import DeadLetterIndex, assignment_strategies
 from mentionflow.kafka.sending import BatchSender
@@ -100,7 +101,7 @@ class IncomingMessage:
 @dataclass(frozen=True, slots=True)
 class Output:
     """One event to produce; the key defaults to the registry's key for the topic. An event
-    already encoded (`mentionflow.events.encode_extending`) comes as its bytes and key."""
+    built from the message it answers (`Output.extending`) comes encoded, with its key."""
 
     topic: str  # registry (logical) name; the runner applies the settings' topic prefix
     envelope: Envelope[Any] | None
@@ -108,12 +109,19 @@ class Output:
     value: bytes | None = None
 
     @classmethod
-    def encoded(cls, topic: str, key: bytes, value: bytes) -> Output:
+    def extending(cls, topic: str, source_topic: str, message: IncomingMessage, added: Mapping[str, EventModel],
+                  *, brand_id: str, correlation_id: str, occurred_at: datetime) -> Output:
+        """`topic`'s event made of `message` (of `source_topic`, both registry names) and `added`:
+        see `mentionflow.events.encode_extending`."""
+        assert message.value is not None  # decoded, so it has a value
+        key, value = encode_extending(topic, source_topic, message.value, added, brand_id=brand_id,
+                                      correlation_id=correlation_id, occurred_at=occurred_at)
         return cls(topic, None, key, value)
 
     def record(self) -> tuple[bytes, bytes]:
         """The key and value to produce."""
-        if self.value is not None and self.key is not None:
+        if self.value is not None:
+            assert self.key is not None, "an encoded Output comes with its key"
             return self.key, self.value
         assert self.envelope is not None, "an Output has an envelope, or its key and value"
         return (self.key if self.key is not None else key_for(self.topic, self.envelope)), encode(self.envelope)
